@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Error codes: every fallible vtime function returns 0 or one of these
+ * negative values. They are vtime's own and do not alias errno. */
+#ifndef VTIME_ERROR_H
+#define VTIME_ERROR_H
+
+#include <vtime/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vtime_error {
+	VTIME_OK = 0,
+	VTIME_EINVAL = -1,   /* invalid argument (NULL, 0 Hz, unknown option) */
+	VTIME_EAGAIN = -2,   /* record kept changing or stayed odd: retry later */
+	VTIME_ERANGE = -3,   /* ratio or result not representable */
+	VTIME_ENOTSUP = -4,  /* not supported on this platform or build */
+	VTIME_ENODEV = -5,   /* the clock or device is not there */
+	VTIME_EPROTO = -6,   /* record contents invalid (mul 0, absurd shift) */
+	VTIME_ENODATA = -7,  /* record never published (version 0, all zero) */
+	VTIME_EIO = -8,      /* an operating-system call failed */
+	VTIME_EBUSY = -9,    /* resource in use */
+	VTIME_ENOMEM = -10,  /* out of memory (platform shims only: the core never allocates) */
+	VTIME_ESTATE = -11,  /* call not valid in the object's current state */
+};
+
+/* A static English description; never NULL, also for unknown codes. */
+VTIME_API const char *vtime_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+#include <vtime/error.h>
+#include <vtime/pvclock.h>
+#include <vtime/scale.h>
+
+#include "vt_atomic.h"
+#include "vt_endian.h"
+#include "vt_pvclock_read.h"
+
+uint64_t vtime_pvclock_time(const struct vtime_pvclock_vcpu_time_info *rec, uint64_t tsc)
+{
+	return vt_pvclock_scale(rec, tsc);
+}
+
+int vtime_pvclock_read(const volatile struct vtime_pvclock_vcpu_time_info *rec,
+		       const struct vtime_counter *ctr, unsigned max_tries,
+		       struct vtime_pvclock_reading *out)
+{
+	struct vtime_pvclock_vcpu_time_info body;
+	uint64_t tsc = 0;
+	int err;
+
+	if (!rec || !ctr || !ctr->read || !out)
+		return VTIME_EINVAL;
+	err = vt_pvclock_read_window(rec, ctr->read, ctr->ctx, max_tries, &body, &tsc);
+	if (err)
+		return err;
+	out->ns = vt_pvclock_scale(&body, tsc);
+	out->tsc = tsc;
+	out->version = body.version;
+	out->flags = body.flags;
+	return 0;
+}
+
+int vtime_pvclock_snapshot(const volatile struct vtime_pvclock_vcpu_time_info *rec, unsigned max_tries,
+			   struct vtime_pvclock_vcpu_time_info *out)
+{
+	uint64_t unused = 0;
+
+	if (!rec || !out)
+		return VTIME_EINVAL;
+	out->pad0 = 0;
+	out->pad[0] = out->pad[1] = 0;
+	return vt_pvclock_read_window(rec, (uint64_t (*)(void *))0, (void *)0, max_tries, out, &unused);
+}
+
+uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec,
+			       const struct vtime_pvclock_vcpu_time_info *body)
+{
+	/* (v + 1) | 1 is odd even if the page held junk or an odd version. */
+	uint32_t v = (vt_le32(vt_load32(&rec->version)) + 1u) | 1u;
+	uint8_t keep;
+
+	vt_store32(&rec->version, vt_le32(v));
+	/* odd version visible before any body store */
+	vt_wmb();
+	keep = vt_load8(&rec->flags) & VTIME_PVCLOCK_GUEST_STOPPED; /* not consumed yet: keep it */
+	vt_store64(&rec->tsc_timestamp, vt_le64(body->tsc_timestamp));
+	vt_store64(&rec->system_time, vt_le64(body->system_time));
+	vt_store32(&rec->tsc_to_system_mul, vt_le32(body->tsc_to_system_mul));
+	vt_store8((volatile uint8_t *)&rec->tsc_shift, (uint8_t)body->tsc_shift);
+	vt_store8(&rec->flags, (uint8_t)(body->flags | keep));
+	/* body stores visible before the even version */
+	vt_wmb();
+	vt_store32(&rec->version, vt_le32(v + 1u));
+	return v + 1u;
+}
+
+bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info *rec)
+{
+	/* Cheap check first: the bit is rare, and the RMW dirties the host's line. */
+	if (!(vt_load8(&rec->flags) & VTIME_PVCLOCK_GUEST_STOPPED))
+		return false;
+	return (vt_fetch_and8(&rec->flags, (uint8_t)~VTIME_PVCLOCK_GUEST_STOPPED) &
+		VTIME_PVCLOCK_GUEST_STOPPED) != 0;
+}
+
+uint32_t vtime_pvclock_wall_publish(volatile struct vtime_pvclock_wall_clock *wc, uint32_t sec, uint32_t nsec)
+{
+	uint32_t v = (vt_le32(vt_load32(&wc->version)) + 1u) | 1u;
+
+	vt_store32(&wc->version, vt_le32(v));
+	/* odd version visible before sec/nsec */
+	vt_wmb();
+	vt_store32(&wc->sec, vt_le32(sec));
+	vt_store32(&wc->nsec, vt_le32(nsec));
+	/* sec/nsec visible before the even version */
+	vt_wmb();
+	vt_store32(&wc->version, vt_le32(v + 1u));
+	return v + 1u;
+}
+
+int vtime_pvclock_wall_read(const volatile struct vtime_pvclock_wall_clock *wc, unsigned max_tries,
+			    uint32_t *sec, uint32_t *nsec)
+{
+	uint32_t v, s, ns;
+
+	if (!wc || !sec || !nsec)
+		return VTIME_EINVAL;
+	if (max_tries == 0)
+		max_tries = VTIME_PVCLOCK_MAX_TRIES;
+	for (unsigned i = 0; i < max_tries; i++) {
+		v = vt_le32(vt_load32(&wc->version)) & ~1u;
+		/* version load before sec/nsec loads */
+		vt_rmb();
+		s = vt_le32(vt_load32(&wc->sec));
+		ns = vt_le32(vt_load32(&wc->nsec));
+		/* sec/nsec loads before the version re-check */
+		vt_rmb();
+		if (vt_le32(vt_load32(&wc->version)) == v) {
+			if (v == 0 && s == 0 && ns == 0)
+				return VTIME_ENODATA;
+			*sec = s;
+			*nsec = ns;
+			return 0;
+		}
+		vt_cpu_relax();
+	}
+	return VTIME_EAGAIN;
+}
+
+uint64_t vtime_pvclock_wall_ns(uint32_t sec, uint32_t nsec, uint64_t kvmclock_ns)
+{
+	return (uint64_t)sec * VTIME_NSEC_PER_SEC + nsec + kvmclock_ns;
+}

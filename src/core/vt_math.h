@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Wide integer helpers for the core. Portable C with no __int128 and no
+ * libgcc division helpers (__udivdi3 is not available in every kernel), so
+ * the same code runs on 32-bit targets and in kernels. */
+#ifndef VT_MATH_H
+#define VT_MATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vt_u128 {
+	uint64_t hi, lo;
+};
+
+/* Full 64x64 -> 128 product from four 32x32 -> 64 products. */
+static inline struct vt_u128 vt_mul64(uint64_t a, uint64_t b)
+{
+	uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl; /* < 3 * 2^32: no overflow */
+	struct vt_u128 r;
+	r.lo = (mid << 32) | (uint32_t)ll;
+	r.hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+	return r;
+}
+
+/* (a >> n) truncated to 64 bits, 0 <= n < 128. */
+static inline uint64_t vt_shr128(struct vt_u128 a, unsigned n)
+{
+	if (n == 0)
+		return a.lo;
+	if (n < 64)
+		return (a.lo >> n) | (a.hi << (64 - n));
+	return a.hi >> (n - 64);
+}
+
+/* a << n for 0 <= n < 128 (bits shifted out are lost). */
+static inline struct vt_u128 vt_shl128(struct vt_u128 a, unsigned n)
+{
+	struct vt_u128 r;
+	if (n == 0)
+		return a;
+	if (n < 64) {
+		r.hi = (a.hi << n) | (a.lo >> (64 - n));
+		r.lo = a.lo << n;
+	} else {
+		r.hi = a.lo << (n - 64);
+		r.lo = 0;
+	}
+	return r;
+}
+
+/* floor(a / d) for d != 0 when the quotient fits in 64 bits (a.hi < d);
+ * returns false (and leaves *q alone) otherwise. Restoring division: slow
+ * (128 steps) but only used off the fast paths. */
+static inline bool vt_div128(struct vt_u128 a, uint64_t d, uint64_t *q, uint64_t *rem)
+{
+	uint64_t r = a.hi, quo = 0;
+	if (d == 0 || a.hi >= d)
+		return false;
+	for (int i = 63; i >= 0; i--) {
+		uint64_t carry = r >> 63;
+		r = (r << 1) | ((a.lo >> i) & 1u);
+		quo <<= 1;
+		if (carry || r >= d) {
+			r -= d;
+			quo |= 1u;
+		}
+	}
+	*q = quo;
+	if (rem)
+		*rem = r;
+	return true;
+}
+
+/* floor(n / d) for 64-bit operands without libgcc; d != 0. */
+static inline uint64_t vt_div64(uint64_t n, uint64_t d)
+{
+	struct vt_u128 a = { 0, n };
+	uint64_t q = 0;
+	(void)vt_div128(a, d, &q, (uint64_t *)0);
+	return q;
+}
+
+#endif

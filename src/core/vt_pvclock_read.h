@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* The pvclock seqlock reader as an always-inline template. Passing a
+ * static inline counter function as a constant lets a platform shim get a
+ * reader with the counter inlined (no indirect call); the library's
+ * vtime_pvclock_read() instantiates it with the caller's function pointer. */
+#ifndef VT_PVCLOCK_READ_H
+#define VT_PVCLOCK_READ_H
+
+#include <vtime/error.h>
+#include <vtime/pvclock.h>
+
+#include "vt_atomic.h"
+#include "vt_endian.h"
+
+#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Copies the body of rec (host byte order) into out; no ordering of its own. */
+static VT_ALWAYS_INLINE void vt_pvclock_load_body(const volatile struct vtime_pvclock_vcpu_time_info *rec,
+						  struct vtime_pvclock_vcpu_time_info *out)
+{
+	out->tsc_timestamp = vt_le64(vt_load64(&rec->tsc_timestamp));
+	out->system_time = vt_le64(vt_load64(&rec->system_time));
+	out->tsc_to_system_mul = vt_le32(vt_load32(&rec->tsc_to_system_mul));
+	out->tsc_shift = (int8_t)vt_load8((const volatile uint8_t *)&rec->tsc_shift);
+	out->flags = vt_load8(&rec->flags);
+}
+
+static VT_ALWAYS_INLINE int vt_pvclock_check(const struct vtime_pvclock_vcpu_time_info *r, uint32_t version)
+{
+	if (r->tsc_to_system_mul == 0)
+		return (version == 0 && r->tsc_timestamp == 0 && r->system_time == 0) ? VTIME_ENODATA
+										       : VTIME_EPROTO;
+	if (r->tsc_shift < VTIME_PVCLOCK_SHIFT_MIN || r->tsc_shift > VTIME_PVCLOCK_SHIFT_MAX)
+		return VTIME_EPROTO;
+	return 0;
+}
+
+/* Seqlock read of rec, calling counter(ctx) inside the window. With counter
+ * NULL no counter is read (snapshot). Returns 0 with *body and *tsc filled,
+ * or a VTIME_E* code. */
+static VT_ALWAYS_INLINE int vt_pvclock_read_window(const volatile struct vtime_pvclock_vcpu_time_info *rec,
+						   uint64_t (*counter)(void *), void *ctx, unsigned max_tries,
+						   struct vtime_pvclock_vcpu_time_info *body, uint64_t *tsc)
+{
+	uint32_t v, v2;
+
+	if (max_tries == 0)
+		max_tries = VTIME_PVCLOCK_MAX_TRIES;
+	for (unsigned i = 0; i < max_tries; i++) {
+		/* An odd version never matches v below, so no separate spin. */
+		v = vt_le32(vt_load32(&rec->version)) & ~1u;
+		/* version load before the body and counter loads */
+		vt_rmb();
+		vt_pvclock_load_body(rec, body);
+		if (counter)
+			*tsc = counter(ctx);
+		/* body and counter loads before the version re-check */
+		vt_rmb();
+		v2 = vt_le32(vt_load32(&rec->version));
+		if (v2 == v) {
+			body->version = v;
+			return vt_pvclock_check(body, v);
+		}
+		vt_cpu_relax();
+	}
+	return VTIME_EAGAIN;
+}
+
+/* The conversion, inline for fast paths; see vtime_pvclock_time(). */
+static VT_ALWAYS_INLINE uint64_t vt_pvclock_scale(const struct vtime_pvclock_vcpu_time_info *r, uint64_t tsc)
+{
+	uint64_t delta = tsc - r->tsc_timestamp, d;
+	uint64_t mul = r->tsc_to_system_mul;
+	int shift = r->tsc_shift;
+	int behind = (delta >> 63) != 0;
+
+	if (behind)
+		delta = r->tsc_timestamp - tsc; /* counter behind the record: scale the gap */
+	d = shift < 0 ? delta >> -shift : delta << shift;
+	d = (d >> 32) * mul + (((d & 0xffffffffu) * mul) >> 32);
+	if (!behind)
+		return r->system_time + d;
+	return d >= r->system_time ? 0 : r->system_time - d;
+}
+
+#endif
