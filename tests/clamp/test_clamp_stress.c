@@ -24,7 +24,7 @@ struct shared {
 static void *worker(void *arg)
 {
 	struct shared *sh = arg;
-	uint64_t x = (uint64_t)(uintptr_t)&x | 1, prev = sh->base;
+	uint64_t x = (uint64_t)(uintptr_t)&x | 1, prev = sh->base - 4096;
 
 	for (unsigned long i = 0; i < sh->iters; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
