@@ -21,6 +21,7 @@
 
 #include "fake_counter.h"
 #include "vt_atomic.h"
+#include "vt_pvclock_read.h"
 #include "vtime_kernel.h"
 
 static unsigned int stress_ms = 400;
@@ -361,6 +362,7 @@ struct vt_reader {
 	struct vt_stress *st;
 	unsigned int cpu;
 	u64 reads, snaps, torn, eagain, errors, raw_back, max_back_ns;
+	u64 naive, naive_torn; /* copies taken without the seqlock, and how many were mixed */
 	uint64_t first_ns, last_ns;
 };
 
@@ -375,6 +377,16 @@ static uint64_t vt_stress_counter(void *ctx)
 static uint64_t vt_stress_expect(const struct vt_stress *st, uint64_t tsc_ts, unsigned int p)
 {
 	return st->s0 + vtime_scale_apply(&st->scale, tsc_ts - st->t0) + (p ? VT_JITTER_NS : 0);
+}
+
+/* Whether a copied record is one the writer published (not a mix of two). */
+static bool vt_stress_consistent(const struct vt_stress *st, const struct vtime_pvclock_vcpu_time_info *r)
+{
+	unsigned int p = (r->tsc_to_system_mul ^ st->scale.mul) & 1;
+
+	return (r->tsc_to_system_mul & ~1u) == (st->scale.mul & ~1u) && r->tsc_shift == st->scale.shift &&
+	       r->flags == VTIME_PVCLOCK_TSC_STABLE &&
+	       r->system_time == vt_stress_expect(st, r->tsc_timestamp, p);
 }
 
 static int vt_writer_fn(void *arg)
@@ -420,13 +432,15 @@ static int vt_reader_fn(void *arg)
 		} else if (err) {
 			r->errors++;
 		} else {
-			unsigned int p = (snap.tsc_to_system_mul ^ st->scale.mul) & 1;
-
 			r->snaps++;
-			if ((snap.tsc_to_system_mul & ~1u) != (st->scale.mul & ~1u) ||
-			    snap.tsc_shift != st->scale.shift || snap.flags != VTIME_PVCLOCK_TSC_STABLE ||
-			    snap.system_time != vt_stress_expect(st, snap.tsc_timestamp, p) || (snap.version & 1))
+			if (!vt_stress_consistent(st, &snap) || (snap.version & 1))
 				r->torn++;
+		}
+		/* Negative control: the same copy without the seqlock. */
+		if ((n & 7) == 0) {
+			vt_pvclock_load_body(&st->rec, &snap);
+			r->naive++;
+			r->naive_torn += !vt_stress_consistent(st, &snap);
 		}
 		err = vtime_pvclock_read(&st->rec, &ctr, 0, &rd);
 		if (err == VTIME_EAGAIN) {
@@ -525,6 +539,24 @@ static void test_writer_readers(struct vt_case *t)
 	err = vtime_scale_init(&st->scale, (uint64_t)tsc_khz * 1000, VTIME_NSEC_PER_SEC);
 	VT_CHECK(t, err == 0, "scale: %d", err);
 	st->s0 = 1000000000ull;
+	{
+		/* The torn-record detector must see a mix of two generations. */
+		struct vtime_pvclock_vcpu_time_info a = { 0 }, m;
+
+		st->t0 = 12345;
+		a.tsc_timestamp = 99999;
+		a.tsc_to_system_mul = st->scale.mul ^ 1;
+		a.tsc_shift = st->scale.shift;
+		a.flags = VTIME_PVCLOCK_TSC_STABLE;
+		a.system_time = vt_stress_expect(st, a.tsc_timestamp, 1);
+		VT_CHECK(t, vt_stress_consistent(st, &a), "detector rejects a whole record");
+		m = a;
+		m.tsc_to_system_mul = st->scale.mul; /* next generation's mul */
+		VT_CHECK(t, !vt_stress_consistent(st, &m), "detector misses a torn mul");
+		m = a;
+		m.tsc_timestamp += 1000; /* next generation's timestamp */
+		VT_CHECK(t, !vt_stress_consistent(st, &m), "detector misses a torn timestamp");
+	}
 	for (phase = 0; phase < 2; phase++) {
 		uint64_t now = rdtsc_ordered();
 		u64 reads = 0, torn = 0, back = 0;
@@ -547,6 +579,8 @@ static void test_writer_readers(struct vt_case *t)
 			/* Raw reads may step back by the writer's jitter, never more. */
 			VT_CHECK(t, r->max_back_ns <= VT_JITTER_NS, "cpu %u stepped back %llu ns", cpu,
 				 r->max_back_ns);
+			VT_OUT("# cpu %u: negative control: %llu of %llu copies without the seqlock were torn",
+			       cpu, r->naive_torn, r->naive);
 			reads += r->reads;
 			torn += r->torn;
 			back += r->raw_back;
