@@ -4,6 +4,7 @@
 import os
 import random
 import struct
+import time
 import unittest
 
 import vtime
@@ -168,6 +169,52 @@ class TestWriter(unittest.TestCase):
         self.assertEqual(vtime.WallClock.from_bytes(wc.to_bytes()), wc)
         with self.assertRaises(vtime.VtimeError):
             vtime.WallClock(5, 1, 2).check()
+
+
+class TestClock(unittest.TestCase):
+    """vtime's userspace clock (Linux builds). meson sets VTIME_REQUIRE_CLOCK=1
+    when the build has include/vtime/clock.h, so there it cannot skip."""
+
+    def setUp(self):
+        if vtime._clock._now is None:
+            if os.environ.get("VTIME_REQUIRE_CLOCK") == "1":
+                self.fail("libvtime lacks vtime_now_ns although the build has the userspace clock")
+            with self.assertRaises(vtime.VtimeError) as cm:
+                vtime.now_ns()
+            self.assertEqual(cm.exception.code, vtime.ENOTSUP)
+            self.skipTest("this libvtime has no userspace clock (vtime_now_ns)")
+
+    def test_now_ns_follows_monotonic(self):
+        a = time.monotonic_ns()
+        v = vtime.now_ns()
+        b = time.monotonic_ns()
+        # Same epoch and rate as CLOCK_MONOTONIC; 20 ms covers a preempted call.
+        self.assertLess(abs(v - (a + b) // 2), 20_000_000)
+        last = v
+        for _ in range(10000):
+            n = vtime.now_ns()
+            self.assertGreaterEqual(n, last)
+            last = n
+
+    def test_realtime_ns(self):
+        a = time.time_ns()
+        v = vtime.realtime_ns()
+        b = time.time_ns()
+        self.assertLess(abs(v - (a + b) // 2), 50_000_000)
+
+    def test_ticks_convert_later(self):
+        t = vtime.ticks()
+        a = time.monotonic_ns()
+        self.assertLess(abs(vtime.ticks_to_ns(t) - a), 20_000_000)
+
+    def test_info(self):
+        vtime.now_ns()
+        i = vtime.info()
+        self.assertIn(i.source, ("tsc", "pvclock", "clock_gettime"))
+        self.assertIsInstance(i.why, str)
+        self.assertGreaterEqual(i.recalibrations, 0)
+        if i.source == "tsc":
+            self.assertGreater(i.nominal_hz, 0)
 
 
 class TestLibrary(unittest.TestCase):
