@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
 """unittest suite of the Python binding (run by `meson test`, suite 'bindings')."""
 
+import contextlib
+import io
 import os
 import random
 import struct
+import tempfile
 import time
 import unittest
 
@@ -215,6 +218,39 @@ class TestClock(unittest.TestCase):
         self.assertGreaterEqual(i.recalibrations, 0)
         if i.source == "tsc":
             self.assertGreater(i.nominal_hz, 0)
+
+
+class TestDumpTool(unittest.TestCase):
+    def run_tool(self, *argv):
+        from vtime.__main__ import main
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = main(list(argv))
+        return rc, out.getvalue()
+
+    def test_records_of_a_page_dump(self):
+        page = bytearray(4096)
+        page[0:32] = KNOWN
+        page[64:96] = struct.pack("<IIQQIbB2x", 9, 0, 0, 0, MUL, SHIFT, 0)  # odd: mid-update
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(page)
+            f.flush()
+            rc, out = self.run_tool("records", f.name, "--tsc", str(0x0123456789ABCDEF + 2 * HZ))
+        self.assertEqual(rc, 0)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 2)
+        self.assertIn("cpu 0: version 6 (published)", lines[0])
+        self.assertIn(f"ok, {HZ} Hz", lines[0])
+        self.assertIn(f"{10**9 + 1_999_999_999} ns", lines[0])
+        self.assertIn("cpu 1: version 9 (in progress)", lines[1])
+        self.assertIn("try again", lines[1])
+
+    def test_empty_dump(self):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(bytes(128))
+            f.flush()
+            rc, out = self.run_tool("records", f.name)
+        self.assertEqual((rc, out.strip()), (1, "no published pvclock record in the dump"))
 
 
 class TestLibrary(unittest.TestCase):
