@@ -40,7 +40,7 @@ fs_check() { # triplet [extra cflags...]: freestanding amalgamation, linked with
 	# The core may need mem* and nothing else: a libgcc helper here is usually a
 	# 64-bit division on a 32-bit target (__udivdi3, __aeabi_uldivmod): use vt_div64.
 	local undef
-	undef=$(llvm-nm -u "$amalg/vtime-$tr.o" | awk '{print $NF}' \
+	undef=$("$tr-nm" -u "$amalg/vtime-$tr.o" | awk '{print $NF}' \
 		| grep -Ev '^(memcpy|memset|memmove|memcmp|_GLOBAL_OFFSET_TABLE_)$' || true)
 	[ -z "$undef" ] || { echo "70-cross: $tr: the freestanding core needs: $undef" >&2; return 1; }
 	clang --target="$tr" -nostdlib -nostartfiles -static -Wl,-e,guest_entry \
