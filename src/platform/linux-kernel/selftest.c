@@ -274,6 +274,10 @@ static void test_atomics_backend(struct vt_case *t)
 		for (j = 0; j < 8; j++)
 			VT_CHECK(t, vt_load8(&bytes[j]) == (j == i ? i : (0xa0 | j)), "byte %u after and8 on %u",
 				 j, i);
+		VT_CHECK(t, vt_fetch_or8(&bytes[i], 0x50) == i, "fetch_or8 old, byte %u", i);
+		for (j = 0; j < 8; j++)
+			VT_CHECK(t, vt_load8(&bytes[j]) == (j == i ? (0x50 | i) : (0xa0 | j)),
+				 "byte %u after or8 on %u", j, i);
 	}
 	VT_OUT("# backend %s", VT_ATOMIC_BACKEND_NAME);
 }
