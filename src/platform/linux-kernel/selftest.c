@@ -13,7 +13,6 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
-#include <linux/version.h>
 #include <linux/workqueue.h>
 
 #include <vtime/calib.h>
@@ -27,7 +26,7 @@
 
 static unsigned int stress_ms = 400;
 module_param(stress_ms, uint, 0444);
-MODULE_PARM_DESC(stress_ms, "duration of the writer/reader stress test in ms (split over two phases)");
+MODULE_PARM_DESC(stress_ms, "writer/readers test duration in ms over its two phases; the calibration test runs half of it per phase, or until its ring is full");
 
 /* ---- KTAP output ---------------------------------------------------------- */
 
@@ -48,7 +47,7 @@ struct vt_case {
 		}                                                                          \
 	} while (0)
 
-/* ---- counters ------------------------------------------------------------- */
+/* ---- reference arithmetic ------------------------------------------------- */
 
 static inline uint64_t vt_kernel_ref_scale(uint64_t delta, uint32_t mul, int shift)
 {
@@ -346,6 +345,23 @@ static void test_tsc_counter(struct vt_case *t)
 	/* A wrong shift or counter is off by 2x; 1% catches that without flaking. */
 	VT_CHECK(t, el_vt > el_raw - el_raw / 100 && el_vt < el_raw + el_raw / 100, "rate off");
 	VT_CHECK(t, rd.ns >= ns1 - el_raw / 100, "live read %llu behind %llu", rd.ns, ns1);
+
+	/* The inline fast path (counter inlined, no indirect call) agrees
+	 * with the library call around it. */
+	{
+		struct vtime_pvclock_vcpu_time_info b;
+		struct vtime_pvclock_reading r0, r1;
+		uint64_t tsc = 0, mid;
+
+		preempt_disable();
+		err = vtime_pvclock_read(&vt_rec, &ctr, 0, &r0);
+		err |= vt_pvclock_read_window(&vt_rec, vtime_kernel_tsc_read, NULL, 0, &b, &tsc);
+		mid = vt_pvclock_scale(&b, tsc);
+		err |= vtime_pvclock_read(&vt_rec, &ctr, 0, &r1);
+		preempt_enable();
+		VT_CHECK(t, err == 0 && r0.ns <= mid && mid <= r1.ns, "inline %llu outside %llu..%llu (err %d)",
+			 mid, r0.ns, r1.ns, err);
+	}
 }
 
 /* ---- shared: kthreads on every CPU, the clamp's monotonic checks ---------- */
