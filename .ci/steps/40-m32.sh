@@ -36,9 +36,9 @@ cpu = 'i686'
 endian = 'little'
 INI
 meson setup "$b" --cross-file "$cross" -Datomics=builtin -Dtools=false -Dexamples=false >/dev/null
-tests="tests/core/test_scale tests/core/test_tsc tests/core/test_pvclock tests/core/test_concurrency"
+tests="tests/core/test_scale tests/core/test_tsc tests/core/test_pvclock tests/core/test_endian_swap tests/core/test_concurrency"
 meson compile -C "$b" -j2 $tests
 for t in $tests; do
 	readelf -h "$b/$t" | grep -q 'Class:.*ELF32' || { echo "m32: $t is not a 32-bit binary" >&2; exit 1; }
 done
-meson test -C "$b" --no-rebuild --print-errorlogs scale tsc pvclock seqlock-concurrency
+meson test -C "$b" --no-rebuild --print-errorlogs scale tsc pvclock endian-swap seqlock-concurrency
