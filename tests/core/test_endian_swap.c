@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The byte-swapping reader and writer, on any host: this file compiles
- * src/core/pvclock.c with the opposite byte order forced (VT_BIG_ENDIAN
- * flipped), so every field must come out byte-reversed in memory and read
- * back intact. A field the code forgot to convert shows up here even on a
- * little-endian CI machine. */
+/* The other conversion path of the reader and writer, on any host: this
+ * file compiles src/core/pvclock.c with VT_BIG_ENDIAN set opposite to the
+ * host's, so a little-endian host runs the byte-swapping code (every field
+ * must come out byte-reversed in memory and read back intact; a field the
+ * code forgot to convert fails here even on a little-endian CI machine) and
+ * a big-endian host runs the identity code (native images). */
 #include <stdint.h>
 #include <string.h>
 
@@ -37,12 +38,13 @@
 
 typedef struct vtime_pvclock_vcpu_time_info rec_t;
 
-/* The bytes of v in the opposite of host order. */
+/* The stored bytes of a field holding native value *native: byte-reversed
+ * when this build swaps, as-is when it does not. */
 static int reversed(const uint8_t *p, const void *native, unsigned n)
 {
 	const uint8_t *q = native;
 	for (unsigned i = 0; i < n; i++)
-		if (p[i] != q[n - 1 - i])
+		if (p[i] != (VT_BIG_ENDIAN ? q[n - 1 - i] : q[i]))
 			return 0;
 	return 1;
 }
@@ -55,6 +57,13 @@ static void test_swapped_roundtrip(void)
 	struct vtime_counter ctr = vt_fake_counter_hook(&fc);
 	struct vtime_pvclock_reading rd;
 	uint32_t v;
+	union {
+		uint32_t u;
+		uint8_t b[4];
+	} probe = { 0x01020304u };
+
+	/* this build converts exactly when the host is little-endian */
+	CU_ASSERT_EQUAL(VT_BIG_ENDIAN, probe.b[0] == 0x04);
 
 	memset(&live, 0, sizeof live);
 	memset(&b, 0, sizeof b);
@@ -84,8 +93,7 @@ static void test_swapped_roundtrip(void)
 	CU_ASSERT_EQUAL(rd.version, 2);
 	CU_ASSERT_EQUAL(rd.ns, oracle_pvclock_time(&b, b.tsc_timestamp + 2599999000ull));
 	/* the versions continue across the swap: junk odd version in wire order */
-	v = 0xdeadbeef;
-	live.version = ((v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24));
+	live.version = vt_le32(0xdeadbeef); /* this build's stored form */
 	CU_ASSERT_EQUAL(sw_read(&live, &ctr, 3, &rd), VTIME_EAGAIN);
 	CU_ASSERT_EQUAL(sw_publish(&live, &b), 0xdeadbef2);
 	/* GUEST_STOPPED survives and is consumed once (flags are one byte) */
