@@ -9,10 +9,9 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
 	sudo=""
 	[ "$(id -u)" = 0 ] || sudo="sudo"
 	$sudo dpkg --add-architecture i386
-	# One stale foreign index may make update fail while what we need is
-	# there: carry on and let the install decide.
-	$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq || echo "m32: apt-get update reported errors; continuing"
 fi
+# install-deps runs apt-get update when something is missing and carries on
+# if one stale foreign index makes it report an error: the install decides.
 scripts/install-deps gcc-multilib libcunit1-dev:i386
 
 b=build-m32
