@@ -77,6 +77,27 @@ static inline uint8_t vt_fetch_and8(volatile uint8_t *p, uint8_t mask)
 	}
 }
 
+/* Same word-sized cmpxchg loop as vt_fetch_and8, setting bits instead. */
+static inline uint8_t vt_fetch_or8(volatile uint8_t *p, uint8_t bits)
+{
+	uintptr_t addr = (uintptr_t)p;
+	u32 *word = (u32 *)(addr & ~(uintptr_t)3);
+#ifdef __BIG_ENDIAN
+	unsigned int shift = (3u - (unsigned int)(addr & 3)) * 8u;
+#else
+	unsigned int shift = (unsigned int)(addr & 3) * 8u;
+#endif
+	u32 set = (u32)bits << shift;
+	u32 old = READ_ONCE(*word), seen;
+
+	for (;;) {
+		seen = cmpxchg(word, old, old | set);
+		if (seen == old)
+			return (uint8_t)(old >> shift);
+		old = seen;
+	}
+}
+
 static inline uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)
 {
 	return (uint64_t)atomic64_fetch_add((s64)v, (atomic64_t *)p);
