@@ -55,7 +55,7 @@ struct sim {
 	int feeder_cpu[2];
 	double read_ref[2];
 	int depth, in_op;
-	unsigned points, target;
+	unsigned points, target, max_points;
 	uint64_t done_max, done_cpu[MAXCPU];
 	bool have_done, have_cpu[MAXCPU];
 	double quiet_from, spread_ns, bound_ns;
@@ -291,12 +291,23 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 	double t_susp = seconds * 1e9 * (0.15 + 0.1 * urand(s)), t_freq = seconds * 1e9 * (0.35 + 0.1 * urand(s));
 	double t_step = seconds * 1e9 * (0.5 + 0.05 * urand(s)), t_slew = seconds * 1e9 * (0.05 + 0.05 * urand(s));
 	bool did_susp = false, did_freq = false, did_step = false, did_slew = false;
-	unsigned long op = 0;
+	unsigned long op = 0, feed_ops = 0;
 	bool trace = getenv("VTIME_SIM_TRACE") != NULL;
 	double next_trace = 0;
 
+	unsigned burst = 0;
 	while (s->t < seconds * 1e9) {
-		advance(s, 1000 + (double)(rnd(s) % 400000));
+		/* mostly sparse operations, with bursts of back-to-back ones:
+		 * there the spread between CPUs exceeds the time between reads,
+		 * which is what the clamp is for */
+		if (burst) {
+			burst--;
+			advance(s, 5 + (double)(rnd(s) % 60));
+		} else {
+			advance(s, 1000 + (double)(rnd(s) % 800000));
+			if (rnd(s) % 8 == 0)
+				burst = 16;
+		}
 		s->drift += (urand(s) - 0.5) * 2e-9;
 		s->drift = fmax(-2e-6, fmin(2e-6, s->drift));
 		if (!did_slew && s->t > t_slew) { /* an NTP adjtime correction */
@@ -345,11 +356,20 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 		op++;
 		s->in_op = rnd(s) % 24 == 0 ? OP_FEED : OP_READ;
 		s->points = 0;
-		s->target = op % 4 == 0 ? (unsigned)(op / 4) % 14 + 1 : 0;
+		/* systematic sweep: every position of a read (about 8 atomic
+		 * ops plus retries) and of a feed (about 40, the publish window
+		 * among them) gets another agent's operation injected in turn */
 		if (s->in_op == OP_FEED)
-			feed_op(s);
+			s->target = (unsigned)(++feed_ops % 20) + 1;
 		else
+			s->target = op % 4 == 0 ? (unsigned)(op / 4) % 12 + 1 : 0;
+		if (s->in_op == OP_FEED) {
+			feed_op(s);
+			if (s->points > s->max_points)
+				s->max_points = s->points;
+		} else {
 			read_op(s);
+		}
 		s->in_op = OP_NONE;
 	}
 	struct vtime_calib_stats st;
@@ -377,9 +397,9 @@ static void test_adversarial(void)
 		uint64_t seed = first + k;
 		run_seed(&s, seed, 60);
 		printf("\n  seed %llu: %d cpus %.0f Hz, reads %lu feeds %lu (nested %lu/%lu), eagain %lu ebusy %lu, "
-		       "steps %lu disc %lu refits %lu, err quiet %.0f ns (bound %.0f) all %.0f ns, back %.0f ns, ppm %.3f",
+		       "steps %lu disc %lu refits %lu, points/feed <= %u, err quiet %.0f ns (bound %.0f) all %.0f ns, back %.0f ns, ppm %.3f",
 		       (unsigned long long)seed, s.ncpu, s.hz, s.reads, s.feeds, s.nested_feeds, s.nested_reads, s.eagain,
-		       s.ebusy, s.steps, s.discs, s.refits, s.max_err_quiet, s.bound_ns, s.max_err_all,
+		       s.ebusy, s.steps, s.discs, s.refits, s.max_points, s.max_err_quiet, s.bound_ns, s.max_err_all,
 		       s.max_back_unclamped, s.final_ppm);
 		CU_ASSERT_EQUAL(s.clamp_violations, 0);
 		CU_ASSERT_EQUAL(s.protocol_violations, 0);
