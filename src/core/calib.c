@@ -530,8 +530,12 @@ uint64_t vtime_calib_line_apply(const struct vtime_calib_line *l, uint64_t count
 
 void vtime_calib_stats_get(const struct vtime_calib *e, struct vtime_calib_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&e->st;
+	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
+
+	if (!e || !out)
+		return;
+	src = (const uint64_t *)&e->st;
 	/* every field is 64 bits: copy word by word, each atomically */
 	for (unsigned i = 0; i < sizeof *out / sizeof(uint64_t); i++)
 		dst[i] = vt_load64(&src[i]);

@@ -19,7 +19,8 @@
  * ordered by completion-before-start), reads give up (EAGAIN) only inside a
  * publish window, feeders collide (EBUSY) only when nested, the error stays
  * within the documented bound outside the settling time after an event,
- * and an engine on one CPU without the clamp goes back at most 2 ns. */
+ * and an engine on one CPU without the clamp goes back at most 2 ns.
+ * VTIME_SIM_TRACE=1 prints the engine's state every 100 ms and each event. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ struct sim {
 	bool have_done, have_cpu[MAXCPU];
 	double quiet_from, spread_ns, bound_ns;
 	unsigned expect_steps;
+	bool wrapped;
 	/* results */
 	unsigned long reads, feeds, nested_feeds, nested_reads, eagain, ebusy, steps, discs, refits;
 	unsigned long clamp_violations, bound_violations, protocol_violations, quiet_reads;
@@ -372,6 +374,7 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 		}
 		s->in_op = OP_NONE;
 	}
+	s->wrapped = ctr_val(s, 0) < s->c0; /* counters passed 2^64 */
 	struct vtime_calib_stats st;
 	vtime_calib_stats_get(&s->eng, &st);
 	s->final_ppm = ((double)st.hz / (s->hz * (1 + s->drift)) - 1) * 1e6;
@@ -408,6 +411,7 @@ static void test_adversarial(void)
 		CU_ASSERT(s.steps >= s.expect_steps);
 		CU_ASSERT(s.quiet_reads > s.reads / 4);
 		CU_ASSERT(fabs(s.final_ppm) < 1.0);
+		CU_ASSERT(s.wrapped);
 		if (s.clamp_violations || s.protocol_violations || s.bound_violations || s.max_back_unclamped > 2)
 			printf("\n  FAILED: replay with VTIME_SIM_SEED=%llu", (unsigned long long)seed);
 		worst_quiet = fmax(worst_quiet, s.max_err_quiet);
