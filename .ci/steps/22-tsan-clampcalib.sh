@@ -7,7 +7,7 @@
 # depends on a stand-alone fence (which TSan does not model).
 set -euo pipefail
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-export VTIME_TEST_ITERS=${VTIME_TSAN_ITERS:-20000}
+export VTIME_TEST_ITERS=${VTIME_TSAN_ITERS:-100000}
 b=build-tsan-clampcalib
 rm -rf "$b"
 meson setup "$b" -Db_sanitize=thread -Db_lundef=false -Datomics=builtin \
