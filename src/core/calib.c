@@ -242,7 +242,7 @@ static void sort64(uint64_t *v, unsigned n)
 static bool median_slope(const struct vtime_calib *e, unsigned from, unsigned to, unsigned lag, uint64_t *med_out,
 			 uint64_t *unc_out)
 {
-	uint64_t v[VTIME_CALIB_RING], cu[VTIME_CALIB_RING], med, mad, unc, cost_ppb;
+	uint64_t v[VTIME_CALIB_RING], cu[VTIME_CALIB_RING], base[VTIME_CALIB_RING], med, mad, unc, cost_ppb;
 	unsigned k = 0;
 
 	for (unsigned i = from; i + lag < to; i++) {
@@ -251,9 +251,8 @@ static bool median_slope(const struct vtime_calib *e, unsigned from, unsigned to
 		struct vt_u128 num = vt_shl128((struct vt_u128){ 0, dr }, Q);
 		if (!vt_div128(num, dc, &q, (uint64_t *)0) || q == 0)
 			continue;
-		/* each end is off by cost/2 plus the residual noise the cost does
-		 * not show (feeders on CPUs whose counters disagree) */
-		cu[k] = muldiv((a->cost_ns + b->cost_ns) / 2 + 2 * e->noise_ns, NS_PER_S, dr);
+		cu[k] = (a->cost_ns + b->cost_ns) / 2;
+		base[k] = dr;
 		v[k++] = q;
 	}
 	if (k == 0)
@@ -266,8 +265,12 @@ static bool median_slope(const struct vtime_calib *e, unsigned from, unsigned to
 	mad = v[k / 2];
 	/* sigma ~ 1.48 MAD; the median of k slopes ~ 1.25 sigma / sqrt(k) */
 	unc = vt_div64(muldiv(mad * 15 / 8, NS_PER_S, med), isqrt(k));
+	/* each end is off by cost/2 plus the residual noise the cost does not
+	 * show (feeders on CPUs whose counters disagree), over the baseline;
+	 * medians of both (one division instead of one per pair) */
 	sort64(cu, k);
-	cost_ppb = vt_div64(cu[k / 2], isqrt(k));
+	sort64(base, k);
+	cost_ppb = vt_div64(muldiv(cu[k / 2] + 2 * e->noise_ns, NS_PER_S, base[k / 2]), isqrt(k));
 	if (cost_ppb > unc)
 		unc = cost_ppb;
 	*med_out = med;
