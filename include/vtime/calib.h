@@ -42,7 +42,7 @@ struct vtime_calib_config {
 	uint32_t hint_ppm;      /* trust in hz_hint (default 100) */
 	uint32_t max_slew_ppm;  /* slew bound, 1..100000 (default 500) */
 	uint64_t step_ns;       /* line behind by more: step forward (default 1 ms; UINT64_MAX: never) */
-	uint64_t discont_ns;    /* |error| above this restarts the frequency baseline (default 100 us) */
+	uint64_t discont_ns;    /* a sample this far off the fit restarts the baseline (default 100 us) */
 	uint64_t slew_tc_ns;    /* time constant of the offset correction (default 250 ms) */
 	uint64_t window_ns;     /* longest frequency-fit baseline kept (default 64 s) */
 	/* Optional: read inside the publish window to pick the switch point
