@@ -34,6 +34,11 @@ static inline uint8_t vt_fetch_and8(volatile uint8_t *p, uint8_t mask)
 	return __atomic_fetch_and(p, mask, __ATOMIC_SEQ_CST);
 }
 
+static inline uint8_t vt_fetch_or8(volatile uint8_t *p, uint8_t bits)
+{
+	return __atomic_fetch_or(p, bits, __ATOMIC_SEQ_CST);
+}
+
 static inline uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)
 {
 	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
