@@ -35,5 +35,9 @@ INI
 meson setup "$b" --cross-file "$cross" -Datomics=builtin -Dtools=false >/dev/null
 meson compile -C "$b" -j2 tests/ticks/test_ticks examples/ticks/ticks_demo
 readelf -h "$b/tests/ticks/test_ticks" | grep -q 'Class: *ELF32' || { echo "ticks-m32: not a 32-bit binary" >&2; exit 1; }
+# No libgcc 64-bit division helper may sneak into the engine on 32 bits.
+gcc -m32 -std=c11 -ffreestanding -O2 -Iinclude -Isrc/core -c src/core/ticks.c -o "$b/ticks32.o"
+helpers=$(nm -u "$b/ticks32.o" | awk '{print $2}' | grep -E '^__(u?(div|mod)di3|udivmoddi4)$' || true)
+[ -z "$helpers" ] || { echo "ticks-m32: src/core/ticks.c needs libgcc: $helpers" >&2; exit 1; }
 meson test -C "$b" --no-rebuild --suite ticks --print-errorlogs
 echo "ticks-m32: ticks suite passed on i686"
