@@ -66,8 +66,8 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 	return n;
 }
 
-/* Start of the first sub-slot after the one holding now (requires
- * next_due - period <= now < next_due). At most next_due. */
+/* Start of the first sub-slot after the one holding now (now < next_due
+ * after accounting). Always after now and at most next_due. */
 static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now)
 {
 	uint32_t rate = vt_ticks_rate(t);
@@ -76,6 +76,8 @@ static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now
 
 	if (rate == 1)
 		return t->next_due;
+	if (off >= t->period)
+		return start + t->sub; /* now is before the slot (host clock stepped back) */
 	if (off < t->sub)
 		return start + t->sub; /* sub-slot 0: the on-time case */
 	if ((t->period >> 55) == 0) {

@@ -462,6 +462,23 @@ static void test_args(void)
 	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 10, true, &r), 0);
 	CU_ASSERT_EQUAL(r.deliver, 0);
 	CU_ASSERT_EQUAL(r.next, MS);
+	/* Backlog with an old rate limit, then a host clock stepping back
+	 * across a tick: deliver at 1 (limit 1.25), no ack until a call at 5.5
+	 * (ticks 2..5 kept), then an acked call at 4.9 < 5: it delivers and
+	 * the limit is the first sub-slot of the current period, 5.25. */
+	CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_SLEW, 0), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 1 * MS, true, &r), 0);
+	CU_ASSERT_EQUAL(r.deliver, 1);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 5500 * US, false, &r), 0);
+	CU_ASSERT_EQUAL(r.deliver, 0);
+	CU_ASSERT_EQUAL(t.backlog, 4);
+	CU_ASSERT_EQUAL(r.next, 5750 * US);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 4900 * US, true, &r), 0);
+	CU_ASSERT_EQUAL(r.deliver, 1);
+	CU_ASSERT_EQUAL(t.backlog, 3);
+	CU_ASSERT_EQUAL(r.next, 5250 * US);
+	CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_SLEW, 0), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 10, true, &r), 0);
 	/* a host clock that steps back: nothing due, nothing moves */
 	CU_ASSERT_EQUAL(vtime_ticks_update(&t, (uint64_t)0 - 5, true, &r), 0);
 	CU_ASSERT_EQUAL(r.deliver, 0);
