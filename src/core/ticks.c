@@ -20,16 +20,25 @@ static inline bool vt_after_eq(uint64_t a, uint64_t b)
 	return (int64_t)(a - b) >= 0;
 }
 
-/* floor(n / d), d != 0. 64-bit targets divide natively (one instruction,
- * no libgcc helper); 32-bit targets use the native 32-bit divide when both
- * fit, else vt_math.h's shift-subtract loop. */
+/* floor(n / d), d != 0, with no libgcc helper: 64-bit targets with a
+ * divide instruction divide natively; 32-bit ones use their 32-bit divide
+ * instruction when both operands fit (i386; ARM only with hardware divide,
+ * else even that is a helper call), otherwise vt_math.h's loop. */
+#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !(defined(__riscv) && !defined(__riscv_div))
+#define VT_TICKS_DIV64 1
+#elif defined(__i386__) || defined(__ARM_FEATURE_IDIV)
+#define VT_TICKS_DIV32 1
+#endif
+
 static inline uint64_t vt_ticks_div(uint64_t n, uint64_t d)
 {
-#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8
+#if defined(VT_TICKS_DIV64)
 	return n / d;
 #else
+#if defined(VT_TICKS_DIV32)
 	if ((n >> 32) == 0 && (d >> 32) == 0)
 		return (uint32_t)n / (uint32_t)d;
+#endif
 	return vt_div64(n, d);
 #endif
 }
