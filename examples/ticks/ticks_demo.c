@@ -3,8 +3,10 @@
  * each lost-tick policy. Prints the guest's tick count against real time as
  * a table and writes an SVG plot.
  *
- *   ticks_demo [out.svg]        (default ticks.svg)
+ *   ticks_demo [out.svg [base_ns]]   (default ticks.svg, host clock from 0)
  *
+ * base_ns offsets the host clock (e.g. 18446744073209551616 = 2^64 - 0.5 s
+ * wraps it mid-run); the output does not depend on it.
  * The VMM calls vtime_ticks_update() when the engine asks (or when the guest
  * acknowledges); during a stall nothing runs, so the call happens when the
  * stall ends. The guest acknowledges each interrupt 20 us after it arrives.
@@ -74,6 +76,8 @@ static struct lane lanes[NLANES] = {
 /* Drawing order: wide lines first so the ones that coincide stay visible. */
 static const int draw_order[NLANES] = { L_DISCARD, L_DELAY, L_SLEWCAP, L_SLEW, L_CLOCK, L_IDEAL };
 
+static uint64_t base; /* host clock at real time 0 */
+
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "ticks_demo: %s: %s\n", what, vtime_strerror(err));
@@ -93,7 +97,7 @@ static void run_lane(struct lane *l, int idx)
 		l->guest_ticks = END_MS;
 		return;
 	}
-	if ((err = vtime_ticks_init(&t, PERIOD, l->policy, 0)) != 0)
+	if ((err = vtime_ticks_init(&t, PERIOD, l->policy, base)) != 0)
 		die("init", err);
 	if (idx == L_SLEWCAP)
 		err = vtime_ticks_set_catchup(&t, SLEW_RATE, SLEW_CAP);
@@ -101,7 +105,7 @@ static void run_lane(struct lane *l, int idx)
 		err = vtime_ticks_set_catchup(&t, SLEW_RATE, 0);
 	if (err)
 		die("set_catchup", err);
-	if ((err = vtime_ticks_guest_init(&g, PERIOD, 0)) != 0)
+	if ((err = vtime_ticks_guest_init(&g, PERIOD, base)) != 0)
 		die("guest_init", err);
 	for (;;) {
 		struct vtime_ticks_result r;
@@ -119,15 +123,15 @@ static void run_lane(struct lane *l, int idx)
 		if (pending && when >= ack_at)
 			pending = 0;
 		acked = !pending;
-		if ((err = vtime_ticks_update(&t, when, acked, &r)) != 0)
+		if ((err = vtime_ticks_update(&t, base + when, acked, &r)) != 0)
 			die("update", err);
 		if (r.deliver) {
 			/* the guest's handler: count one tick, or account by clock */
-			count += l->guest_clock ? vtime_ticks_guest_account(&g, when, NULL) : 1;
+			count += l->guest_clock ? vtime_ticks_guest_account(&g, base + when, NULL) : 1;
 			pending = 1;
 			ack_at = after_stalls(when + ACK_LATENCY);
 		}
-		next = r.next;
+		next = r.next - base;
 	}
 	for (; ms <= END_MS; ms++)
 		l->count[ms] = (uint32_t)count;
@@ -303,6 +307,8 @@ int main(int argc, char **argv)
 {
 	const char *svg = argc > 1 ? argv[1] : "ticks.svg";
 
+	if (argc > 2)
+		base = strtoull(argv[2], NULL, 0);
 	make_schedule();
 	for (int i = 0; i < NLANES; i++)
 		run_lane(&lanes[i], i);

@@ -85,6 +85,13 @@ def main():
     for n in names:
         check(n in texts, "legend names %s" % n)
         check("final %d" % final[n] in texts, "legend gives %s final %d" % (n, final[n]))
+    # The same run on a host clock that wraps past 2^64 half-way: same output.
+    wrap = subprocess.run([demo, svg + ".wrap.svg", str(2**64 - 500 * 10**6)], stdout=subprocess.PIPE,
+                          check=True, text=True).stdout
+    strip = lambda text: [l for l in text.splitlines() if not l.startswith("wrote ")]
+    check(strip(wrap) == strip(out), "output identical with the host clock wrapping at 500 ms")
+    with open(svg, "rb") as a, open(svg + ".wrap.svg", "rb") as b:
+        check(a.read() == b.read(), "SVG identical with the host clock wrapping")
     print("ticks_demo: %d table rows, %d polylines, finals %s" % (len(rows), len(polys), final))
     return 1 if failures else 0
 
