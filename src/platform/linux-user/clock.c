@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: MIT */
+/* vtime_now_ns() and friends: CLOCK_MONOTONIC at counter cost.
+ *
+ * Readers see a latch (two copies of the line parameters, readers use copy
+ * seq & 1) so a writer never blocks a reader, not even one interrupting the
+ * writer from a signal handler on the same thread. The fast path (source
+ * "tsc") is: latch copy, host page version, ordered counter read, one
+ * multiply, max with the monotonic floor. Everything else (lazy init, the
+ * recalibration deadline, a changed host record, the pvclock and
+ * clock_gettime sources) is in the slow path. Maintenance runs in whichever
+ * caller first passes the deadline and wins a try-lock; the others carry on
+ * with the current copy. No thread, no malloc, no stdio: async-signal-safe.
+ *
+ * Monotonic floor: values handed out by the fast path are bounded by the
+ * line at its hard limit; every slow-path answer and every backward re-anchor
+ * raises the floor (CAS), and the fast path returns max(line, floor). Across
+ * threads the fast path relies on one TSC for all CPUs, which is exactly
+ * what the auto choice requires (TSC_STABLE with CPUID 0x40000001 bit 24, or
+ * an invariant TSC the kernel itself uses as clocksource). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <vtime/clock.h>
+#include <vtime/error.h>
+#include <vtime/scale.h>
+
+#include "vt_atomic.h"
+#include "vt_clock.h"
+#include "vt_pvclock_read.h"
+#include "vt_track.h"
+#include "vt_user.h"
+#include "vt_user_counter.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum { M_INIT = 0, M_TSC = 1, M_PVCLOCK = 2, M_FALLBACK = 3 };
+enum { F_AUTO = 0, F_TSC, F_TSC_MEASURED, F_PVCLOCK, F_CLOCK_GETTIME };
+
+#define RATE_BAD_PPM 1000.0    /* counter rate this far from its nominal: unreliable */
+#define FLOOR_MARGIN_NS 2000   /* slack for readers racing a switch to a slower source */
+#define HARD_EXTRA_NS 1000000000ull /* line trusted this long past its deadline */
+#define PAGE_RECHECK_NS 1000000000ull
+#define MAX_TRIES 64
+
+/* One latch copy: everything a reader needs. */
+struct vt_copy {
+	uint64_t x0, n0, mult; /* main line: x = TSC (tsc) or kvmclock ns (pvclock) */
+	uint64_t soft;         /* x - x0 from which maintenance is due */
+	uint64_t hard;         /* x - x0 from which the line is not trusted */
+	uint64_t tx0, tn0, tmult; /* TSC line for vtime_ticks_to_ns() */
+	uint64_t rt_off;       /* CLOCK_REALTIME - CLOCK_MONOTONIC (mod 2^64) */
+	uint32_t mode;
+	uint32_t pv_expect;    /* host page version the line was checked against */
+};
+
+static struct {
+	volatile uint32_t seq;
+	uint32_t pad;
+	struct vt_copy c[2];
+} hot __attribute__((aligned(64)));
+
+static volatile uint64_t g_floor __attribute__((aligned(64)));
+static const uint32_t pv_dummy;
+static const volatile uint32_t *volatile g_pv = &pv_dummy;
+
+/* Slow-path state: touched only by the lock holder (and clock_info). */
+static struct {
+	volatile uint32_t lock; /* pid of the maintainer, 0 when free */
+	int forced;
+	bool have_counter, trust_stable, page_stable, converging, page_lost;
+	const volatile struct vtime_pvclock_vcpu_time_info *page;
+	unsigned nrec;
+	struct vtime_machine m;
+	struct vt_track tsc, kvm;
+	struct vt_pair conv; /* converging: the first pair */
+	uint64_t conv_unc;
+	uint64_t next_page_check; /* CLOCK_MONOTONIC ns */
+	int rate_strikes;
+	struct vtime_clock_info info;
+	const volatile struct vtime_pvclock_vcpu_time_info *test_page;
+	unsigned test_nrec;
+} cold __attribute__((aligned(64)));
+
+/* ---- small helpers ---- */
+
+static uint64_t mono_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void copy_load(const struct vt_copy *p, struct vt_copy *o)
+{
+	const volatile struct vt_copy *v = p;
+	o->x0 = vt_load64(&v->x0);
+	o->n0 = vt_load64(&v->n0);
+	o->mult = vt_load64(&v->mult);
+	o->soft = vt_load64(&v->soft);
+	o->hard = vt_load64(&v->hard);
+	o->tx0 = vt_load64(&v->tx0);
+	o->tn0 = vt_load64(&v->tn0);
+	o->tmult = vt_load64(&v->tmult);
+	o->rt_off = vt_load64(&v->rt_off);
+	o->mode = vt_load32(&v->mode);
+	o->pv_expect = vt_load32(&v->pv_expect);
+}
+
+static void copy_store(struct vt_copy *p, const struct vt_copy *o)
+{
+	volatile struct vt_copy *v = p;
+	vt_store64(&v->x0, o->x0);
+	vt_store64(&v->n0, o->n0);
+	vt_store64(&v->mult, o->mult);
+	vt_store64(&v->soft, o->soft);
+	vt_store64(&v->hard, o->hard);
+	vt_store64(&v->tx0, o->tx0);
+	vt_store64(&v->tn0, o->tn0);
+	vt_store64(&v->tmult, o->tmult);
+	vt_store64(&v->rt_off, o->rt_off);
+	vt_store32(&v->mode, o->mode);
+	vt_store32(&v->pv_expect, o->pv_expect);
+}
+
+/* A consistent copy of the current parameters. */
+static void latch_read(struct vt_copy *o)
+{
+	for (;;) {
+		uint32_t s = vt_load32(&hot.seq);
+		/* seq load before the copy loads */
+		vt_rmb();
+		copy_load(&hot.c[s & 1], o);
+		/* copy loads before the seq re-check */
+		vt_rmb();
+		if (vt_load32(&hot.seq) == s)
+			return;
+	}
+}
+
+/* Latch writer (lock held). Tolerates a writer that died half-way (fork). */
+static void latch_publish(const struct vt_copy *n)
+{
+	uint32_t s = vt_load32(&hot.seq);
+	struct vt_copy cur;
+
+	if (!(s & 1)) {
+		/* readers are on c[0]: make c[1] whole before sending them there */
+		copy_load(&hot.c[0], &cur);
+		copy_store(&hot.c[1], &cur);
+		/* c[1] complete before readers switch to it */
+		vt_wmb();
+		vt_store32(&hot.seq, ++s);
+		/* readers on c[1] before c[0] changes */
+		vt_mb();
+	}
+	copy_store(&hot.c[0], n);
+	/* new c[0] complete before readers switch back to it */
+	vt_wmb();
+	vt_store32(&hot.seq, s + 1);
+	/* readers on c[0] before c[1] changes */
+	vt_mb();
+	copy_store(&hot.c[1], n);
+}
+
+/* Global clamp: max(t, every value any slow path returned), recorded. */
+static uint64_t floor_cas(uint64_t t)
+{
+	uint64_t last = vt_load64(&g_floor);
+
+	while (t > last) {
+		if (vt_cas64(&g_floor, &last, t))
+			return t;
+	}
+	return last;
+}
+
+static bool try_lock(void)
+{
+	uint32_t me = (uint32_t)getpid(), cur = 0;
+
+	if (__atomic_compare_exchange_n(&cold.lock, &cur, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return true;
+	if (cur == me)
+		return false; /* another thread, or this one below a signal handler */
+	/* held by the process we were forked from: that holder does not exist here */
+	return __atomic_compare_exchange_n(&cold.lock, &cur, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+static void unlock(void)
+{
+	__atomic_store_n(&cold.lock, 0, __ATOMIC_RELEASE);
+}
+
+static void set_why(char *dst, const char *a, const char *b)
+{
+	vt_user_strlcpy(dst, a, sizeof cold.info.why);
+	if (b)
+		vt_user_strlcat(dst, b, sizeof cold.info.why);
+}
+
+/* ---- pairs ---- */
+
+/* (TSC, CLOCK_MONOTONIC, CLOCK_REALTIME offset): best bracket of 3. */
+static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, double *unc_ticks)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t a = vt_ctr_ordered(), m = mono_ns(CLOCK_MONOTONIC), b = vt_ctr_ordered();
+		if (b - a < best) {
+			best = b - a;
+			*x = a + (b - a) / 2;
+			*n = m;
+		}
+	}
+	*unc_ticks = (double)best / 2.0;
+	{
+		uint64_t m1 = mono_ns(CLOCK_MONOTONIC), r = mono_ns(CLOCK_REALTIME), m2 = mono_ns(CLOCK_MONOTONIC);
+		*rt_off = r - (m1 + (m2 - m1) / 2);
+	}
+}
+
+/* kvmclock now from the current CPU's record; the CPU id is read with the
+ * counter inside the window, so a migration in between is seen and retried. */
+static int pv_read(uint64_t *kvm)
+{
+	for (int i = 0; i < MAX_TRIES; i++) {
+		struct vtime_pvclock_vcpu_time_info b;
+		const volatile struct vtime_pvclock_vcpu_time_info *r;
+		int cpu0, cpu1;
+		uint64_t tsc;
+		uint32_t v;
+
+		if (cold.m.rdtscp)
+			(void)vt_ctr_cpu(&cpu0);
+		else
+			cpu0 = -1;
+		if (cpu0 < 0 || (unsigned)cpu0 >= cold.nrec)
+			cpu0 = 0; /* no processor id: CPU 0's record (stable pages only) */
+		r = (const volatile struct vtime_pvclock_vcpu_time_info *)((uintptr_t)cold.page +
+									     (unsigned)cpu0 * VTIME_PVCLOCK_RECORD_STRIDE);
+		v = vt_load32(&r->version) & ~1u;
+		/* version load before the body and counter */
+		vt_rmb();
+		vt_pvclock_load_body(r, &b);
+		if (cold.m.rdtscp)
+			tsc = vt_ctr_cpu(&cpu1);
+		else
+			tsc = vt_ctr_ordered(), cpu1 = -1;
+		/* body and counter before the version re-check */
+		vt_rmb();
+		if (vt_load32(&r->version) != v)
+			continue;
+		if (cpu1 >= 0 && (unsigned)cpu1 < cold.nrec && cpu1 != cpu0)
+			continue; /* migrated between the record and the counter */
+		if (vt_pvclock_check(&b, v))
+			return VTIME_EPROTO;
+		*kvm = vt_pvclock_scale(&b, tsc);
+		return 0;
+	}
+	return VTIME_EAGAIN;
+}
+
+static int pair_kvm(uint64_t *x, uint64_t *n, double *unc)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t a, b, m;
+		if (pv_read(&a))
+			return VTIME_EAGAIN;
+		m = mono_ns(CLOCK_MONOTONIC);
+		if (pv_read(&b))
+			return VTIME_EAGAIN;
+		if (b - a < best) {
+			best = b - a;
+			*x = a + (b - a) / 2;
+			*n = m;
+		}
+	}
+	*unc = (double)best / 2.0;
+	return 0;
+}
+
+/* ---- publishing ---- */
+
+static void build_copy(struct vt_copy *c, uint32_t mode, uint64_t rt_off)
+{
+	const struct vt_track *t = mode == M_PVCLOCK ? &cold.kvm : &cold.tsc;
+
+	c->mode = mode;
+	c->x0 = t->x0;
+	c->n0 = t->n0;
+	c->mult = t->mult;
+	c->soft = vt_track_span(t, t->interval);
+	c->hard = c->soft + vt_track_span(t, HARD_EXTRA_NS);
+	if (cold.converging) {
+		c->soft = vt_track_span(&cold.tsc, VT_TRACK_IMIN / 4);
+		c->hard = c->soft;
+	}
+	c->tx0 = cold.tsc.x0;
+	c->tn0 = cold.tsc.n0;
+	c->tmult = cold.tsc.mult;
+	c->rt_off = rt_off;
+	c->pv_expect = vt_load32(g_pv);
+}
+
+/* Largest value the fast path can have handed out from copy c. */
+static uint64_t copy_max_out(const struct vt_copy *c)
+{
+	return vt_line_eval(c->x0, c->n0, c->mult, c->x0 + c->hard);
+}
+
+static void info_mode(uint32_t mode)
+{
+	cold.info.source = mode == M_TSC ? VTIME_SOURCE_TSC
+			   : mode == M_PVCLOCK ? VTIME_SOURCE_PVCLOCK
+			   : VTIME_SOURCE_CLOCK_GETTIME;
+	cold.info.source_name = mode == M_TSC ? "tsc" : mode == M_PVCLOCK ? "pvclock" : "clock_gettime";
+}
+
+/* Leave the line for a slower source at run time (lock held). */
+static void fall_back(const struct vt_copy *old, uint32_t mode, const char *reason, const char *detail)
+{
+	struct vt_copy c;
+
+	if (old->mode == M_TSC || old->mode == M_PVCLOCK) {
+		uint64_t x = old->mode == M_TSC ? vt_ctr_ordered() : 0;
+		uint64_t v = old->mode == M_TSC ? vt_line_eval(old->x0, old->n0, old->mult, x) : 0;
+		uint64_t cap = copy_max_out(old);
+		/* values the old line handed out stay behind everything that follows */
+		floor_cas((v < cap ? v : cap) + FLOOR_MARGIN_NS);
+	}
+	cold.info.fallbacks++;
+	set_why(cold.info.fallback_reason, reason, detail);
+	set_why(cold.info.why, reason, detail);
+	info_mode(mode);
+	build_copy(&c, mode, old->rt_off);
+	latch_publish(&c);
+}
+
+/* ---- maintenance (lock held) ---- */
+
+static void maintain(void)
+{
+	struct vt_copy old, c;
+	uint64_t x, n, rt_off, before;
+	double unc;
+	uint32_t mode;
+
+	latch_read(&old);
+	mode = old.mode;
+	if (mode == M_INIT)
+		return;
+	if (!cold.have_counter) {
+		build_copy(&c, mode, old.rt_off);
+		latch_publish(&c);
+		return;
+	}
+	pair_tsc(&x, &n, &rt_off, &unc);
+	/* the host page: a lost stable bit ends the TSC line; a rewritten
+	 * record (migration, resume) is checked through the pair below */
+	if (cold.page) {
+		struct vtime_pvclock_vcpu_time_info r;
+		if (vtime_pvclock_snapshot(cold.page, 0, &r) == 0)
+			cold.info.page_stable = cold.page_stable = (r.flags & VTIME_PVCLOCK_TSC_STABLE) != 0;
+		if (mode == M_TSC && !cold.page_stable && cold.forced == F_AUTO) {
+			cold.page_lost = true;
+			if (VT_CTR_HAVE_CPU && cold.m.rdtscp && cold.forced != F_CLOCK_GETTIME) {
+				uint64_t kx, kn;
+				double ku;
+				if (pair_kvm(&kx, &kn, &ku) == 0) {
+					vt_track_start(&cold.kvm, kx, kn, 1.0);
+					fall_back(&old, M_PVCLOCK, "the host page lost TSC_STABLE: ",
+						  "per-CPU pvclock records through rdtscp, clamped");
+					return;
+				}
+			}
+			fall_back(&old, M_FALLBACK, "the host page lost TSC_STABLE: ", "clock_gettime, clamped");
+			return;
+		}
+	}
+	if (cold.converging) {
+		uint64_t bn = n - cold.conv.n;
+		if (bn >= VT_TRACK_BASELINE / 2 && x != cold.conv.x) {
+			double rate = (double)bn / (double)(x - cold.conv.x);
+			vt_track_start(&cold.tsc, x, n, rate);
+			cold.tsc.measured = true;
+			cold.tsc.unc_ppm = 2.0 * (unc * rate + (double)cold.conv_unc * rate) / (double)bn * 1e6;
+			cold.converging = false;
+			cold.info.nominal_hz = (uint64_t)(1e9 / rate + 0.5);
+			info_mode(M_TSC);
+			vt_user_strlcat(cold.info.why, "; frequency measured", sizeof cold.info.why);
+			mode = M_TSC;
+			/* the line starts on a fresh pair: the floor covers the clamped
+			 * clock_gettime answers given while converging */
+		}
+		build_copy(&c, mode, rt_off);
+		latch_publish(&c);
+		return;
+	}
+	if (vt_track_update(&cold.tsc, x, n, unc * cold.tsc.rate, &before) == VT_TRACK_STEPPED && mode == M_TSC) {
+		uint64_t cap = copy_max_out(&old);
+		if (before > n)
+			floor_cas(before < cap ? before : cap);
+	}
+	cold.info.steps = cold.tsc.steps + cold.kvm.steps;
+	if (cold.tsc.measured && cold.forced == F_AUTO && mode == M_TSC) {
+		double ppm = vt_track_rate_ppm(&cold.tsc);
+		if (ppm > RATE_BAD_PPM || ppm < -RATE_BAD_PPM) {
+			if (++cold.rate_strikes >= 2) {
+				fall_back(&old, M_FALLBACK, "the TSC rate disagrees with CLOCK_MONOTONIC by more than 1000 ppm",
+					  ": clock_gettime, clamped");
+				return;
+			}
+		} else {
+			cold.rate_strikes = 0;
+		}
+	}
+	if (mode == M_PVCLOCK) {
+		uint64_t kx, kn;
+		double ku;
+		if (pair_kvm(&kx, &kn, &ku) != 0) {
+			fall_back(&old, M_FALLBACK, "the pvclock records kept changing or became invalid",
+				  ": clock_gettime, clamped");
+			return;
+		}
+		if (vt_track_update(&cold.kvm, kx, kn, ku, &before) == VT_TRACK_STEPPED && before > kn)
+			floor_cas(before);
+	}
+	if (mode == M_FALLBACK && cold.page_lost && cold.page_stable && cold.forced == F_AUTO) {
+		/* the host says every CPU shares one TSC again: back to the line */
+		cold.page_lost = false;
+		vt_track_start(&cold.tsc, x, n, cold.tsc.rate);
+		cold.tsc.measured = true;
+		mode = M_TSC;
+		info_mode(mode);
+		set_why(cold.info.why, "the host page has TSC_STABLE again: counter line re-anchored", NULL);
+	}
+	cold.info.recalibrations = cold.tsc.recals + cold.kvm.recals;
+	build_copy(&c, mode, rt_off);
+	latch_publish(&c);
+}
+
+/* ---- initialisation (lock held) ---- */
+
+static int parse_forced(const char *s)
+{
+	if (!s || !*s || !strcmp(s, "auto"))
+		return F_AUTO;
+	if (!strcmp(s, "tsc"))
+		return F_TSC;
+	if (!strcmp(s, "tsc-measured"))
+		return F_TSC_MEASURED;
+	if (!strcmp(s, "pvclock"))
+		return F_PVCLOCK;
+	if (!strcmp(s, "clock_gettime"))
+		return F_CLOCK_GETTIME;
+	return -1;
+}
+
+static void init(void)
+{
+	uint64_t t0 = mono_ns(CLOCK_MONOTONIC), x, n, rt_off = 0;
+	const char *env = getenv("VTIME_CLOCK_SOURCE");
+	struct vtime_machine *m = &cold.m;
+	struct vt_copy c;
+	uint32_t mode = M_FALLBACK;
+	double hz = 0, unc;
+	char *why = cold.info.why;
+
+	memset(&cold.info, 0, sizeof cold.info);
+	cold.forced = parse_forced(env);
+	vtime_machine_probe(m);
+	/* without a counter, CLOCK_MONOTONIC_RAW stands in (never chosen as "tsc") */
+	cold.have_counter = true;
+	cold.page = m->page.rec;
+	cold.nrec = m->page.nrecords;
+	cold.trust_stable = m->kvm_stable_bit;
+	if (cold.test_page) {
+		struct vtime_pvclock_vcpu_time_info r;
+		struct vtime_scale s;
+		cold.page = cold.test_page;
+		cold.nrec = cold.test_nrec;
+		cold.trust_stable = true;
+		if (vtime_pvclock_snapshot(cold.page, 0, &r) == 0) {
+			s.mul = r.tsc_to_system_mul;
+			s.shift = r.tsc_shift;
+			m->page_hz = vtime_scale_from_hz(&s);
+			m->page_flags = r.flags;
+		}
+	}
+	cold.page_stable = cold.page && (m->page_flags & VTIME_PVCLOCK_TSC_STABLE);
+	cold.info.page_stable = cold.page_stable;
+	g_pv = cold.page ? &cold.page->version : &pv_dummy;
+	cold.info.forced = cold.forced > F_AUTO;
+
+	/* the counter frequency, most trusted source first */
+	cold.info.freq_source = "none";
+	if (cold.forced == F_TSC_MEASURED) {
+		cold.info.freq_source = "measured against CLOCK_MONOTONIC (forced)";
+	} else if (cold.page && m->page_hz) {
+		hz = (double)m->page_hz;
+		cold.info.freq_source = "host pvclock page (mul, shift)";
+	} else if (m->hv_tsc_hz) {
+		hz = (double)m->hv_tsc_hz;
+		cold.info.freq_source = "CPUID 0x40000010";
+	} else if (m->cpuid15_hz) {
+		hz = (double)m->cpuid15_hz;
+		cold.info.freq_source = "CPUID 0x15";
+	} else if (m->arch_counter_hz) {
+		hz = (double)m->arch_counter_hz;
+		cold.info.freq_source = "CNTFRQ_EL0";
+	} else if (!strcmp(m->arch, "none")) {
+		hz = 1e9;
+		cold.info.freq_source = "CLOCK_MONOTONIC_RAW (no counter)";
+	} else {
+		cold.info.freq_source = "measured against CLOCK_MONOTONIC";
+	}
+	cold.info.nominal_hz = (uint64_t)hz;
+
+	/* the source */
+	if (cold.forced < 0) {
+		set_why(why, "VTIME_CLOCK_SOURCE is not one of auto, tsc, tsc-measured, pvclock, clock_gettime: ",
+			"using clock_gettime");
+	} else if (cold.forced == F_CLOCK_GETTIME) {
+		set_why(why, "forced by VTIME_CLOCK_SOURCE=clock_gettime", NULL);
+	} else if (!strcmp(m->arch, "none")) {
+		set_why(why, "no user-readable counter on this architecture", NULL);
+	} else if (cold.forced == F_TSC || cold.forced == F_TSC_MEASURED) {
+		mode = M_TSC;
+		set_why(why, "forced by VTIME_CLOCK_SOURCE=", env);
+	} else if (cold.forced == F_PVCLOCK) {
+		if (cold.page && (m->rdtscp || cold.nrec == 1)) {
+			mode = M_PVCLOCK;
+			set_why(why, "forced by VTIME_CLOCK_SOURCE=pvclock", NULL);
+		} else if (!cold.page) {
+			set_why(why, "VTIME_CLOCK_SOURCE=pvclock but no host page: ", m->page.why);
+		} else {
+			set_why(why, "VTIME_CLOCK_SOURCE=pvclock but no rdtscp to pick this CPU's record", NULL);
+		}
+	} else if (cold.page && cold.page_stable && cold.trust_stable) {
+		mode = M_TSC;
+		set_why(why, "the host page says every vCPU shares one TSC (TSC_STABLE, CPUID 0x40000001 bit 24)", NULL);
+	} else if (cold.page && m->rdtscp) {
+		mode = M_PVCLOCK;
+		set_why(why, cold.page_stable ? "TSC_STABLE is not declared meaningful (CPUID 0x40000001 bit 24)"
+					      : "the host page has no TSC_STABLE",
+			": per-CPU pvclock records through rdtscp, clamped");
+	} else if (m->invariant_tsc && !strcmp(m->clocksource, "tsc")) {
+		mode = M_TSC;
+		set_why(why, "invariant TSC, and the kernel itself uses it as clocksource", NULL);
+	} else {
+		set_why(why, "no counter known to be synchronised across CPUs (no stable host page, "
+			     "no invariant TSC used by the kernel)", NULL);
+	}
+
+	if (cold.have_counter) {
+		pair_tsc(&x, &n, &rt_off, &unc);
+		if (hz > 0) {
+			vt_track_start(&cold.tsc, x, n, 1e9 / hz);
+		} else {
+			/* no known frequency: clock_gettime answers while it converges */
+			cold.conv.x = x;
+			cold.conv.n = n;
+			cold.conv_unc = (uint64_t)unc;
+			vt_track_start(&cold.tsc, x, n, 1.0);
+			if (mode == M_TSC) {
+				cold.converging = true;
+				mode = M_FALLBACK;
+			}
+		}
+	}
+	if (mode == M_PVCLOCK) {
+		uint64_t kx, kn;
+		double ku;
+		if (pair_kvm(&kx, &kn, &ku) == 0) {
+			vt_track_start(&cold.kvm, kx, kn, 1.0);
+		} else {
+			mode = M_FALLBACK;
+			set_why(why, "the pvclock records kept changing or are invalid: clock_gettime", NULL);
+		}
+	}
+	info_mode(cold.converging ? M_TSC : mode);
+	if (cold.converging)
+		cold.info.source_name = "clock_gettime (tsc converging)";
+	if (!cold.have_counter)
+		rt_off = mono_ns(CLOCK_REALTIME) - mono_ns(CLOCK_MONOTONIC);
+	build_copy(&c, mode, rt_off);
+	cold.info.init_ns = mono_ns(CLOCK_MONOTONIC) - t0;
+	latch_publish(&c);
+}
+
+/* ---- readers ---- */
+
+static uint64_t fallback_now(void)
+{
+	return floor_cas(mono_ns(CLOCK_MONOTONIC));
+}
+
+static __attribute__((noinline)) uint64_t now_slow(void)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		struct vt_copy c;
+		uint64_t x, d, v;
+
+		latch_read(&c);
+		switch (c.mode) {
+		case M_INIT:
+			if (!try_lock())
+				return fallback_now(); /* another thread (or we, below a handler) is initialising */
+			latch_read(&c);
+			if (c.mode == M_INIT)
+				init();
+			unlock();
+			continue;
+		case M_TSC:
+			x = vt_ctr_ordered();
+			d = x - c.x0;
+			if (vt_load32(g_pv) != c.pv_expect || d >= c.soft) {
+				if (try_lock()) {
+					maintain();
+					unlock();
+					continue;
+				}
+				if (vt_load32(g_pv) != c.pv_expect) /* host rewrote the record: trust nothing */
+					return floor_cas(mono_ns(CLOCK_MONOTONIC));
+			}
+			if (d < c.hard)
+				return floor_cas(vt_line_eval(c.x0, c.n0, c.mult, x));
+			v = copy_max_out(&c);
+			x = mono_ns(CLOCK_MONOTONIC);
+			return floor_cas(x > v ? x : v);
+		case M_PVCLOCK:
+			if (pv_read(&x) != 0)
+				return fallback_now();
+			d = x - c.x0;
+			if (d >= c.soft && try_lock()) {
+				maintain();
+				unlock();
+				continue;
+			}
+			if (d >= c.hard)
+				return fallback_now();
+			v = vt_line_eval(c.x0, c.n0, c.mult, x);
+			if (cold.page_stable && cold.trust_stable) {
+				uint64_t f = vt_load64(&g_floor);
+				return v > f ? v : f;
+			}
+			return floor_cas(v);
+		default: /* M_FALLBACK */
+			if (cold.have_counter && vt_ctr_ordered() - c.x0 >= c.soft && try_lock()) {
+				maintain();
+				unlock();
+				latch_read(&c);
+				if (c.mode != M_FALLBACK)
+					continue;
+			}
+			return fallback_now();
+		}
+	}
+	return fallback_now();
+}
+
+uint64_t vtime_now_ns(void)
+{
+	uint32_t s = vt_load32(&hot.seq);
+	const struct vt_copy *p = &hot.c[s & 1];
+	const volatile struct vt_copy *v = p;
+	uint64_t x0, n0, mult, soft, t, d, ns, f;
+	uint32_t expect, pv;
+
+	/* seq load before the copy loads */
+	vt_rmb();
+	if (unlikely(vt_load32(&v->mode) != M_TSC))
+		return now_slow();
+	x0 = vt_load64(&v->x0);
+	n0 = vt_load64(&v->n0);
+	mult = vt_load64(&v->mult);
+	soft = vt_load64(&v->soft);
+	expect = vt_load32(&v->pv_expect);
+	pv = vt_load32(g_pv);
+	t = vt_ctr_ordered(); /* lfence: after the copy and page loads */
+	/* copy loads before the seq re-check */
+	vt_rmb();
+	d = t - x0;
+	if (unlikely(vt_load32(&hot.seq) != s || pv != expect || d >= soft))
+		return now_slow();
+	ns = n0 + vt_mulshr32(d, mult);
+	f = vt_load64(&g_floor);
+	return ns >= f ? ns : f;
+}
+
+uint64_t vtime_realtime_ns(void)
+{
+	uint64_t n = vtime_now_ns();
+	struct vt_copy c;
+
+	latch_read(&c);
+	return n + c.rt_off;
+}
+
+uint64_t vtime_ticks(void)
+{
+	return vt_ctr_raw();
+}
+
+uint64_t vtime_ticks_to_ns(uint64_t ticks)
+{
+	uint32_t s;
+	uint64_t tx0, tn0, tmult;
+	const volatile struct vt_copy *v;
+	int tries = 0;
+
+	for (;;) {
+		s = vt_load32(&hot.seq);
+		v = &hot.c[s & 1];
+		/* seq load before the copy loads */
+		vt_rmb();
+		tx0 = vt_load64(&v->tx0);
+		tn0 = vt_load64(&v->tn0);
+		tmult = vt_load64(&v->tmult);
+		/* copy loads before the seq re-check */
+		vt_rmb();
+		if (likely(vt_load32(&hot.seq) == s && tmult))
+			break;
+		if (vt_load32(&hot.seq) == s) {
+			/* not initialised yet; only a handler interrupting the
+			 * initialisation on this thread can still find it so */
+			(void)now_slow();
+			if (++tries > 2)
+				return mono_ns(CLOCK_MONOTONIC);
+		}
+	}
+	return vt_line_eval(tx0, tn0, tmult, ticks);
+}
+
+int vtime_clock_info(struct vtime_clock_info *info)
+{
+	if (!info)
+		return VTIME_EINVAL;
+	bool locked = false;
+
+	(void)vtime_now_ns();
+	/* the maintainer writes these: copy under the lock when we can get it */
+	for (int i = 0; i < 1000 && !(locked = try_lock()); i++)
+		usleep(100);
+	*info = cold.info;
+	info->recal_interval_ns = cold.tsc.interval;
+	info->tracking_error_ns = cold.info.source == VTIME_SOURCE_PVCLOCK ? cold.kvm.err : cold.tsc.err;
+	info->freq_hz = cold.have_counter && cold.tsc.rate > 0 ? 1e9 / cold.tsc.rate : 0;
+	info->freq_ppm = cold.tsc.unc_ppm;
+	info->recalibrations = cold.tsc.recals + cold.kvm.recals;
+	info->steps = cold.tsc.steps + cold.kvm.steps;
+	if (!info->source_name)
+		info->source_name = "none";
+	if (locked)
+		unlock();
+	return 0;
+}
+
+/* ---- test hooks ---- */
+
+void vt_clock_reset(void)
+{
+	const volatile struct vtime_pvclock_vcpu_time_info *tp = cold.test_page;
+	unsigned tn = cold.test_nrec;
+
+	memset((void *)&hot, 0, sizeof hot);
+	memset(&cold, 0, sizeof cold);
+	cold.test_page = tp;
+	cold.test_nrec = tn;
+	g_floor = 0;
+	g_pv = &pv_dummy;
+}
+
+void vt_clock_test_page(const volatile struct vtime_pvclock_vcpu_time_info *page, unsigned nrecords)
+{
+	cold.test_page = page;
+	cold.test_nrec = nrecords;
+}
+
+int vt_clock_test_lock(void)
+{
+	return try_lock() ? 0 : VTIME_EBUSY;
+}
+
+void vt_clock_test_unlock(void)
+{
+	unlock();
+}
+
+void vt_clock_test_maintain(void)
+{
+	if (try_lock()) {
+		maintain();
+		unlock();
+	}
+}
