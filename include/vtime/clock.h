@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <vtime/counter.h>
+#include <vtime/error.h>
 #include <vtime/export.h>
 #include <vtime/pvclock.h>
 

@@ -56,15 +56,17 @@ struct vt_copy {
 	uint32_t pv_expect;    /* host page version the line was checked against */
 };
 
+static const uint32_t pv_dummy;
+
 static struct {
 	volatile uint32_t seq;
 	uint32_t pad;
+	/* host page version word (a constant 0 without a page) */
+	const volatile uint32_t *volatile pv;
 	struct vt_copy c[2];
-} hot __attribute__((aligned(64)));
+} hot __attribute__((aligned(64))) = { 0, 0, &pv_dummy, { { 0 } } };
 
 static volatile uint64_t g_floor __attribute__((aligned(64)));
-static const uint32_t pv_dummy;
-static const volatile uint32_t *volatile g_pv = &pv_dummy;
 
 /* Slow-path state: touched only by the lock holder (and clock_info). */
 static struct {
@@ -305,7 +307,7 @@ static void build_copy(struct vt_copy *c, uint32_t mode, uint64_t rt_off)
 	c->tn0 = cold.tsc.n0;
 	c->tmult = cold.tsc.mult;
 	c->rt_off = rt_off;
-	c->pv_expect = vt_load32(g_pv);
+	c->pv_expect = vt_load32(hot.pv);
 }
 
 /* Largest value the fast path can have handed out from copy c. */
@@ -431,7 +433,7 @@ static void maintain(void)
 		if (vt_track_update(&cold.kvm, kx, kn, ku, &before) == VT_TRACK_STEPPED && before > kn)
 			floor_cas(before);
 	}
-	if (mode == M_FALLBACK && cold.page_lost && cold.page_stable && cold.forced == F_AUTO) {
+	if ((mode == M_FALLBACK || mode == M_PVCLOCK) && cold.page_lost && cold.page_stable && cold.forced == F_AUTO) {
 		/* the host says every CPU shares one TSC again: back to the line */
 		cold.page_lost = false;
 		vt_track_start(&cold.tsc, x, n, cold.tsc.rate);
@@ -495,7 +497,7 @@ static void init(void)
 	}
 	cold.page_stable = cold.page && (m->page_flags & VTIME_PVCLOCK_TSC_STABLE);
 	cold.info.page_stable = cold.page_stable;
-	g_pv = cold.page ? &cold.page->version : &pv_dummy;
+	hot.pv = cold.page ? &cold.page->version : &pv_dummy;
 	cold.info.forced = cold.forced > F_AUTO;
 
 	/* the counter frequency, most trusted source first */
@@ -620,13 +622,13 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 		case M_TSC:
 			x = vt_ctr_ordered();
 			d = x - c.x0;
-			if (vt_load32(g_pv) != c.pv_expect || d >= c.soft) {
+			if (vt_load32(hot.pv) != c.pv_expect || d >= c.soft) {
 				if (try_lock()) {
 					maintain();
 					unlock();
 					continue;
 				}
-				if (vt_load32(g_pv) != c.pv_expect) /* host rewrote the record: trust nothing */
+				if (vt_load32(hot.pv) != c.pv_expect) /* host rewrote the record: trust nothing */
 					return floor_cas(mono_ns(CLOCK_MONOTONIC));
 			}
 			if (d < c.hard)
@@ -667,27 +669,29 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 
 uint64_t vtime_now_ns(void)
 {
+	/* The counter first: lfence orders it after whatever the caller loaded
+	 * (a time another thread published), and the parameter loads below then
+	 * overlap with its latency. A copy published after this read has x0
+	 * beyond t, so d wraps past soft and the slow path answers. */
+	uint64_t t = vt_ctr_ordered();
 	uint32_t s = vt_load32(&hot.seq);
-	const struct vt_copy *p = &hot.c[s & 1];
-	const volatile struct vt_copy *v = p;
-	uint64_t x0, n0, mult, soft, t, d, ns, f;
-	uint32_t expect, pv;
+	const volatile struct vt_copy *v = &hot.c[s & 1];
+	uint64_t x0, n0, mult, soft, d, ns, f;
+	uint32_t expect, pv, mode;
 
 	/* seq load before the copy loads */
 	vt_rmb();
-	if (unlikely(vt_load32(&v->mode) != M_TSC))
-		return now_slow();
+	mode = vt_load32(&v->mode);
 	x0 = vt_load64(&v->x0);
 	n0 = vt_load64(&v->n0);
 	mult = vt_load64(&v->mult);
 	soft = vt_load64(&v->soft);
 	expect = vt_load32(&v->pv_expect);
-	pv = vt_load32(g_pv);
-	t = vt_ctr_ordered(); /* lfence: after the copy and page loads */
-	/* copy loads before the seq re-check */
+	pv = vt_load32(hot.pv);
+	/* copy and page loads before the seq re-check */
 	vt_rmb();
 	d = t - x0;
-	if (unlikely(vt_load32(&hot.seq) != s || pv != expect || d >= soft))
+	if (unlikely(vt_load32(&hot.seq) != s || mode != M_TSC || pv != expect || d >= soft))
 		return now_slow();
 	ns = n0 + vt_mulshr32(d, mult);
 	f = vt_load64(&g_floor);
@@ -774,7 +778,7 @@ void vt_clock_reset(void)
 	cold.test_page = tp;
 	cold.test_nrec = tn;
 	g_floor = 0;
-	g_pv = &pv_dummy;
+	hot.pv = &pv_dummy;
 }
 
 void vt_clock_test_page(const volatile struct vtime_pvclock_vcpu_time_info *page, unsigned nrecords)
