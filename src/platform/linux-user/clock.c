@@ -637,8 +637,14 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			x = mono_ns(CLOCK_MONOTONIC);
 			return floor_cas(x > v ? x : v);
 		case M_PVCLOCK:
-			if (pv_read(&x) != 0)
+			if (pv_read(&x) != 0) {
+				/* records stuck or invalid: maintenance decides to leave them */
+				if (try_lock()) {
+					maintain();
+					unlock();
+				}
 				return fallback_now();
+			}
 			d = x - c.x0;
 			if (d >= c.soft && try_lock()) {
 				maintain();
