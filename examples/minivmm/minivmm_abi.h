@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* What the minivmm VMM and its guest kernel share: guest-physical layout,
+ * I/O ports and the mailbox page. Both sides are x86-64 little-endian. */
+#ifndef MINIVMM_ABI_H
+#define MINIVMM_ABI_H
+
+#include <stdint.h>
+
+#define MINIVMM_MEM_SIZE (4u << 20)
+#define MINIVMM_MAX_CPUS 2u
+
+/* Guest-physical layout (identity-mapped with 2 MiB pages). */
+#define MINIVMM_PML4 0x1000u
+#define MINIVMM_PDPT 0x2000u
+#define MINIVMM_PD 0x3000u
+#define MINIVMM_GDT 0x4000u
+#define MINIVMM_SHARED 0x8000u   /* struct minivmm_shared */
+#define MINIVMM_RECORDS 0x10000u /* pvclock records, 64 bytes apart */
+#define MINIVMM_WALL 0x10800u    /* wall-clock record */
+#define MINIVMM_STACK_TOP(cpu) (0x30000u + (cpu) * 0x10000u)
+#define MINIVMM_ENTRY 0x100000u  /* flat guest image */
+#define MINIVMM_LOG 0x200000u    /* struct minivmm_log entries up to MEM_SIZE */
+#define MINIVMM_LOG_CAP ((MINIVMM_MEM_SIZE - MINIVMM_LOG) / sizeof(struct minivmm_log))
+
+/* Port I/O from the guest (32-bit OUT unless stated). */
+#define MINIVMM_PORT_DONE 0x10     /* value: cpu; the cpu then halts */
+#define MINIVMM_PORT_MARK 0x11     /* agree test: 0 before a reading, 1 after */
+#define MINIVMM_PORT_POLL 0x12     /* a place where the VMM may park the vCPU */
+#define MINIVMM_PORT_REG_CPU 0x13  /* VMM mode: record gpa of this vCPU (0: off) */
+#define MINIVMM_PORT_REG_WALL 0x14 /* VMM mode: wall-clock record gpa */
+#define MINIVMM_PORT_ERROR 0x15    /* value: negative vtime error, the cpu halts */
+#define MINIVMM_PORT_NULL 0x16     /* does nothing: exit latency */
+
+enum minivmm_mode {
+	MINIVMM_MODE_KVM = 0, /* KVM publishes the records (MSRs) */
+	MINIVMM_MODE_VMM = 1, /* the VMM publishes them with vtime's writer (ports) */
+};
+
+enum minivmm_test {
+	MINIVMM_TEST_BOOT = 0,  /* a few readings per cpu */
+	MINIVMM_TEST_MONO = 1,  /* iters readings per cpu, ordered through a lock */
+	MINIVMM_TEST_AGREE = 2, /* cpu 0: MARK-bracketed readings until stop */
+	MINIVMM_TEST_LOOP = 3,  /* read until stop, POLL every poll_every reads */
+};
+
+struct minivmm_log {
+	uint64_t ns;     /* the shim's value (clamped unless stable) */
+	uint64_t raw_ns; /* straight from the record */
+	uint32_t cpu;
+	uint32_t flags;
+};
+
+struct minivmm_cpu {
+	volatile uint64_t last_ns;
+	volatile uint64_t first_ns;
+	volatile uint64_t reads;
+	volatile uint64_t backwards;  /* ns below this cpu's previous ns */
+	volatile uint64_t max_gap;    /* largest step between consecutive reads */
+	volatile uint64_t wall_ns;    /* wall time at the last BOOT reading */
+	volatile uint32_t stopped;    /* GUEST_STOPPED callbacks */
+	volatile uint32_t flags;      /* flags of the last reading */
+	volatile uint32_t version;    /* version of the last reading */
+	volatile int32_t err;
+	volatile uint64_t tsc;        /* tsc of the last reading */
+	volatile uint64_t raw_ns;
+};
+
+struct minivmm_shared {
+	uint32_t mode;
+	uint32_t test;
+	uint32_t nr_cpus;
+	uint32_t iters;       /* MONO: readings per cpu; BOOT: readings */
+	uint32_t poll_every;  /* LOOP: reads between POLL exits */
+	uint32_t pad0;
+	volatile uint32_t ready; /* cpus registered (start barrier) */
+	volatile uint32_t stop;  /* VMM: end the loop */
+	volatile uint32_t lock;  /* MONO: orders readings across cpus */
+	volatile uint32_t pad1;
+	volatile uint64_t last_ns;     /* MONO: last ns under the lock */
+	volatile uint64_t last_raw_ns; /* MONO: last raw ns under the lock */
+	volatile uint64_t log_count;
+	volatile uint64_t backwards;     /* MONO: ns below the previous (any cpu) */
+	volatile uint64_t raw_backwards; /* MONO: raw ns below the previous raw */
+	volatile uint64_t sample_ns;   /* AGREE: reading between MARK 0 and 1 */
+	volatile uint64_t sample_tsc;
+	volatile uint64_t sample_lat;  /* AGREE: guest-timed NULL exit round trip */
+	uint32_t features;  /* CPUID base+1 EAX seen by the guest */
+	uint32_t stable_advertised;
+	struct minivmm_cpu cpu[MINIVMM_MAX_CPUS];
+};
+
+#endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* Host/VMM side of kvmclock, freestanding: the clock state of a VM and of
+ * its vCPUs, TSC synchronisation (KVM's 1-second matching rule), scaled,
+ * catch-up and emulated TSC modes, publishing each vCPU's pvclock record and
+ * the wall-clock record, pause/resume with GUEST_STOPPED, and snapshot and
+ * restore with an explicit freeze/advance policy. The core reads no clock:
+ * the VMM passes a host reading (struct vtime_vmm_now) to every call that
+ * needs "now". One VM is driven by one thread at a time (the VMM's lock);
+ * only vtime_vmm_vcpu_rdtsc() may run concurrently. See docs/vmm.md. */
+#ifndef VTIME_VMM_H
+#define VTIME_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vtime/export.h>
+#include <vtime/pvclock.h>
+#include <vtime/scale.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How the guest TSC relates to the host counter. */
+enum vtime_vmm_tsc_mode {
+	VTIME_VMM_TSC_AUTO = 0,  /* pick from the rates and hw_scaling (init only) */
+	VTIME_VMM_TSC_NATIVE,    /* same rate (within tolerance): guest = host + offset */
+	VTIME_VMM_TSC_SCALED,    /* hardware ratio: guest = ((host * ratio) >> N) + offset */
+	VTIME_VMM_TSC_CATCHUP,   /* guest faster, no scaling: offset moved forward at updates */
+	VTIME_VMM_TSC_EMULATED,  /* RDTSC trapped: guest TSC derived from kvmclock */
+};
+
+/* What guest time does over a pause or a save/restore. */
+enum vtime_vmm_policy {
+	VTIME_VMM_FREEZE = 0,  /* continues from the value at pause/save */
+	VTIME_VMM_ADVANCE = 1, /* includes the real time that passed (host realtime) */
+};
+
+/* One host reading, taken as close together as the VMM can. */
+struct vtime_vmm_now {
+	uint64_t host_tsc;    /* host counter */
+	uint64_t host_ns;     /* host monotonic ns (KVM uses CLOCK_MONOTONIC_RAW) */
+	uint64_t realtime_ns; /* host CLOCK_REALTIME ns (wall clock, advance policy) */
+};
+
+struct vtime_vmm_config {
+	uint64_t host_hz;        /* host counter rate */
+	uint64_t guest_hz;       /* virtual TSC rate; 0 = host_hz */
+	enum vtime_vmm_tsc_mode mode;
+	bool hw_scaling;         /* the CPU can scale the TSC (AUTO may pick SCALED) */
+	unsigned frac_bits;      /* 48 (VMX) or 32 (SVM) for SCALED; 0 = 48 */
+	uint32_t tolerance_ppm;  /* rates this close count as equal; 0 = 250 (KVM) */
+};
+
+struct vtime_vmm_vcpu;
+
+struct vtime_vmm {
+	uint64_t host_hz, guest_hz, ratio;
+	uint32_t mode;
+	unsigned frac_bits;
+	struct vtime_scale host_to_ns;  /* host counter -> ns */
+	struct vtime_scale guest_to_ns; /* published in the records */
+	struct vtime_scale ns_to_guest; /* catch-up and emulated TSC */
+	/* Master reference: kvmclock = master_ns + host_to_ns(host_tsc - master_tsc). */
+	uint64_t master_tsc, master_ns;
+	uint64_t master_emu; /* emulated mode: guest cycles (before offsets) at the master */
+	/* TSC matching (KVM's rule), in host ns and guest cycles. */
+	uint64_t last_tsc_write, last_tsc_ns, last_tsc_hz;
+	uint64_t cur_tsc_offset, cur_tsc_write, cur_tsc_ns; /* cur_tsc_ns: kvmclock */
+	uint32_t cur_gen;
+	unsigned nr_matched, nr_vcpus;
+	struct vtime_vmm_vcpu *vcpus; /* linked through vcpu->next */
+	volatile uint64_t emu_last;   /* emulated mode: largest base handed out */
+	bool paused;
+	uint64_t pause_ns, pause_host_ns, restore_elapsed_ns;
+};
+
+struct vtime_vmm_vcpu {
+	struct vtime_vmm *vm;
+	struct vtime_vmm_vcpu *next;
+	uint64_t tsc_offset;          /* guest = base(host) + tsc_offset */
+	uint64_t this_write, this_ns; /* generation reference (catch-up target) */
+	uint32_t gen;
+	bool written, stop_request;
+	uint32_t min_version;         /* after restore: never publish below it */
+	volatile struct vtime_pvclock_vcpu_time_info *rec;
+};
+
+/* Sets up a VM whose kvmclock reads 0 at now. Returns 0, VTIME_EINVAL or
+ * VTIME_ERANGE (ratio not representable) or VTIME_ENOTSUP (SCALED asked
+ * without hw_scaling). */
+VTIME_API int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg,
+			     const struct vtime_vmm_now *now);
+
+/* kvmclock at host counter value host_tsc. */
+VTIME_API uint64_t vtime_vmm_clock(const struct vtime_vmm *vm, uint64_t host_tsc);
+
+/* KVM_SET_CLOCK: kvmclock reads ns at now (re-anchors the master reference). */
+VTIME_API void vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns);
+
+/* Re-anchors the master reference at now without a step (continuity). Call
+ * it now and then to keep host_to_ns rounding from piling up. */
+VTIME_API void vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
+
+/* Adds vcpu to vm (no record yet, TSC unwritten). */
+VTIME_API int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu);
+
+/* Where the guest registered this vCPU's record (host pointer), NULL: off. */
+VTIME_API void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu,
+					 volatile struct vtime_pvclock_vcpu_time_info *rec);
+
+/* A write of the guest TSC (guest WRMSR or host-initiated). KVM's rule: a
+ * value within +-1 s (guest cycles) of the previous write extrapolated to
+ * now, or a host-initiated 0, synchronises: the vCPU reuses the current
+ * offset. Returns 1 if synchronised, 0 if it started a new generation, or
+ * VTIME_EINVAL. */
+VTIME_API int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value,
+				       const struct vtime_vmm_now *now, bool host_initiated);
+
+/* Guest TSC at host counter value host_tsc (emulated mode: without the
+ * cross-vCPU clamp). */
+VTIME_API uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc);
+
+/* What a trapped RDTSC returns: in emulated mode never below a value any
+ * vCPU of the VM got before (same offset); thread-safe. */
+VTIME_API uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc);
+
+/* true when every vCPU shares one TSC generation and the mode allows the
+ * master clock: the records carry TSC_STABLE. */
+VTIME_API bool vtime_vmm_stable(const struct vtime_vmm *vm);
+
+/* Computes vcpu's record body for now (catch-up: moves the offset forward
+ * first). Returns 0 or VTIME_ESTATE (TSC never written). */
+VTIME_API int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+				     struct vtime_pvclock_vcpu_time_info *body);
+
+/* Computes and publishes vcpu's record (with a pending GUEST_STOPPED).
+ * Returns the new even version (> 0), or VTIME_ENODEV (no record) or
+ * VTIME_ESTATE. */
+VTIME_API int64_t vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now);
+
+/* Publishes every vCPU that has a record. Returns 0 or the first error. */
+VTIME_API int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
+
+/* Wall clock at kvmclock 0 (realtime - kvmclock, split), and its writer. */
+VTIME_API void vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sec,
+			      uint32_t *nsec);
+VTIME_API uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
+					  const struct vtime_vmm_now *now);
+
+/* Pause: vCPUs are stopped by the VMM; notes kvmclock. Resume: FREEZE sets
+ * kvmclock and every guest TSC back by the pause, ADVANCE leaves them
+ * running; both request GUEST_STOPPED on every vCPU. Publish before running
+ * the vCPUs again. VTIME_ESTATE if not paused / already paused. */
+VTIME_API int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
+VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
+
+/* Request GUEST_STOPPED on the next publish (what KVM_KVMCLOCK_CTRL does). */
+VTIME_API void vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu);
+
+/* Snapshot: the VM part and one part per vCPU, plain data. */
+struct vtime_vmm_snapshot {
+	uint64_t kvmclock_ns;
+	uint64_t realtime_ns;
+	uint64_t guest_hz;
+	uint32_t nr_vcpus;
+	uint32_t pad;
+};
+
+struct vtime_vmm_vcpu_snapshot {
+	uint64_t guest_tsc;
+	uint32_t version; /* record version in guest memory (0: no record) */
+	uint32_t pad;
+};
+
+VTIME_API int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now,
+			     struct vtime_vmm_snapshot *snap);
+VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+				  struct vtime_vmm_vcpu_snapshot *snap);
+
+/* Restore into vm freshly set up with vtime_vmm_init() on this host (its
+ * host_hz may differ from the saved host's; guest_hz must equal the saved
+ * one, VTIME_EINVAL otherwise). FREEZE: kvmclock continues from the saved
+ * value; ADVANCE: it adds max(0, now.realtime_ns - snap.realtime_ns). Then
+ * restore each vCPU (after vtime_vmm_vcpu_init()): its TSC continues the
+ * same way, versions continue above the saved one, GUEST_STOPPED is
+ * requested. */
+VTIME_API int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap,
+				const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
+VTIME_API int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,
+				     const struct vtime_vmm_now *now);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/* Host/VMM clock state: see include/vtime/vmm.h. Freestanding, no floats. */
+#include <vtime/error.h>
+#include <vtime/pvclock.h>
+#include <vtime/scale.h>
+#include <vtime/tsc.h>
+#include <vtime/vmm.h>
+
+#include "vt_atomic.h"
+#include "vt_endian.h"
+#include "vt_math.h"
+
+#define VT_VMM_DEFAULT_TOLERANCE_PPM 250u
+
+/* Scale a signed counter delta: negative deltas scale their magnitude. */
+static uint64_t vt_scale_signed(const struct vtime_scale *s, uint64_t base, uint64_t from, uint64_t to)
+{
+	uint64_t d = to - from;
+	if ((int64_t)d >= 0)
+		return base + vtime_scale_apply(s, d);
+	return base - vtime_scale_apply(s, from - to);
+}
+
+uint64_t vtime_vmm_clock(const struct vtime_vmm *vm, uint64_t host_tsc)
+{
+	return vt_scale_signed(&vm->host_to_ns, vm->master_ns, vm->master_tsc, host_tsc);
+}
+
+/* Guest TSC before the per-vCPU offset. */
+static uint64_t vt_vmm_base(const struct vtime_vmm *vm, uint64_t host_tsc)
+{
+	switch (vm->mode) {
+	case VTIME_VMM_TSC_SCALED:
+		return vtime_tsc_ratio_apply(host_tsc, vm->ratio, vm->frac_bits);
+	case VTIME_VMM_TSC_EMULATED:
+		/* Guest cycles at the virtual rate since the master reference. */
+		return vt_scale_signed(&vm->ns_to_guest, vm->master_emu, vm->master_ns,
+				       vtime_vmm_clock(vm, host_tsc));
+	default:
+		return host_tsc;
+	}
+}
+
+/* Moves the master reference to now keeping kvmclock and the emulated base
+ * continuous, then sets kvmclock at now to ns. */
+static void vt_vmm_anchor(struct vtime_vmm *vm, uint64_t host_tsc, uint64_t ns)
+{
+	uint64_t emu = vt_vmm_base(vm, host_tsc);
+
+	if (vm->mode == VTIME_VMM_TSC_EMULATED)
+		vm->master_emu = emu;
+	vm->master_tsc = host_tsc;
+	vm->master_ns = ns;
+}
+
+static bool vt_within_ppm(uint64_t a, uint64_t b, uint32_t ppm)
+{
+	uint64_t diff = a > b ? a - b : b - a;
+	struct vt_u128 lhs = vt_mul64(diff, 1000000u), rhs = vt_mul64(b, ppm);
+
+	return lhs.hi < rhs.hi || (lhs.hi == rhs.hi && lhs.lo <= rhs.lo);
+}
+
+int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, const struct vtime_vmm_now *now)
+{
+	uint64_t guest_hz, pub_hz;
+	uint32_t mode;
+	uint32_t tol;
+	int err;
+
+	if (!vm || !cfg || !now || cfg->host_hz == 0 || cfg->mode > VTIME_VMM_TSC_EMULATED)
+		return VTIME_EINVAL;
+	guest_hz = cfg->guest_hz ? cfg->guest_hz : cfg->host_hz;
+	tol = cfg->tolerance_ppm ? cfg->tolerance_ppm : VT_VMM_DEFAULT_TOLERANCE_PPM;
+	mode = cfg->mode;
+	if (mode == VTIME_VMM_TSC_AUTO) {
+		if (vt_within_ppm(guest_hz, cfg->host_hz, tol))
+			mode = VTIME_VMM_TSC_NATIVE;
+		else if (cfg->hw_scaling)
+			mode = VTIME_VMM_TSC_SCALED;
+		else if (guest_hz > cfg->host_hz)
+			mode = VTIME_VMM_TSC_CATCHUP;
+		else
+			mode = VTIME_VMM_TSC_EMULATED;
+	}
+	if (mode == VTIME_VMM_TSC_SCALED && !cfg->hw_scaling)
+		return VTIME_ENOTSUP;
+	if (mode == VTIME_VMM_TSC_CATCHUP && guest_hz < cfg->host_hz)
+		return VTIME_EINVAL; /* catch-up can only move the TSC forward */
+	vm->host_hz = cfg->host_hz;
+	vm->guest_hz = guest_hz;
+	vm->mode = mode;
+	vm->frac_bits = cfg->frac_bits ? cfg->frac_bits : VTIME_TSC_FRAC_BITS_VMX;
+	vm->ratio = vtime_tsc_ratio_default(vm->frac_bits);
+	pub_hz = guest_hz;
+	if (mode == VTIME_VMM_TSC_NATIVE) {
+		pub_hz = cfg->host_hz; /* the guest TSC really runs at the host rate */
+	} else if (mode == VTIME_VMM_TSC_SCALED) {
+		if ((err = vtime_tsc_ratio_init(&vm->ratio, guest_hz / 1000u, cfg->host_hz / 1000u, vm->frac_bits)))
+			return err;
+		pub_hz = vtime_tsc_ratio_apply(cfg->host_hz, vm->ratio, vm->frac_bits);
+	}
+	if ((err = vtime_scale_init(&vm->host_to_ns, cfg->host_hz, VTIME_NSEC_PER_SEC)) ||
+	    (err = vtime_scale_init(&vm->guest_to_ns, pub_hz, VTIME_NSEC_PER_SEC)) ||
+	    (err = vtime_scale_init(&vm->ns_to_guest, VTIME_NSEC_PER_SEC, pub_hz)))
+		return err;
+	vm->master_tsc = now->host_tsc;
+	vm->master_ns = 0; /* a new VM's kvmclock starts at 0 */
+	vm->master_emu = 0;
+	vm->last_tsc_write = 0;
+	vm->last_tsc_ns = now->host_ns;
+	vm->last_tsc_hz = 0; /* the first write always starts a generation */
+	vm->cur_tsc_offset = vm->cur_tsc_write = vm->cur_tsc_ns = 0;
+	vm->cur_gen = 0;
+	vm->nr_matched = vm->nr_vcpus = 0;
+	vm->vcpus = (struct vtime_vmm_vcpu *)0;
+	vt_store64(&vm->emu_last, 0);
+	vm->paused = false;
+	vm->pause_ns = vm->pause_host_ns = vm->restore_elapsed_ns = 0;
+	return 0;
+}
+
+void vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns)
+{
+	vt_vmm_anchor(vm, now->host_tsc, ns);
+}
+
+void vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
+{
+	vt_vmm_anchor(vm, now->host_tsc, vtime_vmm_clock(vm, now->host_tsc));
+}
+
+int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu)
+{
+	if (!vm || !vcpu)
+		return VTIME_EINVAL;
+	vcpu->vm = vm;
+	vcpu->tsc_offset = 0;
+	vcpu->this_write = vcpu->this_ns = 0;
+	vcpu->gen = 0;
+	vcpu->written = vcpu->stop_request = false;
+	vcpu->min_version = 0;
+	vcpu->rec = (volatile struct vtime_pvclock_vcpu_time_info *)0;
+	vcpu->next = vm->vcpus;
+	vm->vcpus = vcpu;
+	vm->nr_vcpus++;
+	return 0;
+}
+
+void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu, volatile struct vtime_pvclock_vcpu_time_info *rec)
+{
+	vcpu->rec = rec;
+}
+
+int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, const struct vtime_vmm_now *now,
+			     bool host_initiated)
+{
+	struct vtime_vmm *vm;
+	uint64_t elapsed, offset;
+	bool sync = false;
+
+	if (!vcpu || !vcpu->vm || !now)
+		return VTIME_EINVAL;
+	vm = vcpu->vm;
+	offset = value - vt_vmm_base(vm, now->host_tsc);
+	elapsed = now->host_ns - vm->last_tsc_ns;
+	if (value == 0 && host_initiated) {
+		sync = true; /* vCPU creation/reset: join the others */
+	} else {
+		/* Within +-1 s (in guest cycles) of the last write extrapolated to now. */
+		uint64_t exp = vm->last_tsc_write + vtime_scale_apply(&vm->ns_to_guest, elapsed);
+		sync = value < exp + vm->guest_hz && value + vm->guest_hz > exp;
+	}
+	if (sync && vm->last_tsc_hz == vm->guest_hz) {
+		offset = vm->cur_tsc_offset;
+	} else {
+		sync = false;
+		vm->cur_gen++;
+		vm->cur_tsc_offset = offset;
+		vm->cur_tsc_write = value;
+		vm->cur_tsc_ns = vtime_vmm_clock(vm, now->host_tsc);
+		vm->nr_matched = 0;
+	}
+	if (sync && (!vcpu->written || vcpu->gen != vm->cur_gen))
+		vm->nr_matched++;
+	vm->last_tsc_ns = now->host_ns;
+	vm->last_tsc_write = value;
+	vm->last_tsc_hz = vm->guest_hz;
+	vcpu->tsc_offset = offset;
+	vcpu->gen = vm->cur_gen;
+	vcpu->this_write = vm->cur_tsc_write;
+	vcpu->this_ns = vm->cur_tsc_ns;
+	vcpu->written = true;
+	return sync ? 1 : 0;
+}
+
+uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
+{
+	return vt_vmm_base(vcpu->vm, host_tsc) + vcpu->tsc_offset;
+}
+
+uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
+{
+	struct vtime_vmm *vm = vcpu->vm;
+	uint64_t base = vt_vmm_base(vm, host_tsc), seen;
+
+	if (vm->mode != VTIME_VMM_TSC_EMULATED)
+		return base + vcpu->tsc_offset;
+	/* One VM-wide high-water mark on the base: vCPUs sharing an offset never
+	 * see the TSC go backwards, whatever host CPU computed it. */
+	seen = vt_load64(&vm->emu_last);
+	for (;;) {
+		if (base <= seen) {
+			base = seen;
+			break;
+		}
+		if (vt_cas64(&vm->emu_last, &seen, base))
+			break;
+	}
+	return base + vcpu->tsc_offset;
+}
+
+bool vtime_vmm_stable(const struct vtime_vmm *vm)
+{
+	if (vm->mode == VTIME_VMM_TSC_CATCHUP || vm->nr_vcpus == 0)
+		return false;
+	for (const struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
+		if (!v->written || v->gen != vm->cur_gen)
+			return false;
+	return vm->nr_matched + 1u == vm->nr_vcpus;
+}
+
+int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+			   struct vtime_pvclock_vcpu_time_info *body)
+{
+	struct vtime_vmm *vm;
+
+	if (!vcpu || !vcpu->vm || !now || !body)
+		return VTIME_EINVAL;
+	if (!vcpu->written)
+		return VTIME_ESTATE;
+	vm = vcpu->vm;
+	body->version = 0;
+	body->pad0 = 0;
+	body->pad[0] = body->pad[1] = 0;
+	body->tsc_to_system_mul = vm->guest_to_ns.mul;
+	body->tsc_shift = vm->guest_to_ns.shift;
+	body->flags = vtime_vmm_stable(vm) ? VTIME_PVCLOCK_TSC_STABLE : 0;
+	if (vm->mode == VTIME_VMM_TSC_CATCHUP) {
+		/* Where the guest TSC should be at now, at the virtual rate. */
+		uint64_t ns = vtime_vmm_clock(vm, now->host_tsc);
+		uint64_t target = vcpu->this_write + vtime_scale_apply(&vm->ns_to_guest, ns - vcpu->this_ns);
+		uint64_t cur = now->host_tsc + vcpu->tsc_offset;
+
+		if ((int64_t)(target - cur) > 0)
+			vcpu->tsc_offset += target - cur; /* forward only */
+		body->tsc_timestamp = now->host_tsc + vcpu->tsc_offset;
+		body->system_time = ns;
+		return 0;
+	}
+	body->tsc_timestamp = vt_vmm_base(vm, vm->master_tsc) + vcpu->tsc_offset;
+	body->system_time = vm->master_ns;
+	return 0;
+}
+
+int64_t vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now)
+{
+	struct vtime_pvclock_vcpu_time_info body;
+	int err;
+
+	if (!vcpu || !now)
+		return VTIME_EINVAL;
+	if (!vcpu->rec)
+		return VTIME_ENODEV;
+	if ((err = vtime_vmm_vcpu_compute(vcpu, now, &body)))
+		return err;
+	if (vcpu->stop_request)
+		body.flags |= VTIME_PVCLOCK_GUEST_STOPPED;
+	/* After a restore onto memory that lost the record: continue above the
+	 * versions the guest has seen (never reuse one). */
+	if (vcpu->min_version &&
+	    (uint32_t)(vt_le32(vt_load32(&vcpu->rec->version)) - vcpu->min_version) > 0x7fffffffu)
+		vt_store32(&vcpu->rec->version, vt_le32(vcpu->min_version));
+	vcpu->stop_request = false;
+	return (int64_t)vtime_pvclock_publish(vcpu->rec, &body);
+}
+
+int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
+{
+	if (!vm || !now)
+		return VTIME_EINVAL;
+	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next) {
+		int64_t r;
+		if (!v->rec)
+			continue;
+		r = vtime_vmm_vcpu_publish(v, now);
+		if (r < 0)
+			return (int)r;
+	}
+	return 0;
+}
+
+void vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sec, uint32_t *nsec)
+{
+	uint64_t k = vtime_vmm_clock(vm, now->host_tsc);
+	uint64_t wall = now->realtime_ns > k ? now->realtime_ns - k : 0;
+	uint64_t s = vt_div64(wall, VTIME_NSEC_PER_SEC);
+
+	*sec = (uint32_t)s; /* the ABI's u32: wraps in 2106 */
+	*nsec = (uint32_t)(wall - s * VTIME_NSEC_PER_SEC);
+}
+
+uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
+				const struct vtime_vmm_now *now)
+{
+	uint32_t sec, nsec;
+
+	vtime_vmm_wall(vm, now, &sec, &nsec);
+	return vtime_pvclock_wall_publish(wc, sec, nsec);
+}
+
+void vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu)
+{
+	vcpu->stop_request = true;
+}
+
+int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
+{
+	if (!vm || !now)
+		return VTIME_EINVAL;
+	if (vm->paused)
+		return VTIME_ESTATE;
+	vm->paused = true;
+	vm->pause_ns = vtime_vmm_clock(vm, now->host_tsc);
+	vm->pause_host_ns = now->host_ns;
+	return 0;
+}
+
+/* Sets every guest TSC back by ticks guest cycles (freeze). */
+static void vt_vmm_tsc_back(struct vtime_vmm *vm, uint64_t ticks)
+{
+	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
+		v->tsc_offset -= ticks;
+	vm->cur_tsc_offset -= ticks;
+	vm->last_tsc_write -= ticks;
+}
+
+int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy)
+{
+	if (!vm || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
+		return VTIME_EINVAL;
+	if (!vm->paused)
+		return VTIME_ESTATE;
+	vm->paused = false;
+	if (policy == VTIME_VMM_FREEZE) {
+		uint64_t k = vtime_vmm_clock(vm, now->host_tsc);
+		uint64_t d = k - vm->pause_ns;
+
+		vt_vmm_anchor(vm, now->host_tsc, vm->pause_ns);
+		if ((int64_t)d > 0) {
+			uint64_t ticks = vtime_scale_apply(&vm->ns_to_guest, d);
+			/* Catch-up targets follow kvmclock, which went back too. */
+			vt_vmm_tsc_back(vm, ticks);
+			/* The matching rule extrapolates writes by host time. */
+			vm->last_tsc_ns += now->host_ns - vm->pause_host_ns;
+		}
+	} else {
+		vtime_vmm_update_master(vm, now);
+	}
+	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
+		v->stop_request = true;
+	return 0;
+}
+
+int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, struct vtime_vmm_snapshot *snap)
+{
+	if (!vm || !now || !snap)
+		return VTIME_EINVAL;
+	snap->kvmclock_ns = vtime_vmm_clock(vm, now->host_tsc);
+	snap->realtime_ns = now->realtime_ns;
+	snap->guest_hz = vm->guest_hz;
+	snap->nr_vcpus = vm->nr_vcpus;
+	snap->pad = 0;
+	return 0;
+}
+
+int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+			struct vtime_vmm_vcpu_snapshot *snap)
+{
+	if (!vcpu || !vcpu->vm || !now || !snap)
+		return VTIME_EINVAL;
+	if (!vcpu->written)
+		return VTIME_ESTATE;
+	snap->guest_tsc = vtime_vmm_vcpu_tsc(vcpu, now->host_tsc);
+	snap->version = vcpu->rec ? vt_le32(vt_load32(&vcpu->rec->version)) : 0;
+	if (snap->version < vcpu->min_version)
+		snap->version = vcpu->min_version;
+	snap->pad = 0;
+	return 0;
+}
+
+int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap, const struct vtime_vmm_now *now,
+		      enum vtime_vmm_policy policy)
+{
+	uint64_t elapsed = 0;
+
+	if (!vm || !snap || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
+		return VTIME_EINVAL;
+	if (snap->guest_hz != vm->guest_hz)
+		return VTIME_EINVAL;
+	if (policy == VTIME_VMM_ADVANCE && now->realtime_ns > snap->realtime_ns)
+		elapsed = now->realtime_ns - snap->realtime_ns;
+	vm->restore_elapsed_ns = elapsed;
+	vt_vmm_anchor(vm, now->host_tsc, snap->kvmclock_ns + elapsed);
+	return 0;
+}
+
+int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,
+			   const struct vtime_vmm_now *now)
+{
+	struct vtime_vmm *vm;
+	uint64_t value;
+	int r;
+
+	if (!vcpu || !vcpu->vm || !snap || !now)
+		return VTIME_EINVAL;
+	vm = vcpu->vm;
+	value = snap->guest_tsc + vtime_scale_apply(&vm->ns_to_guest, vm->restore_elapsed_ns);
+	r = vtime_vmm_vcpu_write_tsc(vcpu, value, now, true);
+	if (r < 0)
+		return r;
+	/* Versions continue above what the guest saw; the next one is odd. */
+	vcpu->min_version = (snap->version + 1u) & ~1u;
+	vcpu->stop_request = true;
+	return 0;
+}

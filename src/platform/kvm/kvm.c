@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* KVM shim: ioctls around the VM clock. No state of its own. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include <vtime/error.h>
+#include <vtime/kvm.h>
+#include <vtime/pvclock.h>
+
+int vtime_kvm_clock_get(int vm_fd, struct vtime_kvm_clock *out)
+{
+	struct kvm_clock_data d;
+
+	if (!out)
+		return VTIME_EINVAL;
+	memset(&d, 0, sizeof(d));
+	if (ioctl(vm_fd, KVM_GET_CLOCK, &d) < 0)
+		return VTIME_EIO;
+	out->clock_ns = d.clock;
+	out->flags = d.flags;
+	out->realtime_ns = (d.flags & KVM_CLOCK_REALTIME) ? d.realtime : 0;
+	out->host_tsc = (d.flags & KVM_CLOCK_HOST_TSC) ? d.host_tsc : 0;
+	return 0;
+}
+
+int vtime_kvm_clock_set(int vm_fd, uint64_t clock_ns, uint64_t realtime_ns)
+{
+	struct kvm_clock_data d;
+
+	memset(&d, 0, sizeof(d));
+	d.clock = clock_ns;
+	if (realtime_ns) {
+		if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ADJUST_CLOCK) <= 0 ||
+		    !(ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ADJUST_CLOCK) & KVM_CLOCK_REALTIME))
+			return VTIME_ENOTSUP;
+		d.flags = KVM_CLOCK_REALTIME;
+		d.realtime = realtime_ns;
+	}
+	if (ioctl(vm_fd, KVM_SET_CLOCK, &d) < 0)
+		return errno == EINVAL && realtime_ns ? VTIME_ENOTSUP : VTIME_EIO;
+	return 0;
+}
+
+int vtime_kvm_clock_ctrl(int vcpu_fd)
+{
+	if (ioctl(vcpu_fd, KVM_KVMCLOCK_CTRL, 0) < 0)
+		return errno == EINVAL ? VTIME_ENODATA : VTIME_EIO;
+	return 0;
+}
+
+int vtime_kvm_tsc_khz_get(int vcpu_fd, uint32_t *khz)
+{
+	int r;
+
+	if (!khz)
+		return VTIME_EINVAL;
+	r = ioctl(vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (r < 0)
+		return errno == EIO ? VTIME_ENODEV : VTIME_EIO;
+	*khz = (uint32_t)r;
+	return 0;
+}
+
+int vtime_kvm_tsc_khz_set(int vcpu_fd, uint32_t khz)
+{
+	if (khz == 0)
+		return VTIME_EINVAL;
+	if (ioctl(vcpu_fd, KVM_SET_TSC_KHZ, (unsigned long)khz) < 0)
+		return errno == EIO || errno == EINVAL ? VTIME_ENOTSUP : VTIME_EIO;
+	return 0;
+}
+
+static int vt_kvm_tsc_attr(int vcpu_fd, unsigned long req, uint64_t *offset)
+{
+	struct kvm_device_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.group = KVM_VCPU_TSC_CTRL;
+	a.attr = KVM_VCPU_TSC_OFFSET;
+	a.addr = (uint64_t)(uintptr_t)offset;
+	if (ioctl(vcpu_fd, KVM_HAS_DEVICE_ATTR, &a) < 0)
+		return VTIME_ENOTSUP;
+	if (ioctl(vcpu_fd, req, &a) < 0)
+		return VTIME_EIO;
+	return 0;
+}
+
+int vtime_kvm_tsc_offset_get(int vcpu_fd, uint64_t *offset)
+{
+	if (!offset)
+		return VTIME_EINVAL;
+	return vt_kvm_tsc_attr(vcpu_fd, KVM_GET_DEVICE_ATTR, offset);
+}
+
+int vtime_kvm_tsc_offset_set(int vcpu_fd, uint64_t offset)
+{
+	return vt_kvm_tsc_attr(vcpu_fd, KVM_SET_DEVICE_ATTR, &offset);
+}
+
+struct vt_kvm_msrs1 {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
+int vtime_kvm_msr_get(int vcpu_fd, uint32_t index, uint64_t *value)
+{
+	struct vt_kvm_msrs1 m;
+
+	if (!value)
+		return VTIME_EINVAL;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	if (ioctl(vcpu_fd, KVM_GET_MSRS, &m) != 1)
+		return VTIME_EIO;
+	*value = m.e.data;
+	return 0;
+}
+
+int vtime_kvm_msr_set(int vcpu_fd, uint32_t index, uint64_t value)
+{
+	struct vt_kvm_msrs1 m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	m.e.data = value;
+	if (ioctl(vcpu_fd, KVM_SET_MSRS, &m) != 1)
+		return VTIME_EIO;
+	return 0;
+}
+
+volatile struct vtime_pvclock_vcpu_time_info *vtime_kvm_guest_record(void *mem, size_t mem_size, uint64_t gpa)
+{
+	if (!mem || (gpa & 3u) || gpa > mem_size || mem_size - gpa < sizeof(struct vtime_pvclock_vcpu_time_info))
+		return NULL;
+	return (volatile struct vtime_pvclock_vcpu_time_info *)((char *)mem + gpa);
+}
+
+int vtime_kvm_guest_record_read(const void *mem, size_t mem_size, uint64_t msr,
+				struct vtime_pvclock_vcpu_time_info *out)
+{
+	volatile struct vtime_pvclock_vcpu_time_info *rec;
+
+	if (!out)
+		return VTIME_EINVAL;
+	if (!(msr & 1u))
+		return VTIME_ENODEV;
+	rec = vtime_kvm_guest_record((void *)(uintptr_t)mem, mem_size, msr & ~(uint64_t)1);
+	if (!rec)
+		return VTIME_EINVAL;
+	return vtime_pvclock_snapshot(rec, 0, out);
+}
+
+int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, const void *mem, size_t mem_size,
+			 struct vtime_kvm_save *out)
+{
+	struct vtime_kvm_clock c;
+	int err;
+
+	if (!out || (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS)
+		return VTIME_EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->magic = VTIME_KVM_SAVE_MAGIC;
+	out->nr_vcpus = nr_vcpus;
+	for (unsigned i = 0; i < nr_vcpus; i++) {
+		struct vtime_kvm_save_vcpu *v = &out->vcpu[i];
+		volatile struct vtime_pvclock_vcpu_time_info *rec;
+
+		if ((err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, &v->tsc)) ||
+		    (err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, &v->system_time)) ||
+		    (err = vtime_kvm_tsc_khz_get(vcpu_fds[i], &v->tsc_khz)))
+			return err;
+		rec = (v->system_time & 1u) ? vtime_kvm_guest_record((void *)(uintptr_t)mem, mem_size,
+								      v->system_time & ~(uint64_t)1)
+					     : NULL;
+		v->version = rec ? rec->version : 0;
+	}
+	if (nr_vcpus && vtime_kvm_msr_get(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, &out->wall_clock))
+		out->wall_clock = 0;
+	/* The clock last: it is the value a freeze restore continues from. */
+	if ((err = vtime_kvm_clock_get(vm_fd, &c)))
+		return err;
+	out->clock_ns = c.clock_ns;
+	out->clock_flags = c.flags;
+	if (c.flags & VTIME_KVM_CLOCK_REALTIME) {
+		out->realtime_ns = c.realtime_ns;
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		out->realtime_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
+	return 0;
+}
+
+int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem, size_t mem_size,
+			    const struct vtime_kvm_save *save, enum vtime_kvm_restore_policy policy)
+{
+	uint64_t elapsed = 0;
+	int err;
+
+	if (!save || save->magic != VTIME_KVM_SAVE_MAGIC || nr_vcpus != save->nr_vcpus ||
+	    (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS ||
+	    (policy != VTIME_KVM_RESTORE_FREEZE && policy != VTIME_KVM_RESTORE_ADVANCE))
+		return VTIME_EINVAL;
+	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+		struct timespec ts;
+		uint64_t now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		elapsed = now > save->realtime_ns ? now - save->realtime_ns : 0;
+	}
+	for (unsigned i = 0; i < nr_vcpus; i++) {
+		const struct vtime_kvm_save_vcpu *v = &save->vcpu[i];
+		uint64_t tsc = v->tsc;
+		volatile struct vtime_pvclock_vcpu_time_info *rec;
+
+		/* Advance: the TSC moves by the pause at the saved rate (elapsed * khz / 1e6). */
+		if (elapsed)
+			tsc += (elapsed / 1000000u) * v->tsc_khz + (elapsed % 1000000u) * v->tsc_khz / 1000000u;
+		rec = (v->system_time & 1u) ? vtime_kvm_guest_record(mem, mem_size, v->system_time & ~(uint64_t)1)
+					     : NULL;
+		/* Memory not carried over: never let KVM reuse a version the guest saw. */
+		if (rec && v->version && (uint32_t)(rec->version - v->version) > 0x7fffffffu)
+			rec->version = (v->version + 2u) & ~1u;
+		if ((err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, tsc)) ||
+		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, v->system_time)))
+			return err;
+	}
+	/* Freeze: the clock continues from the saved value. Advance: KVM adds
+	 * (realtime now - saved realtime), measured at the ioctl itself. */
+	err = vtime_kvm_clock_set(vm_fd, save->clock_ns,
+				  policy == VTIME_KVM_RESTORE_ADVANCE ? save->realtime_ns : 0);
+	if (err)
+		return err;
+	/* Wall record rewritten after the clock is set, so it pairs host realtime
+	 * with the restored kvmclock (a stale one is the "stuck wall clock"). */
+	if (save->wall_clock && nr_vcpus)
+		return vtime_kvm_msr_set(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, save->wall_clock);
+	return 0;
+}
