@@ -27,9 +27,10 @@
 #include <vtime/scale.h>
 
 #include "vt_atomic.h"
+#include "vt_clamp.h"
 #include "vt_clock.h"
 #include "vt_pvclock_read.h"
-#include "vt_track.h"
+#include "vt_line.h"
 #include "vt_user.h"
 #include "vt_user_counter.h"
 
@@ -47,13 +48,19 @@ enum { F_AUTO = 0, F_TSC, F_TSC_MEASURED, F_PVCLOCK, F_CLOCK_GETTIME };
 
 /* One latch copy: everything a reader needs. */
 struct vt_copy {
-	uint64_t x0, n0, mult; /* main line: x = TSC (tsc) or kvmclock ns (pvclock) */
-	uint64_t soft;         /* x - x0 from which maintenance is due */
-	uint64_t hard;         /* x - x0 from which the line is not trusted */
-	uint64_t tx0, tn0, tmult; /* TSC line for vtime_ticks_to_ns() */
-	uint64_t rt_off;       /* CLOCK_REALTIME - CLOCK_MONOTONIC (mod 2^64) */
+	/* what the fast path loads: with seq and pv, one cache line for c[0]
+	 * (readers are on c[0] whenever no publish is in progress) */
 	uint32_t mode;
 	uint32_t pv_expect;    /* host page version the line was checked against */
+	uint64_t x0, n0;       /* main line: x = TSC (tsc) or kvmclock ns (pvclock) */
+	uint64_t M, ls;        /* its scale in the readers' form (vt_line_split) */
+	uint64_t soft;         /* x - x0 from which maintenance is due */
+	/* the rest */
+	uint64_t scale;        /* mul | (uint8_t)shift << 32, the pvclock formula */
+	uint64_t hard;         /* x - x0 from which the line is not trusted */
+	uint64_t tx0, tn0, tscale; /* TSC line for vtime_ticks_to_ns() */
+	uint64_t tM, tls;
+	uint64_t rt_off;       /* CLOCK_REALTIME - CLOCK_MONOTONIC (mod 2^64) */
 };
 
 static const uint32_t pv_dummy;
@@ -66,20 +73,21 @@ static struct {
 	struct vt_copy c[2];
 } hot __attribute__((aligned(64))) = { 0, 0, &pv_dummy, { { 0 } } };
 
-static volatile uint64_t g_floor __attribute__((aligned(64)));
+/* The monotonic floor: the core clamp. Slow paths record into it (CAS); the
+ * fast path only reads it (skip-while-stable scope: the fast path runs only
+ * while every CPU shares one TSC). */
+static struct vtime_clamp g_clamp __attribute__((aligned(64))) = { 0, VTIME_CLAMP_TRUST_STABLE, 0, { 0 } };
 
 /* Slow-path state: touched only by the lock holder (and clock_info). */
 static struct {
 	volatile uint32_t lock; /* pid of the maintainer, 0 when free */
 	int forced;
-	bool have_counter, trust_stable, page_stable, converging, page_lost;
+	bool trust_stable, page_stable, converging, page_lost;
 	const volatile struct vtime_pvclock_vcpu_time_info *page;
 	unsigned nrec;
 	struct vtime_machine m;
-	struct vt_track tsc, kvm;
-	struct vt_pair conv; /* converging: the first pair */
-	uint64_t conv_unc;
-	uint64_t next_page_check; /* CLOCK_MONOTONIC ns */
+	struct vt_line tsc, kvm;
+	uint64_t nominal_hz; /* the counter frequency the source gave, 0 if measured */
 	int rate_strikes;
 	struct vtime_clock_info info;
 	const volatile struct vtime_pvclock_vcpu_time_info *test_page;
@@ -100,12 +108,16 @@ static void copy_load(const struct vt_copy *p, struct vt_copy *o)
 	const volatile struct vt_copy *v = p;
 	o->x0 = vt_load64(&v->x0);
 	o->n0 = vt_load64(&v->n0);
-	o->mult = vt_load64(&v->mult);
+	o->scale = vt_load64(&v->scale);
+	o->M = vt_load64(&v->M);
+	o->ls = vt_load64(&v->ls);
+	o->tM = vt_load64(&v->tM);
+	o->tls = vt_load64(&v->tls);
 	o->soft = vt_load64(&v->soft);
 	o->hard = vt_load64(&v->hard);
 	o->tx0 = vt_load64(&v->tx0);
 	o->tn0 = vt_load64(&v->tn0);
-	o->tmult = vt_load64(&v->tmult);
+	o->tscale = vt_load64(&v->tscale);
 	o->rt_off = vt_load64(&v->rt_off);
 	o->mode = vt_load32(&v->mode);
 	o->pv_expect = vt_load32(&v->pv_expect);
@@ -116,12 +128,16 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	volatile struct vt_copy *v = p;
 	vt_store64(&v->x0, o->x0);
 	vt_store64(&v->n0, o->n0);
-	vt_store64(&v->mult, o->mult);
+	vt_store64(&v->scale, o->scale);
+	vt_store64(&v->M, o->M);
+	vt_store64(&v->ls, o->ls);
+	vt_store64(&v->tM, o->tM);
+	vt_store64(&v->tls, o->tls);
 	vt_store64(&v->soft, o->soft);
 	vt_store64(&v->hard, o->hard);
 	vt_store64(&v->tx0, o->tx0);
 	vt_store64(&v->tn0, o->tn0);
-	vt_store64(&v->tmult, o->tmult);
+	vt_store64(&v->tscale, o->tscale);
 	vt_store64(&v->rt_off, o->rt_off);
 	vt_store32(&v->mode, o->mode);
 	vt_store32(&v->pv_expect, o->pv_expect);
@@ -167,16 +183,10 @@ static void latch_publish(const struct vt_copy *n)
 	copy_store(&hot.c[1], n);
 }
 
-/* Global clamp: max(t, every value any slow path returned), recorded. */
+/* max(t, every value any slow path returned), recorded. */
 static uint64_t floor_cas(uint64_t t)
 {
-	uint64_t last = vt_load64(&g_floor);
-
-	while (t > last) {
-		if (vt_cas64(&g_floor, &last, t))
-			return t;
-	}
-	return last;
+	return vt_clamp_apply_inline(&g_clamp, t);
 }
 
 static bool try_lock(void)
@@ -206,7 +216,7 @@ static void set_why(char *dst, const char *a, const char *b)
 /* ---- pairs ---- */
 
 /* (TSC, CLOCK_MONOTONIC, CLOCK_REALTIME offset): best bracket of 3. */
-static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, double *unc_ticks)
+static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, uint64_t *bracket)
 {
 	uint64_t best = UINT64_MAX;
 
@@ -218,7 +228,7 @@ static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, double *unc_tic
 			*n = m;
 		}
 	}
-	*unc_ticks = (double)best / 2.0;
+	*bracket = best;
 	{
 		uint64_t m1 = mono_ns(CLOCK_MONOTONIC), r = mono_ns(CLOCK_REALTIME), m2 = mono_ns(CLOCK_MONOTONIC);
 		*rt_off = r - (m1 + (m2 - m1) / 2);
@@ -266,7 +276,7 @@ static int pv_read(uint64_t *kvm)
 	return VTIME_EAGAIN;
 }
 
-static int pair_kvm(uint64_t *x, uint64_t *n, double *unc)
+static int pair_kvm(uint64_t *x, uint64_t *n, uint64_t *bracket)
 {
 	uint64_t best = UINT64_MAX;
 
@@ -283,7 +293,7 @@ static int pair_kvm(uint64_t *x, uint64_t *n, double *unc)
 			*n = m;
 		}
 	}
-	*unc = (double)best / 2.0;
+	*bracket = best;
 	return 0;
 }
 
@@ -291,21 +301,23 @@ static int pair_kvm(uint64_t *x, uint64_t *n, double *unc)
 
 static void build_copy(struct vt_copy *c, uint32_t mode, uint64_t rt_off)
 {
-	const struct vt_track *t = mode == M_PVCLOCK ? &cold.kvm : &cold.tsc;
+	const struct vt_line *l = mode == M_PVCLOCK ? &cold.kvm : &cold.tsc;
 
 	c->mode = mode;
-	c->x0 = t->x0;
-	c->n0 = t->n0;
-	c->mult = t->mult;
-	c->soft = vt_track_span(t, t->interval);
-	c->hard = c->soft + vt_track_span(t, HARD_EXTRA_NS);
-	if (cold.converging) {
-		c->soft = vt_track_span(&cold.tsc, VT_TRACK_IMIN / 4);
+	c->x0 = l->x0;
+	c->n0 = l->n0;
+	c->scale = l->scale;
+	vt_line_split(c->scale, &c->M, &c->ls);
+	c->soft = vt_line_due(l, l->interval);
+	c->hard = c->soft + vt_line_span(l, HARD_EXTRA_NS);
+	if (!cold.tsc.have || cold.converging) { /* converging: sample again soon */
+		c->soft = vt_line_due(&cold.tsc, VT_LINE_IMIN / 4);
 		c->hard = c->soft;
 	}
 	c->tx0 = cold.tsc.x0;
 	c->tn0 = cold.tsc.n0;
-	c->tmult = cold.tsc.mult;
+	c->tscale = cold.tsc.scale;
+	vt_line_split(c->tscale, &c->tM, &c->tls);
 	c->rt_off = rt_off;
 	c->pv_expect = vt_load32(hot.pv);
 }
@@ -313,7 +325,15 @@ static void build_copy(struct vt_copy *c, uint32_t mode, uint64_t rt_off)
 /* Largest value the fast path can have handed out from copy c. */
 static uint64_t copy_max_out(const struct vt_copy *c)
 {
-	return vt_line_eval(c->x0, c->n0, c->mult, c->x0 + c->hard);
+	return vt_line_any(c->x0, c->n0, c->M, c->ls, c->x0 + c->hard);
+}
+
+/* The copy's line at x, capped at what the fast path can hand out. */
+static uint64_t copy_at_capped(const struct vt_copy *c, uint64_t x)
+{
+	uint64_t v = x - c->x0 < c->hard ? vt_line_any(c->x0, c->n0, c->M, c->ls, x) : copy_max_out(c);
+	uint64_t cap = copy_max_out(c);
+	return v < cap ? v : cap;
 }
 
 static void info_mode(uint32_t mode)
@@ -329,13 +349,9 @@ static void fall_back(const struct vt_copy *old, uint32_t mode, const char *reas
 {
 	struct vt_copy c;
 
-	if (old->mode == M_TSC || old->mode == M_PVCLOCK) {
-		uint64_t x = old->mode == M_TSC ? vt_ctr_ordered() : 0;
-		uint64_t v = old->mode == M_TSC ? vt_line_eval(old->x0, old->n0, old->mult, x) : 0;
-		uint64_t cap = copy_max_out(old);
+	if (old->mode == M_TSC)
 		/* values the old line handed out stay behind everything that follows */
-		floor_cas((v < cap ? v : cap) + FLOOR_MARGIN_NS);
-	}
+		floor_cas(copy_at_capped(old, vt_ctr_ordered()) + FLOOR_MARGIN_NS);
 	cold.info.fallbacks++;
 	set_why(cold.info.fallback_reason, reason, detail);
 	set_why(cold.info.why, reason, detail);
@@ -346,36 +362,39 @@ static void fall_back(const struct vt_copy *old, uint32_t mode, const char *reas
 
 /* ---- maintenance (lock held) ---- */
 
+/* A measured frequency is good enough to leave clock_gettime: within 1 ppm. */
+static bool converged(void)
+{
+	struct vtime_calib_stats st;
+
+	vtime_calib_stats_get(&cold.tsc.cal, &st);
+	return st.samples_used >= 3 && st.hz && st.freq_unc_ppb <= 1000 && st.offset_ns < 1000 && st.offset_ns > -1000;
+}
+
 static void maintain(void)
 {
 	struct vt_copy old, c;
-	uint64_t x, n, rt_off, before;
-	double unc;
+	uint64_t x, n, rt_off, br;
 	uint32_t mode;
+	int ev;
 
 	latch_read(&old);
 	mode = old.mode;
 	if (mode == M_INIT)
 		return;
-	if (!cold.have_counter) {
-		build_copy(&c, mode, old.rt_off);
-		latch_publish(&c);
-		return;
-	}
-	pair_tsc(&x, &n, &rt_off, &unc);
+	pair_tsc(&x, &n, &rt_off, &br);
 	/* the host page: a lost stable bit ends the TSC line; a rewritten
-	 * record (migration, resume) is checked through the pair below */
+	 * record (migration, resume) is checked through the sample below */
 	if (cold.page) {
 		struct vtime_pvclock_vcpu_time_info r;
 		if (vtime_pvclock_snapshot(cold.page, 0, &r) == 0)
 			cold.info.page_stable = cold.page_stable = (r.flags & VTIME_PVCLOCK_TSC_STABLE) != 0;
 		if (mode == M_TSC && !cold.page_stable && cold.forced == F_AUTO) {
 			cold.page_lost = true;
-			if (VT_CTR_HAVE_CPU && cold.m.rdtscp && cold.forced != F_CLOCK_GETTIME) {
-				uint64_t kx, kn;
-				double ku;
-				if (pair_kvm(&kx, &kn, &ku) == 0) {
-					vt_track_start(&cold.kvm, kx, kn, 1.0);
+			if (VT_CTR_HAVE_CPU && cold.m.rdtscp) {
+				uint64_t kx, kn, kb;
+				if (pair_kvm(&kx, &kn, &kb) == 0 && vt_line_init(&cold.kvm, VTIME_NSEC_PER_SEC) == 0 &&
+				    vt_line_feed(&cold.kvm, kx, kn, kb) >= 0 && cold.kvm.have) {
 					fall_back(&old, M_PVCLOCK, "the host page lost TSC_STABLE: ",
 						  "per-CPU pvclock records through rdtscp, clamped");
 					return;
@@ -385,34 +404,21 @@ static void maintain(void)
 			return;
 		}
 	}
-	if (cold.converging) {
-		uint64_t bn = n - cold.conv.n;
-		if (bn >= VT_TRACK_BASELINE / 2 && x != cold.conv.x) {
-			double rate = (double)bn / (double)(x - cold.conv.x);
-			vt_track_start(&cold.tsc, x, n, rate);
-			cold.tsc.measured = true;
-			cold.tsc.unc_ppm = 2.0 * (unc * rate + (double)cold.conv_unc * rate) / (double)bn * 1e6;
-			cold.converging = false;
-			cold.info.nominal_hz = (uint64_t)(1e9 / rate + 0.5);
-			info_mode(M_TSC);
-			vt_user_strlcat(cold.info.why, "; frequency measured", sizeof cold.info.why);
-			mode = M_TSC;
-			/* the line starts on a fresh pair: the floor covers the clamped
-			 * clock_gettime answers given while converging */
-		}
-		build_copy(&c, mode, rt_off);
-		latch_publish(&c);
-		return;
+	ev = vt_line_feed(&cold.tsc, x, n, br);
+	if (mode == M_FALLBACK && cold.converging && cold.tsc.have && converged()) {
+		/* the engine has measured the counter: the line takes over (the
+		 * floor covers the clamped clock_gettime answers given meanwhile) */
+		cold.converging = false;
+		mode = M_TSC;
+		info_mode(mode);
+		vt_user_strlcat(cold.info.why, "; frequency measured", sizeof cold.info.why);
 	}
-	if (vt_track_update(&cold.tsc, x, n, unc * cold.tsc.rate, &before) == VT_TRACK_STEPPED && mode == M_TSC) {
-		uint64_t cap = copy_max_out(&old);
-		if (before > n)
-			floor_cas(before < cap ? before : cap);
-	}
-	cold.info.steps = cold.tsc.steps + cold.kvm.steps;
-	if (cold.tsc.measured && cold.forced == F_AUTO && mode == M_TSC) {
-		double ppm = vt_track_rate_ppm(&cold.tsc);
-		if (ppm > RATE_BAD_PPM || ppm < -RATE_BAD_PPM) {
+	if (cold.nominal_hz && cold.forced == F_AUTO && mode == M_TSC && ev >= 0) {
+		struct vtime_calib_stats st;
+		double ppm;
+		vtime_calib_stats_get(&cold.tsc.cal, &st);
+		ppm = st.hz ? ((double)st.hz / (double)cold.nominal_hz - 1.0) * 1e6 : 0;
+		if ((ppm > RATE_BAD_PPM || ppm < -RATE_BAD_PPM) && st.samples_used > 4) {
 			if (++cold.rate_strikes >= 2) {
 				fall_back(&old, M_FALLBACK, "the TSC rate disagrees with CLOCK_MONOTONIC by more than 1000 ppm",
 					  ": clock_gettime, clamped");
@@ -423,28 +429,29 @@ static void maintain(void)
 		}
 	}
 	if (mode == M_PVCLOCK) {
-		uint64_t kx, kn;
-		double ku;
-		if (pair_kvm(&kx, &kn, &ku) != 0) {
+		uint64_t kx, kn, kb;
+		if (pair_kvm(&kx, &kn, &kb) != 0) {
 			fall_back(&old, M_FALLBACK, "the pvclock records kept changing or became invalid",
 				  ": clock_gettime, clamped");
 			return;
 		}
-		if (vt_track_update(&cold.kvm, kx, kn, ku, &before) == VT_TRACK_STEPPED && before > kn)
-			floor_cas(before);
+		(void)vt_line_feed(&cold.kvm, kx, kn, kb);
 	}
-	if ((mode == M_FALLBACK || mode == M_PVCLOCK) && cold.page_lost && cold.page_stable && cold.forced == F_AUTO) {
-		/* the host says every CPU shares one TSC again: back to the line */
+	if ((mode == M_FALLBACK || mode == M_PVCLOCK) && cold.page_lost && cold.page_stable && cold.forced == F_AUTO &&
+	    cold.tsc.have) {
+		/* the host says every CPU shares one TSC again: back to the line,
+		 * which kept tracking meanwhile (the floor covers the clamped values) */
 		cold.page_lost = false;
-		vt_track_start(&cold.tsc, x, n, cold.tsc.rate);
-		cold.tsc.measured = true;
 		mode = M_TSC;
 		info_mode(mode);
-		set_why(cold.info.why, "the host page has TSC_STABLE again: counter line re-anchored", NULL);
+		set_why(cold.info.why, "the host page has TSC_STABLE again: back on the counter line", NULL);
 	}
-	cold.info.recalibrations = cold.tsc.recals + cold.kvm.recals;
 	build_copy(&c, mode, rt_off);
 	latch_publish(&c);
+	if (old.mode == M_TSC && mode == M_TSC)
+		/* a reader may still be finishing on the old line a few cycles past
+		 * the switch: nothing after this goes below what it could return */
+		floor_cas(copy_at_capped(&old, vt_ctr_ordered()));
 }
 
 /* ---- initialisation (lock held) ---- */
@@ -466,19 +473,17 @@ static int parse_forced(const char *s)
 
 static void init(void)
 {
-	uint64_t t0 = mono_ns(CLOCK_MONOTONIC), x, n, rt_off = 0;
+	uint64_t t0 = mono_ns(CLOCK_MONOTONIC), x, n, rt_off = 0, br;
 	const char *env = getenv("VTIME_CLOCK_SOURCE");
 	struct vtime_machine *m = &cold.m;
 	struct vt_copy c;
 	uint32_t mode = M_FALLBACK;
-	double hz = 0, unc;
+	double hz = 0;
 	char *why = cold.info.why;
 
 	memset(&cold.info, 0, sizeof cold.info);
 	cold.forced = parse_forced(env);
 	vtime_machine_probe(m);
-	/* without a counter, CLOCK_MONOTONIC_RAW stands in (never chosen as "tsc") */
-	cold.have_counter = true;
 	cold.page = m->page.rec;
 	cold.nrec = m->page.nrecords;
 	cold.trust_stable = m->kvm_stable_bit;
@@ -560,27 +565,20 @@ static void init(void)
 			     "no invariant TSC used by the kernel)", NULL);
 	}
 
-	if (cold.have_counter) {
-		pair_tsc(&x, &n, &rt_off, &unc);
-		if (hz > 0) {
-			vt_track_start(&cold.tsc, x, n, 1e9 / hz);
-		} else {
-			/* no known frequency: clock_gettime answers while it converges */
-			cold.conv.x = x;
-			cold.conv.n = n;
-			cold.conv_unc = (uint64_t)unc;
-			vt_track_start(&cold.tsc, x, n, 1.0);
-			if (mode == M_TSC) {
-				cold.converging = true;
-				mode = M_FALLBACK;
-			}
-		}
+	cold.nominal_hz = (uint64_t)hz;
+	pair_tsc(&x, &n, &rt_off, &br);
+	vt_line_init(&cold.tsc, (uint64_t)hz);
+	(void)vt_line_feed(&cold.tsc, x, n, br);
+	if (!cold.tsc.have && mode == M_TSC) {
+		/* no known frequency: clock_gettime answers while the engine measures */
+		cold.converging = true;
+		mode = M_FALLBACK;
 	}
 	if (mode == M_PVCLOCK) {
-		uint64_t kx, kn;
-		double ku;
-		if (pair_kvm(&kx, &kn, &ku) == 0) {
-			vt_track_start(&cold.kvm, kx, kn, 1.0);
+		uint64_t kx, kn, kb;
+		if (pair_kvm(&kx, &kn, &kb) == 0 && vt_line_init(&cold.kvm, VTIME_NSEC_PER_SEC) == 0 &&
+		    vt_line_feed(&cold.kvm, kx, kn, kb) >= 0 && cold.kvm.have) {
+			;
 		} else {
 			mode = M_FALLBACK;
 			set_why(why, "the pvclock records kept changing or are invalid: clock_gettime", NULL);
@@ -589,8 +587,6 @@ static void init(void)
 	info_mode(cold.converging ? M_TSC : mode);
 	if (cold.converging)
 		cold.info.source_name = "clock_gettime (tsc converging)";
-	if (!cold.have_counter)
-		rt_off = mono_ns(CLOCK_REALTIME) - mono_ns(CLOCK_MONOTONIC);
 	build_copy(&c, mode, rt_off);
 	cold.info.init_ns = mono_ns(CLOCK_MONOTONIC) - t0;
 	latch_publish(&c);
@@ -632,7 +628,7 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 					return floor_cas(mono_ns(CLOCK_MONOTONIC));
 			}
 			if (d < c.hard)
-				return floor_cas(vt_line_eval(c.x0, c.n0, c.mult, x));
+				return floor_cas(vt_line_any(c.x0, c.n0, c.M, c.ls, x));
 			v = copy_max_out(&c);
 			x = mono_ns(CLOCK_MONOTONIC);
 			return floor_cas(x > v ? x : v);
@@ -653,14 +649,10 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			}
 			if (d >= c.hard)
 				return fallback_now();
-			v = vt_line_eval(c.x0, c.n0, c.mult, x);
-			if (cold.page_stable && cold.trust_stable) {
-				uint64_t f = vt_load64(&g_floor);
-				return v > f ? v : f;
-			}
-			return floor_cas(v);
+			v = vt_line_any(c.x0, c.n0, c.M, c.ls, x);
+			return vt_clamp_apply_stable_inline(&g_clamp, v, cold.page_stable && cold.trust_stable);
 		default: /* M_FALLBACK */
-			if (cold.have_counter && vt_ctr_ordered() - c.x0 >= c.soft && try_lock()) {
+			if (vt_ctr_ordered() - c.x0 >= c.soft && try_lock()) {
 				maintain();
 				unlock();
 				latch_read(&c);
@@ -682,7 +674,7 @@ uint64_t vtime_now_ns(void)
 	uint64_t t = vt_ctr_ordered();
 	uint32_t s = vt_load32(&hot.seq);
 	const volatile struct vt_copy *v = &hot.c[s & 1];
-	uint64_t x0, n0, mult, soft, d, ns, f;
+	uint64_t x0, n0, M, ls, soft, d, ns, last;
 	uint32_t expect, pv, mode;
 
 	/* seq load before the copy loads */
@@ -690,7 +682,8 @@ uint64_t vtime_now_ns(void)
 	mode = vt_load32(&v->mode);
 	x0 = vt_load64(&v->x0);
 	n0 = vt_load64(&v->n0);
-	mult = vt_load64(&v->mult);
+	M = vt_load64(&v->M);
+	ls = vt_load64(&v->ls);
 	soft = vt_load64(&v->soft);
 	expect = vt_load32(&v->pv_expect);
 	pv = vt_load32(hot.pv);
@@ -699,9 +692,11 @@ uint64_t vtime_now_ns(void)
 	d = t - x0;
 	if (unlikely(vt_load32(&hot.seq) != s || mode != M_TSC || pv != expect || d >= soft))
 		return now_slow();
-	ns = n0 + vt_mulshr32(d, mult);
-	f = vt_load64(&g_floor);
-	return ns >= f ? ns : f;
+	ns = vt_line_fast(n0, M, ls, d); /* d < soft: d << ls fits */
+	/* the clamp's skip-while-stable read (vt_clamp_apply_stable_inline with
+	 * the flag known set): max with the floor, no write */
+	last = vt_load64(&g_clamp.last);
+	return ns > last ? ns : last; /* CLOCK_MONOTONIC values: far below 2^63 */
 }
 
 uint64_t vtime_realtime_ns(void)
@@ -721,7 +716,7 @@ uint64_t vtime_ticks(void)
 uint64_t vtime_ticks_to_ns(uint64_t ticks)
 {
 	uint32_t s;
-	uint64_t tx0, tn0, tmult;
+	uint64_t tx0, tn0, tscale, tM, tls;
 	const volatile struct vt_copy *v;
 	int tries = 0;
 
@@ -732,10 +727,12 @@ uint64_t vtime_ticks_to_ns(uint64_t ticks)
 		vt_rmb();
 		tx0 = vt_load64(&v->tx0);
 		tn0 = vt_load64(&v->tn0);
-		tmult = vt_load64(&v->tmult);
+		tscale = vt_load64(&v->tscale);
+		tM = vt_load64(&v->tM);
+		tls = vt_load64(&v->tls);
 		/* copy loads before the seq re-check */
 		vt_rmb();
-		if (likely(vt_load32(&hot.seq) == s && tmult))
+		if (likely(vt_load32(&hot.seq) == s && tscale))
 			break;
 		if (vt_load32(&hot.seq) == s) {
 			/* not initialised yet; only a handler interrupting the
@@ -745,7 +742,10 @@ uint64_t vtime_ticks_to_ns(uint64_t ticks)
 				return mono_ns(CLOCK_MONOTONIC);
 		}
 	}
-	return vt_line_eval(tx0, tn0, tmult, ticks);
+	/* ticks from the last half hour or so: the one-multiply form */
+	if (likely(ticks - tx0 < (1ull << 42)))
+		return vt_line_fast(tn0, tM, tls, ticks - tx0);
+	return vt_line_any(tx0, tn0, tM, tls, ticks);
 }
 
 int vtime_clock_info(struct vtime_clock_info *info)
@@ -759,12 +759,20 @@ int vtime_clock_info(struct vtime_clock_info *info)
 	for (int i = 0; i < 1000 && !(locked = try_lock()); i++)
 		usleep(100);
 	*info = cold.info;
-	info->recal_interval_ns = cold.tsc.interval;
-	info->tracking_error_ns = cold.info.source == VTIME_SOURCE_PVCLOCK ? cold.kvm.err : cold.tsc.err;
-	info->freq_hz = cold.have_counter && cold.tsc.rate > 0 ? 1e9 / cold.tsc.rate : 0;
-	info->freq_ppm = cold.tsc.unc_ppm;
-	info->recalibrations = cold.tsc.recals + cold.kvm.recals;
-	info->steps = cold.tsc.steps + cold.kvm.steps;
+	{
+		struct vtime_calib_stats st, sk;
+		vtime_calib_stats_get(&cold.tsc.cal, &st);
+		if (cold.kvm.samples)
+			vtime_calib_stats_get(&cold.kvm.cal, &sk);
+		else
+			memset(&sk, 0, sizeof sk);
+		info->recal_interval_ns = cold.tsc.interval;
+		info->tracking_error_ns = cold.info.source == VTIME_SOURCE_PVCLOCK ? sk.offset_ns : st.offset_ns;
+		info->freq_hz = (double)st.hz;
+		info->freq_ppm = (double)st.freq_unc_ppb / 1000.0;
+		info->recalibrations = st.samples_used + sk.samples_used;
+		info->steps = st.steps + sk.steps;
+	}
 	if (!info->source_name)
 		info->source_name = "none";
 	if (locked)
@@ -783,7 +791,7 @@ void vt_clock_reset(void)
 	memset(&cold, 0, sizeof cold);
 	cold.test_page = tp;
 	cold.test_nrec = tn;
-	g_floor = 0;
+	vtime_clamp_init(&g_clamp, 0, VTIME_CLAMP_TRUST_STABLE);
 	hot.pv = &pv_dummy;
 }
 
