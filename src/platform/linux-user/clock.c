@@ -642,7 +642,8 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 				return fallback_now();
 			}
 			d = x - c.x0;
-			if (d >= c.soft && try_lock()) {
+			/* deadline, or the host rewrote the records (TSC_STABLE back?) */
+			if ((d >= c.soft || vt_load32(hot.pv) != c.pv_expect) && try_lock()) {
 				maintain();
 				unlock();
 				continue;
@@ -652,7 +653,7 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			v = vt_line_any(c.x0, c.n0, c.M, c.ls, x);
 			return vt_clamp_apply_stable_inline(&g_clamp, v, cold.page_stable && cold.trust_stable);
 		default: /* M_FALLBACK */
-			if (vt_ctr_ordered() - c.x0 >= c.soft && try_lock()) {
+			if ((vt_ctr_ordered() - c.x0 >= c.soft || vt_load32(hot.pv) != c.pv_expect) && try_lock()) {
 				maintain();
 				unlock();
 				latch_read(&c);
