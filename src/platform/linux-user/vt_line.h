@@ -29,24 +29,6 @@ struct vt_line {
 	uint64_t samples;
 };
 
-static inline uint64_t vt_mulshr32(uint64_t d, uint64_t m)
-{
-#ifdef __SIZEOF_INT128__
-	return (uint64_t)(((unsigned __int128)d * m) >> 32);
-#else
-	return vt_shr128(vt_mul64(d, m), 32);
-static inline uint64_t vt_line_due(const struct vt_line *l, uint64_t interval_ns)
-{
-	uint64_t ahead = l->last_x - l->x0;
-
-	if ((int64_t)ahead < 0)
-		ahead = 0; /* the base is past the last sample */
-	return ahead + vt_line_span(l, interval_ns);
-}
-
-#endif
-}
-
 /* The line at x in either direction (vt_calib_scale: the pvclock formula). */
 static inline uint64_t vt_line_at(uint64_t x0, uint64_t n0, uint64_t scale, uint64_t x)
 {
@@ -157,10 +139,6 @@ static inline int vt_line_feed(struct vt_line *l, uint64_t x, uint64_t n, uint64
 	return ev;
 }
 
-/* x - x0 at which the next sample is due, interval_ns after the last one
- * (the line's base only moves on a re-fit, samples come more often). */
-static inline uint64_t vt_line_due(const struct vt_line *l, uint64_t interval_ns);
-
 /* x units spanning ns nanoseconds. */
 static inline uint64_t vt_line_span(const struct vt_line *l, uint64_t ns)
 {
@@ -168,6 +146,8 @@ static inline uint64_t vt_line_span(const struct vt_line *l, uint64_t ns)
 	return v >= 1.8e19 ? UINT64_MAX : (uint64_t)v;
 }
 
+/* x - x0 at which the next sample is due, interval_ns after the last one
+ * (the line's base only moves on a re-fit; samples come more often). */
 static inline uint64_t vt_line_due(const struct vt_line *l, uint64_t interval_ns)
 {
 	uint64_t ahead = l->last_x - l->x0;
