@@ -37,6 +37,8 @@ static void test_source(void)
 		CU_ASSERT(strstr(ci.why, "no host page") != NULL);
 		return;
 	}
+	if (forced && !strcmp(forced, "bogus"))
+		CU_ASSERT(strstr(ci.why, "not one of") != NULL); /* says what it accepts */
 	if (want && strcmp(want, "-") != 0)
 		CU_ASSERT_STRING_EQUAL(ci.source_name, want);
 	if (forced && !strcmp(forced, "tsc-measured")) {

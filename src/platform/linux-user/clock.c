@@ -503,7 +503,7 @@ static void init(void)
 	cold.page_stable = cold.page && (m->page_flags & VTIME_PVCLOCK_TSC_STABLE);
 	cold.info.page_stable = cold.page_stable;
 	hot.pv = cold.page ? &cold.page->version : &pv_dummy;
-	cold.info.forced = cold.forced > F_AUTO;
+	cold.info.forced = cold.forced != F_AUTO; /* an unknown value forces clock_gettime */
 
 	/* the counter frequency, most trusted source first */
 	cold.info.freq_source = "none";
@@ -569,7 +569,16 @@ static void init(void)
 	pair_tsc(&x, &n, &rt_off, &br);
 	vt_line_init(&cold.tsc, (uint64_t)hz);
 	(void)vt_line_feed(&cold.tsc, x, n, br);
-	if (!cold.tsc.have && mode == M_TSC) {
+	if (!cold.tsc.have) {
+		/* no frequency known: a second sample 200 us on gives a rough
+		 * line at once for vtime_ticks_to_ns(); vtime_now_ns() keeps to
+		 * clock_gettime until the engine has it within 1 ppm */
+		while (mono_ns(CLOCK_MONOTONIC) - n < 200000u)
+			vt_cpu_relax();
+		pair_tsc(&x, &n, &rt_off, &br);
+		(void)vt_line_feed(&cold.tsc, x, n, br);
+	}
+	if (!cold.nominal_hz && mode == M_TSC && !converged()) {
 		/* no known frequency: clock_gettime answers while the engine measures */
 		cold.converging = true;
 		mode = M_FALLBACK;
