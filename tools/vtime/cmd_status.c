@@ -47,6 +47,35 @@ struct src {
 	const char *note;
 };
 
+/* The kernel's TSC-related CPU flags (/proc/cpuinfo), space separated. */
+static void tsc_flags(char *out, size_t n)
+{
+	static const char *want[] = { "constant_tsc", "nonstop_tsc", "tsc_known_freq", "tsc_reliable",
+				      "tsc_adjust", "tsc_deadline_timer", "rdtscp", NULL };
+	char line[8192];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "flags", 5) != 0)
+			continue;
+		strcat(line, " ");
+		for (int i = 0; want[i]; i++) {
+			char pat[40];
+			snprintf(pat, sizeof pat, " %s ", want[i]);
+			if (strstr(line, pat) && strlen(out) + strlen(want[i]) + 2 < n) {
+				if (out[0])
+					strcat(out, " ");
+				strcat(out, want[i]);
+			}
+		}
+		break;
+	}
+	fclose(f);
+}
+
 static double ppm(double a, double b)
 {
 	return a > 0 && b > 0 ? (a / b - 1.0) * 1e6 : NAN;
@@ -61,7 +90,7 @@ int cmd_status(const struct vt_opts *o)
 	struct src s[8];
 	int ns = 0;
 	double measured;
-	char buf[64];
+	char buf[64], flags[160];
 
 	if (o->argc) {
 		vt_err("usage: vtime status [--json]");
@@ -72,6 +101,7 @@ int cmd_status(const struct vt_opts *o)
 	measured = vt_measure_hz(200);
 	vtime_clock_info(&ci); /* after 200 ms the line has been recalibrated a few times */
 	have_rec = m.page.rec && vtime_pvclock_snapshot(m.page.rec, 0, &rec) == 0;
+	tsc_flags(flags, sizeof flags);
 
 	s[ns++] = (struct src){ "measured vs CLOCK_MONOTONIC (200 ms)", "measured", measured, "reference" };
 	s[ns++] = (struct src){ "vtime tracked", "vtime_tracked", ci.freq_hz, ci.freq_source };
@@ -101,6 +131,7 @@ int cmd_status(const struct vt_opts *o)
 		vj_bool(&j, "kvm_stable_bit", m.kvm_stable_bit);
 		vj_bool(&j, "invariant_tsc", m.invariant_tsc);
 		vj_bool(&j, "rdtscp", m.rdtscp);
+		vj_str(&j, "kernel_tsc_flags", flags);
 		vj_str(&j, "clocksource", m.clocksource);
 		vj_str(&j, "clocksources", m.clocksources);
 		vj_i64(&j, "cpus", m.ncpus);
@@ -170,6 +201,7 @@ int cmd_status(const struct vt_opts *o)
 		       m.kvm_features, m.kvm_clocksource ? "yes" : "no", m.kvm_stable_bit ? "yes" : "no");
 	printf("  TSC                 invariant %s (CPUID 0x80000007 EDX bit 8), rdtscp %s\n",
 	       m.invariant_tsc ? "yes" : "no", m.rdtscp ? "yes" : "no");
+	printf("  kernel TSC flags    %s\n", flags[0] ? flags : "none (/proc/cpuinfo)");
 	printf("  kernel clocksource  %s (available: %s)\n", m.clocksource[0] ? m.clocksource : "unknown",
 	       m.clocksources[0] ? m.clocksources : "unknown");
 	printf("\nHost pvclock page\n");
