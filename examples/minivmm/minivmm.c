@@ -301,6 +301,7 @@ static void complete_io(struct minivmm_vcpu *c)
 static void park(struct minivmm *vm, struct minivmm_vcpu *c)
 {
 	complete_io(c);
+	c->t_park = minivmm_mono_raw_ns();
 	pthread_mutex_lock(&vm->lock);
 	c->state = MV_PARKED;
 	vm->parked++;
@@ -310,6 +311,7 @@ static void park(struct minivmm *vm, struct minivmm_vcpu *c)
 	vm->parked--;
 	c->state = MV_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
+	c->t_unpark = minivmm_mono_raw_ns();
 }
 
 static void vmm_mode_register(struct minivmm *vm, struct minivmm_vcpu *c, uint16_t port, uint32_t gpa)
@@ -333,6 +335,8 @@ static void *vcpu_thread(void *arg)
 {
 	struct minivmm_vcpu *c = arg;
 	struct minivmm *vm = (struct minivmm *)((char *)(c - c->id) - offsetof(struct minivmm, cpu));
+
+	c->t_first_run = minivmm_mono_raw_ns();
 
 	for (;;) {
 		struct kvm_run *run = c->run;

@@ -33,6 +33,9 @@ struct minivmm_vcpu {
 	enum minivmm_cpu_state state;
 	int32_t guest_err;
 	uint64_t exits;
+	/* Host CLOCK_MONOTONIC_RAW: first KVM_RUN of the thread, last park and
+	 * the wake-up after it (guest-visible stop intervals). */
+	uint64_t t_first_run, t_park, t_unpark;
 	char why[128];
 	struct vtime_vmm_vcpu vt; /* VMM mode */
 };

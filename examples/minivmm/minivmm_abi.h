@@ -63,6 +63,9 @@ struct minivmm_cpu {
 	volatile int32_t err;
 	volatile uint64_t tsc;        /* tsc of the last reading */
 	volatile uint64_t raw_ns;
+	volatile uint32_t epoch_seen; /* last shared->epoch this cpu saw */
+	volatile uint32_t pad;
+	volatile int64_t epoch_step;  /* ns step at the reading that saw it */
 };
 
 struct minivmm_shared {
@@ -75,7 +78,7 @@ struct minivmm_shared {
 	volatile uint32_t ready; /* cpus registered (start barrier) */
 	volatile uint32_t stop;  /* VMM: end the loop */
 	volatile uint32_t lock;  /* MONO: orders readings across cpus */
-	volatile uint32_t pad1;
+	volatile uint32_t epoch; /* VMM: bumped at a resume/restore (step marker) */
 	volatile uint64_t last_ns;     /* MONO: last ns under the lock */
 	volatile uint64_t last_raw_ns; /* MONO: last raw ns under the lock */
 	volatile uint64_t log_count;

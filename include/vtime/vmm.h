@@ -147,10 +147,11 @@ VTIME_API void vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm
 VTIME_API uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
 					  const struct vtime_vmm_now *now);
 
-/* Pause: vCPUs are stopped by the VMM; notes kvmclock. Resume: FREEZE sets
- * kvmclock and every guest TSC back by the pause, ADVANCE leaves them
- * running; both request GUEST_STOPPED on every vCPU. Publish before running
- * the vCPUs again. VTIME_ESTATE if not paused / already paused. */
+/* Pause: vCPUs are stopped by the VMM; notes kvmclock. Resume: FREEZE makes
+ * kvmclock continue from the pause (the guest TSC keeps running, like
+ * KVM_SET_CLOCK: no TSC offset changes), ADVANCE leaves kvmclock running;
+ * both request GUEST_STOPPED on every vCPU. Publish before running the vCPUs
+ * again. VTIME_ESTATE if not paused / already paused. */
 VTIME_API int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
 

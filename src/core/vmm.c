@@ -336,15 +336,6 @@ int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 	return 0;
 }
 
-/* Sets every guest TSC back by ticks guest cycles (freeze). */
-static void vt_vmm_tsc_back(struct vtime_vmm *vm, uint64_t ticks)
-{
-	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
-		v->tsc_offset -= ticks;
-	vm->cur_tsc_offset -= ticks;
-	vm->last_tsc_write -= ticks;
-}
-
 int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy)
 {
 	if (!vm || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
@@ -353,17 +344,10 @@ int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum
 		return VTIME_ESTATE;
 	vm->paused = false;
 	if (policy == VTIME_VMM_FREEZE) {
-		uint64_t k = vtime_vmm_clock(vm, now->host_tsc);
-		uint64_t d = k - vm->pause_ns;
-
+		/* kvmclock continues from the pause; the guest TSC keeps running
+		 * (as with KVM_SET_CLOCK): the records absorb the difference, and
+		 * no offset has to change in the hypervisor. */
 		vt_vmm_anchor(vm, now->host_tsc, vm->pause_ns);
-		if ((int64_t)d > 0) {
-			uint64_t ticks = vtime_scale_apply(&vm->ns_to_guest, d);
-			/* Catch-up targets follow kvmclock, which went back too. */
-			vt_vmm_tsc_back(vm, ticks);
-			/* The matching rule extrapolates writes by host time. */
-			vm->last_tsc_ns += now->host_ns - vm->pause_host_ns;
-		}
 	} else {
 		vtime_vmm_update_master(vm, now);
 	}

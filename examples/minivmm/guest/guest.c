@@ -126,6 +126,13 @@ static void note(unsigned cpu, const struct vtime_bm_reading *r)
 	struct minivmm_cpu *c = &SHARED->cpu[cpu];
 	uint64_t last = c->last_ns;
 
+	uint32_t epoch = __atomic_load_n(&SHARED->epoch, __ATOMIC_ACQUIRE);
+
+	if (epoch != c->epoch_seen) {
+		/* First reading after a resume or restore: the step it saw. */
+		c->epoch_step = (int64_t)(r->ns - last);
+		c->epoch_seen = epoch;
+	}
 	if (c->reads == 0)
 		c->first_ns = r->ns;
 	else if (r->ns < last)

@@ -234,9 +234,30 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 			return err;
 	}
 	/* Freeze: the clock continues from the saved value. Advance: KVM adds
-	 * (realtime now - saved realtime), measured at the ioctl itself. */
-	err = vtime_kvm_clock_set(vm_fd, save->clock_ns,
-				  policy == VTIME_KVM_RESTORE_ADVANCE ? save->realtime_ns : 0);
+	 * (realtime now - saved realtime) at the ioctl itself, but only in
+	 * master-clock mode; a VM whose vCPUs never ran is not there yet, so
+	 * then the elapsed time is measured here, just before the ioctl. */
+	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+		struct vtime_kvm_clock c;
+		uint64_t clock = save->clock_ns;
+
+		if ((err = vtime_kvm_clock_get(vm_fd, &c)))
+			return err;
+		if (c.flags & VTIME_KVM_CLOCK_TSC_STABLE) {
+			err = vtime_kvm_clock_set(vm_fd, clock, save->realtime_ns);
+		} else {
+			struct timespec ts;
+			uint64_t now;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+			if (now > save->realtime_ns)
+				clock += now - save->realtime_ns;
+			err = vtime_kvm_clock_set(vm_fd, clock, 0);
+		}
+	} else {
+		err = vtime_kvm_clock_set(vm_fd, save->clock_ns, 0);
+	}
 	if (err)
 		return err;
 	/* Wall record rewritten after the clock is set, so it pairs host realtime
