@@ -49,17 +49,23 @@ uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec
 {
 	/* (v + 1) | 1 is odd even if the page held junk or an odd version. */
 	uint32_t v = (vt_le32(vt_load32(&rec->version)) + 1u) | 1u;
-	uint8_t keep;
 
 	vt_store32(&rec->version, vt_le32(v));
 	/* odd version visible before any body store */
 	vt_wmb();
-	keep = vt_load8(&rec->flags) & VTIME_PVCLOCK_GUEST_STOPPED; /* not consumed yet: keep it */
+	vt_store32(&rec->pad0, 0);
 	vt_store64(&rec->tsc_timestamp, vt_le64(body->tsc_timestamp));
 	vt_store64(&rec->system_time, vt_le64(body->system_time));
 	vt_store32(&rec->tsc_to_system_mul, vt_le32(body->tsc_to_system_mul));
 	vt_store8((volatile uint8_t *)&rec->tsc_shift, (uint8_t)body->tsc_shift);
-	vt_store8(&rec->flags, (uint8_t)(body->flags | keep));
+	/* Replace the flags but keep a GUEST_STOPPED the guest has not consumed.
+	 * Two atomic RMWs rather than load+store: a consume racing this write
+	 * is never undone, so the guest sees each stop exactly once. */
+	(void)vt_fetch_and8(&rec->flags, VTIME_PVCLOCK_GUEST_STOPPED);
+	if (body->flags)
+		(void)vt_fetch_or8(&rec->flags, body->flags);
+	vt_store8(&rec->pad[0], 0);
+	vt_store8(&rec->pad[1], 0);
 	/* body stores visible before the even version */
 	vt_wmb();
 	vt_store32(&rec->version, vt_le32(v + 1u));

@@ -38,12 +38,7 @@ int vtime_scale_init(struct vtime_scale *s, uint64_t from_hz, uint64_t to_hz)
 uint64_t vtime_scale_apply(const struct vtime_scale *s, uint64_t delta)
 {
 	/* The shifted delta wraps mod 2^64 exactly as the reference does. */
-	if (s->shift < 0)
-		delta >>= -s->shift;
-	else
-		delta <<= s->shift;
-	/* 64x32 -> 96-bit product, >> 32: two 32x32 products, no __int128. */
-	return (delta >> 32) * s->mul + (((delta & 0xffffffffu) * s->mul) >> 32);
+	return vt_mul_frac32(vt_shift64(delta, s->shift), s->mul);
 }
 
 uint64_t vtime_scale_from_hz(const struct vtime_scale *s)

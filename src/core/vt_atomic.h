@@ -15,6 +15,7 @@
  *   bool     vt_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired)
  *            full-barrier compare-and-swap; on failure *expected = current value
  *   uint8_t  vt_fetch_and8(volatile uint8_t *p, uint8_t mask)  full barrier, returns old
+ *   uint8_t  vt_fetch_or8(volatile uint8_t *p, uint8_t bits)   full barrier, returns old
  *   uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)  full barrier, returns old
  *   void     vt_cpu_relax(void)  spin-wait hint
  */

@@ -50,6 +50,21 @@ static inline struct vt_u128 vt_shl128(struct vt_u128 a, unsigned n)
 	return r;
 }
 
+/* v shifted left by shift (right if negative), mod 2^64: 0 once |shift| >= 64
+ * instead of C's undefined behaviour, so a corrupt shift cannot trap. */
+static inline uint64_t vt_shift64(uint64_t v, int shift)
+{
+	if (shift < 0)
+		return shift > -64 ? v >> -shift : 0;
+	return shift < 64 ? v << shift : 0;
+}
+
+/* floor((d * mul) / 2^32) with the full 96-bit product, as two 32x32 products. */
+static inline uint64_t vt_mul_frac32(uint64_t d, uint32_t mul)
+{
+	return (d >> 32) * mul + (((d & 0xffffffffu) * mul) >> 32);
+}
+
 /* floor(a / d) for d != 0 when the quotient fits in 64 bits (a.hi < d);
  * returns false (and leaves *q alone) otherwise. Restoring division: slow
  * (128 steps) but only used off the fast paths. */

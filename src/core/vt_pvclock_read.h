@@ -11,6 +11,7 @@
 
 #include "vt_atomic.h"
 #include "vt_endian.h"
+#include "vt_math.h"
 
 #define VT_ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -66,21 +67,39 @@ static VT_ALWAYS_INLINE int vt_pvclock_read_window(const volatile struct vtime_p
 	return VTIME_EAGAIN;
 }
 
-/* The conversion, inline for fast paths; see vtime_pvclock_time(). */
+/* A counter behind the record by gap ticks: system_time minus the scaled gap,
+ * saturating at 0. Computed without wrapping (unlike the forward direction,
+ * which must wrap like the reference): a pre-shifted gap beyond 64 bits is
+ * carried into a 96-bit product instead of losing its top bits. */
+static inline uint64_t vt_pvclock_behind(const struct vtime_pvclock_vcpu_time_info *r, uint64_t gap)
+{
+	uint64_t mul = r->tsc_to_system_mul, st = r->system_time, hi, t, d;
+	int shift = r->tsc_shift;
+
+	if (shift <= 0 || shift >= 64 || (gap >> (64 - shift)) == 0) {
+		d = vt_mul_frac32(vt_shift64(gap, shift), (uint32_t)mul);
+	} else {
+		/* (hi:lo) = gap << shift; scaled = hi*mul*2^32 + (lo*mul >> 32) */
+		hi = gap >> (64 - shift);
+		t = hi * mul; /* hi < 2^63 and mul < 2^32: check before trusting */
+		if ((hi >> 32) != 0 || (t >> 32) != 0)
+			return mul ? 0 : st; /* scaled gap >= 2^64 > system_time */
+		d = (t << 32) + vt_mul_frac32(gap << shift, (uint32_t)mul);
+		if (d < (t << 32))
+			return 0; /* carried past 2^64 */
+	}
+	return d >= st ? 0 : st - d;
+}
+
+/* The conversion, inline for fast paths; see vtime_pvclock_time(). For a
+ * delta below 2^63 this is the reference formula, wrapping included. */
 static VT_ALWAYS_INLINE uint64_t vt_pvclock_scale(const struct vtime_pvclock_vcpu_time_info *r, uint64_t tsc)
 {
-	uint64_t delta = tsc - r->tsc_timestamp, d;
-	uint64_t mul = r->tsc_to_system_mul;
-	int shift = r->tsc_shift;
-	int behind = (delta >> 63) != 0;
+	uint64_t delta = tsc - r->tsc_timestamp;
 
-	if (behind)
-		delta = r->tsc_timestamp - tsc; /* counter behind the record: scale the gap */
-	d = shift < 0 ? delta >> -shift : delta << shift;
-	d = (d >> 32) * mul + (((d & 0xffffffffu) * mul) >> 32);
-	if (!behind)
-		return r->system_time + d;
-	return d >= r->system_time ? 0 : r->system_time - d;
+	if ((delta >> 63) != 0)
+		return vt_pvclock_behind(r, r->tsc_timestamp - tsc);
+	return r->system_time + vt_mul_frac32(vt_shift64(delta, r->tsc_shift), r->tsc_to_system_mul);
 }
 
 #endif

@@ -48,6 +48,18 @@ static inline uint8_t vt_fetch_and8(volatile uint8_t *p, uint8_t mask)
 	}
 }
 
+static inline uint8_t vt_fetch_or8(volatile uint8_t *p, uint8_t bits)
+{
+	unsigned char old = AO_char_load((const volatile unsigned char *)p);
+	for (;;) {
+		unsigned char seen = AO_char_fetch_compare_and_swap_full((volatile unsigned char *)p, old,
+									  (unsigned char)(old | bits));
+		if (seen == old)
+			return old;
+		old = seen;
+	}
+}
+
 static inline uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)
 {
 	return AO_fetch_and_add_full((volatile AO_t *)p, (AO_t)v);

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Vendoring routes (issue 6), each checked the way a user would take it:
+#  1. the two-file amalgamation (scripts/amalgamate): compiled -ffreestanding
+#     -nostdinc and linked -nostdlib with a freestanding example (no libc, no
+#     libgcc), then linked hosted with examples/basic/main.c and run;
+#  2. examples/subproject/consumer as its own Meson project with vtime under
+#     its subprojects/ (symlink to this checkout);
+#  3. meson install --destdir into a staging root, then examples/basic/main.c
+#     built through pkg-config (PKG_CONFIG_LIBDIR + PKG_CONFIG_SYSROOT_DIR),
+#     shared and static, and run.
+set -euo pipefail
+t0=$(date +%s)
+out=build-vendoring
+rm -rf "$out"
+mkdir -p "$out"
+ccs="gcc"
+command -v clang >/dev/null && ccs="gcc clang"
+
+echo "-- 1. amalgamation"
+scripts/amalgamate "$out/amalg"
+warn=(-std=c11 -Wall -Wextra -Werror -O2)
+for cc in $ccs; do
+	fs=(-ffreestanding -fno-builtin -nostdinc -isystem "$($cc -print-file-name=include)")
+	$cc "${warn[@]}" "${fs[@]}" -c "$out/amalg/vtime.c" -o "$out/vtime-fs-$cc.o"
+	$cc "${warn[@]}" "${fs[@]}" -I"$out/amalg" -c examples/basic/freestanding.c -o "$out/guest-fs-$cc.o"
+	# No libc, no libgcc, no start files: any symbol the core needs fails here.
+	$cc -nostdlib -nostartfiles -static -Wl,-e,guest_entry "$out/guest-fs-$cc.o" "$out/vtime-fs-$cc.o" \
+		-o "$out/guest-fs-$cc"
+	undef=$(nm -u "$out/guest-fs-$cc")
+	[ -z "$undef" ] || { echo "freestanding link left undefined symbols: $undef"; exit 1; }
+	echo "$cc: freestanding amalgamation links with no library"
+	$cc "${warn[@]}" -DVTIME_VENDORED -I"$out/amalg" examples/basic/main.c "$out/amalg/vtime.c" \
+		-o "$out/basic-vendored-$cc"
+	"$out/basic-vendored-$cc"
+done
+
+echo "-- 2. Meson subproject"
+cp -r examples/subproject/consumer "$out/consumer"
+mkdir -p "$out/consumer/subprojects"
+ln -s "$PWD" "$out/consumer/subprojects/vtime"
+meson setup "$out/consumer-build" "$out/consumer" --force-fallback-for=vtime >/dev/null
+meson compile -C "$out/consumer-build" >/dev/null 2>&1
+meson test -C "$out/consumer-build" --print-errorlogs
+"$out/consumer-build/vtime-consumer"
+
+echo "-- 3. staged install + pkg-config"
+stage="$PWD/$out/stage"
+meson setup "$out/install-build" --prefix=/usr -Dtests=false -Dtools=false -Dexamples=false >/dev/null
+meson compile -C "$out/install-build" >/dev/null 2>&1
+meson install -C "$out/install-build" --destdir "$stage" --quiet
+pc=$(find "$stage" -name vtime.pc | head -n1)
+[ -n "$pc" ] || { echo "no vtime.pc under $stage"; exit 1; }
+# The staged vtime.pc first; the system's for its Requires.private (atomic_ops).
+export PKG_CONFIG_LIBDIR="$(dirname "$pc"):$(pkg-config --variable pc_path pkg-config)"
+export PKG_CONFIG_SYSROOT_DIR="$stage"
+libdir="$stage$(PKG_CONFIG_SYSROOT_DIR= pkg-config --variable=libdir vtime)"
+echo "pkg-config: $(pkg-config --modversion vtime): $(pkg-config --cflags --libs vtime)"
+cc "${warn[@]}" examples/basic/main.c $(pkg-config --cflags --libs vtime) -o "$out/basic-pc-shared"
+LD_LIBRARY_PATH="$libdir" "$out/basic-pc-shared"
+# Shared library really taken from the staging root.
+LD_LIBRARY_PATH="$libdir" ldd "$out/basic-pc-shared" | grep -q "$libdir/libvtime.so" \
+	|| { echo "basic-pc-shared does not use the staged libvtime.so"; exit 1; }
+cc "${warn[@]}" -DVTIME_STATIC examples/basic/main.c $(pkg-config --cflags vtime) \
+	-Wl,-Bstatic $(pkg-config --static --libs-only-L --libs-only-l vtime) -Wl,-Bdynamic \
+	$(pkg-config --static --libs-only-other vtime) -o "$out/basic-pc-static"
+if ldd "$out/basic-pc-static" | grep -q libvtime; then echo "static build still needs libvtime.so"; exit 1; fi
+"$out/basic-pc-static"
+unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
+
+echo "75-vendoring: all routes passed in $(( $(date +%s) - t0 )) s"

@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: MIT
+"""unittest suite of the Python binding (run by `meson test`, suite 'bindings')."""
+
+import os
+import random
+import struct
+import unittest
+
+import vtime
+
+U64 = (1 << 64) - 1
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.environ.get("VTIME_VECTORS_TSV",
+                         os.path.join(HERE, "..", "..", "..", "tests", "time-scale-vectors.tsv"))
+
+# This machine's host record values (docs: mul 3303822267, shift -1, 2599999000 Hz).
+MUL, SHIFT, HZ = 3303822267, -1, 2599999000
+KNOWN = struct.pack("<IIQQIbB2x", 6, 0, 0x0123456789ABCDEF, 10**9, MUL, SHIFT, vtime.TSC_STABLE)
+
+
+def ref_scale(delta, mul, shift):
+    """The reference formula with Python's unbounded integers."""
+    d = delta >> -shift if shift < 0 else (delta << shift) & U64
+    return (d * mul) >> 32
+
+
+def ref_time(rec, tsc):
+    return (rec.system_time + ref_scale((tsc - rec.tsc_timestamp) & U64, rec.tsc_to_system_mul,
+                                        rec.tsc_shift)) & U64
+
+
+class TestScale(unittest.TestCase):
+    def test_vectors(self):
+        rows = 0
+        with open(VECTORS) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                _, frm, to, shift, mul = line.split()
+                s = vtime.scale_init(int(frm), int(to))
+                self.assertEqual((s.shift, s.mul), (int(shift), int(mul)), line)
+                rows += 1
+        self.assertGreaterEqual(rows, 18)
+
+    def test_from_hz(self):
+        self.assertEqual(vtime.Scale(MUL, SHIFT).from_hz, HZ)
+        self.assertEqual(vtime.scale_from_hz(vtime.Scale.between(3_000_000_000)), 3_000_000_000)
+        self.assertEqual(vtime.Scale(0, 0).from_hz, 0)
+
+    def test_apply_matches_reference(self):
+        s = vtime.scale_init(HZ)
+        rng = random.Random(6)
+        deltas = [0, 1, HZ, (1 << 32) - 1, 1 << 32, (1 << 63) - 1, 1 << 63, U64 - 1, U64]
+        deltas += [rng.getrandbits(64) for _ in range(500)]
+        for d in deltas:
+            self.assertEqual(s.apply(d), ref_scale(d, s.mul, s.shift), d)
+            self.assertEqual(vtime.scale_apply(s, d), s.apply(d))
+
+    def test_errors(self):
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.scale_init(0)
+        self.assertEqual(cm.exception.code, vtime.EINVAL)
+        self.assertIn("invalid argument", str(cm.exception))
+        with self.assertRaises(ValueError):
+            vtime.scale_init(-1)
+        with self.assertRaises(ValueError):
+            vtime.scale_apply(vtime.Scale(MUL, SHIFT), 1 << 64)
+
+
+class TestRecordBytes(unittest.TestCase):
+    def test_parse_known_bytes(self):
+        r = vtime.PvclockRecord.from_bytes(KNOWN)
+        self.assertEqual((r.version, r.tsc_timestamp, r.system_time, r.tsc_to_system_mul, r.tsc_shift, r.flags),
+                         (6, 0x0123456789ABCDEF, 10**9, MUL, -1, 1))
+        self.assertTrue(r.stable and r.published and r.valid)
+        self.assertFalse(r.in_progress or r.guest_stopped or r.counts_from_zero)
+        self.assertEqual(r.flag_names, ["TSC_STABLE"])
+        self.assertEqual(r.tsc_hz, HZ)
+        self.assertEqual(r.to_bytes(), KNOWN)
+        self.assertIs(r.check(), r)
+        self.assertIn("TSC_STABLE", str(r))
+
+    def test_time_from_zero_and_wrap(self):
+        r = vtime.PvclockRecord.from_bytes(KNOWN)
+        # Two seconds of counter: floor rounding gives 1 ns less.
+        self.assertEqual(r.time(r.tsc_timestamp + 2 * HZ), 10**9 + 1_999_999_999)
+        for ts, st in ((0, 0), (U64 - 999, 5 * 10**9), (U64, U64 - 10**12)):
+            r.tsc_timestamp, r.system_time = ts, st
+            for step in (0, 1, HZ, 3 * HZ, (1 << 40) + 7):
+                tsc = (ts + step) & U64
+                self.assertEqual(r.time(tsc), ref_time(r, tsc), (ts, step))
+        # Counter behind the record: back by the scaled gap, saturating at 0.
+        r.tsc_timestamp, r.system_time = 10 * HZ, 10**9
+        self.assertEqual(r.time(10 * HZ - HZ // 2), 10**9 - ref_scale(HZ // 2, MUL, SHIFT))
+        self.assertEqual(r.time(0), 0)
+
+    def test_decoding_and_check(self):
+        r = vtime.PvclockRecord.from_bytes(KNOWN)
+        r.version, r.flags = 7, vtime.TSC_STABLE | vtime.GUEST_STOPPED | 0x40
+        self.assertTrue(r.in_progress and r.guest_stopped)
+        self.assertEqual(r.flag_names, ["TSC_STABLE", "GUEST_STOPPED", "0x40"])
+        with self.assertRaises(vtime.VtimeError) as cm:
+            r.check()
+        self.assertEqual(cm.exception.code, vtime.EAGAIN)
+        r.version, r.tsc_to_system_mul = 8, 0
+        self.assertFalse(r.valid)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            r.check()
+        self.assertEqual(cm.exception.code, vtime.EPROTO)
+        r.tsc_to_system_mul, r.tsc_shift = MUL, 21
+        self.assertEqual(self._code(r), vtime.EPROTO)
+        empty = vtime.PvclockRecord.from_bytes(bytes(32))
+        self.assertFalse(empty.published)
+        self.assertEqual(self._code(empty), vtime.ENODATA)
+        with self.assertRaises(ValueError):
+            vtime.PvclockRecord.from_bytes(KNOWN[:31])
+
+    @staticmethod
+    def _code(r):
+        try:
+            r.check()
+        except vtime.VtimeError as e:
+            return e.code
+        return 0
+
+    def test_page_dump(self):
+        page = bytearray(4096)
+        for cpu in range(3):
+            page[64 * cpu:64 * cpu + 32] = struct.pack("<IIQQIbB2x", 2 + 2 * cpu, 0, 1000 * cpu, 10**9 * cpu + 1,
+                                                       MUL, SHIFT, 1)
+        recs = vtime.parse_records(page)
+        self.assertEqual(len(recs), 64)
+        self.assertEqual([r.version for r in recs[:4]], [2, 4, 6, 0])
+        self.assertEqual([r.published for r in recs[:4]], [True, True, True, False])
+        self.assertEqual(recs[2].system_time, 2 * 10**9 + 1)
+        self.assertEqual(len(vtime.parse_records(page, count=3)), 3)
+        self.assertEqual(len(vtime.parse_records(page[:96])), 2)
+        with self.assertRaises(ValueError):
+            vtime.parse_records(page[:96], count=3)
+
+
+class TestWriter(unittest.TestCase):
+    def test_publish_little_endian_and_stopped(self):
+        page = bytearray(128)
+        body = vtime.PvclockRecord(tsc_timestamp=U64 - 5, system_time=123, tsc_to_system_mul=MUL,
+                                   tsc_shift=SHIFT, flags=vtime.TSC_STABLE)
+        self.assertEqual(vtime.publish(page, body, 64), 2)
+        # The library wrote the ABI's little-endian bytes: the pure-Python parser agrees.
+        body.version = 2
+        self.assertEqual(bytes(page[64:96]), body.to_bytes())
+        self.assertEqual(bytes(page[:64]), bytes(64))
+        # GUEST_STOPPED set by the host survives a rewrite until the guest consumes it.
+        body.flags = vtime.TSC_STABLE | vtime.GUEST_STOPPED
+        self.assertEqual(vtime.publish(page, body, 64), 4)
+        body.flags = vtime.TSC_STABLE
+        self.assertEqual(vtime.publish(page, body, 64), 6)
+        self.assertTrue(vtime.PvclockRecord.from_bytes(page, 64).guest_stopped)
+        self.assertTrue(vtime.consume_stopped(page, 64))
+        self.assertFalse(vtime.consume_stopped(page, 64))
+        self.assertEqual(vtime.PvclockRecord.from_bytes(page, 64).flags, vtime.TSC_STABLE)
+
+    def test_wall_clock(self):
+        wc = vtime.WallClock.from_bytes(struct.pack("<III", 4, 0xFFFFFFFE, 999_999_999))
+        self.assertEqual((wc.version, wc.sec, wc.nsec), (4, 0xFFFFFFFE, 999_999_999))
+        self.assertEqual(wc.ns(0), 0xFFFFFFFE * 10**9 + 999_999_999)
+        self.assertEqual(wc.ns(10**9), 0xFFFFFFFF * 10**9 + 999_999_999)
+        self.assertIs(wc.check(), wc)
+        self.assertEqual(vtime.WallClock.from_bytes(wc.to_bytes()), wc)
+        with self.assertRaises(vtime.VtimeError):
+            vtime.WallClock(5, 1, 2).check()
+
+
+class TestLibrary(unittest.TestCase):
+    def test_version_and_strerror(self):
+        self.assertRegex(vtime.version(), r"^\d+\.\d+\.\d+")
+        self.assertEqual(vtime.strerror(0), "success")
+        self.assertEqual(vtime.strerror(-12345), "unknown vtime error")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/* Lost-tick engines: see include/vtime/ticks.h and docs/ticks.md.
+ *
+ * Model: ticks fall due on a grid (next_due, next_due + period, ...). Due
+ * ticks join a backlog; an update delivers at most one of them when the
+ * guest has acknowledged the previous interrupt and the rate allows it, then
+ * the policy drops what it does not keep (discard: everything; delay and
+ * slew: what exceeds the cap). The rate: each period is split into `rate`
+ * sub-slots aligned to the grid (sub-slot j starts ceil(j * period / rate)
+ * after the tick) and at most one interrupt goes out per sub-slot, so never
+ * more than `rate` per period. Discard and delay use rate 1. */
+#include <vtime/error.h>
+#include <vtime/ticks.h>
+
+#include "vt_math.h"
+
+/* a is at or after b on the wrapping clock. */
+static inline bool vt_after_eq(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b) >= 0;
+}
+
+static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
+{
+	return t->policy == VTIME_TICKS_SLEW ? t->rate : 1u;
+}
+
+/* Moves the ticks due by now into the backlog; returns how many. */
+static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
+{
+	uint64_t late = now - t->next_due, n, rem;
+
+	if ((int64_t)late < 0)
+		return 0;
+	if (late < t->period) {
+		n = 1;
+		rem = late;
+	} else {
+		n = vt_div64(late, t->period) + 1;
+		rem = late - (n - 1) * t->period;
+	}
+	/* late - rem + period == n * period, with no overflowing product */
+	t->next_due += late - rem + t->period;
+	t->due += n;
+	t->backlog += n;
+	return n;
+}
+
+/* Start of the first sub-slot after the one holding now (requires
+ * next_due - period <= now < next_due). At most next_due. */
+static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now)
+{
+	uint32_t rate = vt_ticks_rate(t);
+	uint64_t start = t->next_due - t->period, off = now - start, j = 0, b = t->period;
+	struct vt_u128 x;
+
+	if (rate == 1)
+		return t->next_due;
+	/* j = floor(off * rate / period) < rate: the quotient fits */
+	(void)vt_div128(vt_mul64(off, rate), t->period, &j, (uint64_t *)0);
+	/* b = ceil((j + 1) * period / rate) <= period */
+	x = vt_mul64(j + 1, t->period);
+	x.lo += rate - 1;
+	if (x.lo < rate - 1)
+		x.hi++;
+	(void)vt_div128(x, rate, &b, (uint64_t *)0);
+	return start + b;
+}
+
+int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks_policy policy, uint64_t now)
+{
+	if (!t || period_ns == 0)
+		return VTIME_EINVAL;
+	if (policy != VTIME_TICKS_DISCARD && policy != VTIME_TICKS_DELAY && policy != VTIME_TICKS_SLEW)
+		return VTIME_EINVAL;
+	t->period = period_ns;
+	t->next_due = now + period_ns;
+	t->next_inject = now;
+	t->backlog = 0;
+	t->backlog_rem = 0;
+	t->cap = 0;
+	t->due = t->delivered = t->dropped = t->coalesced = 0;
+	t->policy = (uint32_t)policy;
+	t->rate = VTIME_TICKS_RATE_DEFAULT;
+	return 0;
+}
+
+int vtime_ticks_set_catchup(struct vtime_ticks *t, uint32_t rate, uint64_t cap)
+{
+	if (!t || rate < 2 || rate > VTIME_TICKS_RATE_MAX)
+		return VTIME_EINVAL;
+	t->rate = rate;
+	t->cap = cap;
+	return 0;
+}
+
+/* Drops backlog the policy does not keep; returns how much. */
+static uint64_t vt_ticks_trim(struct vtime_ticks *t)
+{
+	uint64_t keep = t->policy == VTIME_TICKS_DISCARD ? 0 : (t->cap ? t->cap : UINT64_MAX), d = 0;
+
+	if (t->backlog > keep) {
+		d = t->backlog - keep;
+		t->backlog = keep;
+		t->dropped += d;
+	}
+	if (keep == 0)
+		t->backlog_rem = 0; /* discard owes nothing, not even a fraction */
+	return d;
+}
+
+int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_acked, struct vtime_ticks_result *res)
+{
+	uint64_t n;
+	bool blocked = false;
+
+	if (!t || !res)
+		return VTIME_EINVAL;
+	res->deliver = 0;
+	res->pad = 0;
+	n = vt_ticks_account(t, now);
+	if (!prev_acked)
+		t->coalesced += n;
+	if (t->backlog) {
+		if (prev_acked && vt_after_eq(now, t->next_inject)) {
+			res->deliver = 1;
+			t->backlog--;
+			t->delivered++;
+			t->next_inject = vt_ticks_subslot_after(t, now);
+		} else if (!prev_acked) {
+			blocked = true;
+		}
+	}
+	res->dropped = vt_ticks_trim(t);
+	if (!t->backlog)
+		res->next = t->next_due;
+	else if (blocked && vt_after_eq(now, t->next_inject))
+		res->next = vt_ticks_subslot_after(t, now); /* retry next sub-slot, or on ack */
+	else
+		res->next = t->next_inject;
+	return 0;
+}
+
+int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_ns)
+{
+	struct vt_u128 owed;
+	uint64_t q, r, step;
+	uint32_t rate;
+
+	if (!t || period_ns == 0)
+		return VTIME_EINVAL;
+	/* Convert on a copy so a failure leaves t as it was. */
+	struct vtime_ticks c = *t;
+	vt_ticks_account(&c, now);
+	owed = vt_mul64(c.backlog, c.period);
+	owed.lo += c.backlog_rem;
+	if (owed.lo < c.backlog_rem)
+		owed.hi++;
+	if (!vt_div128(owed, period_ns, &q, &r))
+		return VTIME_ERANGE;
+	/* Keep due == delivered + dropped + backlog across the conversion. */
+	c.due = c.due - c.backlog + q;
+	c.backlog = q;
+	c.backlog_rem = r;
+	c.period = period_ns;
+	c.next_due = now + period_ns;
+	/* Keep a pending rate limit, but no longer than one new sub-slot. */
+	rate = vt_ticks_rate(&c);
+	step = vt_div64(period_ns - 1, rate) + 1;
+	if (!vt_after_eq(now, c.next_inject) && c.next_inject - now > step)
+		c.next_inject = now + step;
+	if (c.policy != VTIME_TICKS_DISCARD)
+		(void)vt_ticks_trim(&c);
+	*t = c;
+	return 0;
+}
+
+void vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c)
+{
+	if (!t || !c)
+		return;
+	c->due = t->due;
+	c->delivered = t->delivered;
+	c->dropped = t->dropped;
+	c->backlog = t->backlog;
+	c->coalesced = t->coalesced;
+}
+
+int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_ticks_state *st)
+{
+	struct vtime_ticks c;
+
+	if (!t || !st)
+		return VTIME_EINVAL;
+	c = *t;
+	vt_ticks_account(&c, now);
+	st->version = VTIME_TICKS_STATE_VERSION;
+	st->size = VTIME_TICKS_STATE_BYTES;
+	st->policy = c.policy;
+	st->rate = c.rate;
+	st->period = c.period;
+	st->cap = c.cap;
+	st->due_in = c.next_due - now;
+	st->inject_in = vt_after_eq(now, c.next_inject) ? 0 : c.next_inject - now;
+	st->backlog = c.backlog;
+	st->backlog_rem = c.backlog_rem;
+	st->due = c.due;
+	st->delivered = c.delivered;
+	st->dropped = c.dropped;
+	st->coalesced = c.coalesced;
+	return 0;
+}
+
+int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *st, uint64_t now)
+{
+	if (!t || !st)
+		return VTIME_EINVAL;
+	if (st->version > VTIME_TICKS_STATE_VERSION)
+		return VTIME_ENOTSUP;
+	if (st->version == 0 || st->size != VTIME_TICKS_STATE_BYTES)
+		return VTIME_EPROTO;
+	if (st->policy > VTIME_TICKS_SLEW || st->rate < 2 || st->rate > VTIME_TICKS_RATE_MAX)
+		return VTIME_EPROTO;
+	if (st->period == 0 || st->due_in == 0 || st->due_in > st->period || st->inject_in > st->due_in)
+		return VTIME_EPROTO;
+	if (st->backlog_rem >= st->period || st->due != st->delivered + st->dropped + st->backlog)
+		return VTIME_EPROTO;
+	/* The saved copy may hold ticks accounted but not yet handled (discard
+	 * included): the next update applies the policy to them. A cap holds
+	 * only between calls, so only the accounting at save can exceed it. */
+	t->period = st->period;
+	t->next_due = now + st->due_in;
+	t->next_inject = now + st->inject_in;
+	t->backlog = st->backlog;
+	t->backlog_rem = st->backlog_rem;
+	t->cap = st->cap;
+	t->due = st->due;
+	t->delivered = st->delivered;
+	t->dropped = st->dropped;
+	t->coalesced = st->coalesced;
+	t->policy = st->policy;
+	t->rate = st->rate;
+	return 0;
+}
+
+static void vt_put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t vt_get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void vtime_ticks_state_encode(const struct vtime_ticks_state *st, uint8_t out[VTIME_TICKS_STATE_BYTES])
+{
+	const uint64_t q[] = { st->period, st->cap, st->due_in, st->inject_in, st->backlog, st->backlog_rem,
+			       st->due, st->delivered, st->dropped, st->coalesced };
+
+	vt_put_le(out + 0, st->version, 4);
+	vt_put_le(out + 4, st->size, 4);
+	vt_put_le(out + 8, st->policy, 4);
+	vt_put_le(out + 12, st->rate, 4);
+	for (unsigned i = 0; i < 10; i++)
+		vt_put_le(out + 16 + 8 * i, q[i], 8);
+}
+
+void vtime_ticks_state_decode(struct vtime_ticks_state *st, const uint8_t in[VTIME_TICKS_STATE_BYTES])
+{
+	uint64_t *q[] = { &st->period, &st->cap, &st->due_in, &st->inject_in, &st->backlog, &st->backlog_rem,
+			  &st->due, &st->delivered, &st->dropped, &st->coalesced };
+
+	st->version = (uint32_t)vt_get_le(in + 0, 4);
+	st->size = (uint32_t)vt_get_le(in + 4, 4);
+	st->policy = (uint32_t)vt_get_le(in + 8, 4);
+	st->rate = (uint32_t)vt_get_le(in + 12, 4);
+	for (unsigned i = 0; i < 10; i++)
+		*q[i] = vt_get_le(in + 16 + 8 * i, 8);
+}
+
+/* ---- guest side ---- */
+
+int vtime_ticks_guest_init(struct vtime_ticks_guest *g, uint64_t period, uint64_t now)
+{
+	if (!g || period == 0)
+		return VTIME_EINVAL;
+	g->period = period;
+	g->last = now;
+	g->ticks = 0;
+	return 0;
+}
+
+uint64_t vtime_ticks_guest_account(struct vtime_ticks_guest *g, uint64_t now, uint64_t *into)
+{
+	uint64_t d, n;
+
+	if (!g || g->period == 0) {
+		if (into)
+			*into = 0;
+		return 0;
+	}
+	d = now - g->last;
+	if ((int64_t)d < 0) {
+		/* Behind the boundary: count nothing, move nothing. */
+		if (into)
+			*into = 0;
+		return 0;
+	}
+	if (d < g->period)
+		n = 0;
+	else if (d - g->period < g->period)
+		n = 1;
+	else
+		n = vt_div64(d, g->period);
+	g->last += n * g->period; /* n * period <= d: no overflow */
+	g->ticks += n;
+	if (into)
+		*into = now - g->last;
+	return n;
+}
+
+int vtime_ticks_guest_set_period(struct vtime_ticks_guest *g, uint64_t now, uint64_t period)
+{
+	if (!g || period == 0)
+		return VTIME_EINVAL;
+	(void)vtime_ticks_guest_account(g, now, (uint64_t *)0);
+	g->period = period;
+	return 0;
+}

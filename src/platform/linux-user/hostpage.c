@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Finding and probing the host pvclock page mapped into every process. */
+#include <errno.h>
+#include <string.h>
+#include <vtime/clock.h>
+#include <vtime/error.h>
+
+#include "vt_pvclock_read.h"
+#include "vt_user.h"
+
+#define PAGE 4096u
+
+struct maps_hit {
+	uintptr_t vclock, vclock_end; /* [vvar_vclock], Linux >= 6.13 */
+	uintptr_t vvar, vvar_end;     /* [vvar] */
+};
+
+static int maps_cb(uintptr_t start, uintptr_t end, const char *name, void *arg)
+{
+	struct maps_hit *h = arg;
+
+	if (strcmp(name, "[vvar_vclock]") == 0) {
+		h->vclock = start;
+		h->vclock_end = end;
+	} else if (strcmp(name, "[vvar]") == 0) {
+		h->vvar = start;
+		h->vvar_end = end;
+	}
+	return 0;
+}
+
+static int fail(struct vtime_host_page *hp, int err, const char *a, const char *b)
+{
+	hp->err = err;
+	hp->rec = NULL;
+	vt_user_strlcpy(hp->why, a, sizeof hp->why);
+	if (b)
+		vt_user_strlcat(hp->why, b, sizeof hp->why);
+	return err;
+}
+
+int vtime_host_page_find(struct vtime_host_page *hp)
+{
+	unsigned char copy[PAGE];
+	struct maps_hit h = { 0, 0, 0, 0 };
+	struct vtime_pvclock_vcpu_time_info body;
+	int err;
+
+	if (!hp)
+		return VTIME_EINVAL;
+	memset(hp, 0, sizeof *hp);
+	hp->mapping = "";
+#if !defined(__x86_64__) && !defined(__i386__)
+	return fail(hp, VTIME_ENOTSUP, "the pvclock page exists only on x86 KVM guests", NULL);
+#endif
+	if (vt_user_maps(maps_cb, &h) < 0)
+		return fail(hp, VTIME_EIO, "cannot read /proc/self/maps", NULL);
+	if (h.vclock && h.vclock_end - h.vclock >= PAGE) {
+		hp->addr = h.vclock; /* first page of [vvar_vclock] */
+		hp->mapping = "[vvar_vclock]";
+	} else if (h.vvar && h.vvar_end - h.vvar >= 2 * PAGE) {
+		hp->addr = h.vvar + PAGE; /* page 1 of a pre-6.13 [vvar] */
+		hp->mapping = "[vvar]";
+	} else {
+		return fail(hp, VTIME_ENODEV,
+			    "no [vvar_vclock] or multi-page [vvar] mapping in /proc/self/maps "
+			    "(no vDSO, or not a Linux KVM guest)", NULL);
+	}
+	err = vt_user_safe_copy(copy, hp->addr, PAGE);
+	if (err == -EFAULT)
+		return fail(hp, VTIME_ENODEV, hp->mapping,
+			    ": the pvclock page is not backed (reading it would raise SIGBUS): "
+			    "the kernel never used kvm-clock (not a KVM guest, or kvm-clock disabled)");
+	if (err)
+		return fail(hp, VTIME_EIO, "could not copy the pvclock page through a pipe", NULL);
+	/* The copy is the kernel's view; validate it like a live record. */
+	err = vtime_pvclock_snapshot((const volatile struct vtime_pvclock_vcpu_time_info *)copy, 0, &body);
+	if (err == VTIME_ENODATA)
+		return fail(hp, err, hp->mapping, ": CPU 0's pvclock record was never published (all zero)");
+	if (err == VTIME_EPROTO)
+		return fail(hp, err, hp->mapping, ": CPU 0's pvclock record is invalid (multiplier 0 or shift out of range)");
+	if (err)
+		return fail(hp, err, hp->mapping, ": CPU 0's pvclock record stayed odd (writer stuck)");
+	hp->nrecords = 1;
+	while (hp->nrecords < VTIME_HOST_PAGE_MAX_CPUS) {
+		const struct vtime_pvclock_vcpu_time_info *r =
+			(const void *)(copy + hp->nrecords * VTIME_PVCLOCK_RECORD_STRIDE);
+		if (r->version == 0 || r->tsc_to_system_mul == 0)
+			break;
+		hp->nrecords++;
+	}
+	hp->rec = (const volatile struct vtime_pvclock_vcpu_time_info *)hp->addr;
+	return 0;
+}
+
+const volatile struct vtime_pvclock_vcpu_time_info *vtime_host_page_record(const struct vtime_host_page *hp,
+									  unsigned cpu)
+{
+	if (!hp || !hp->rec || cpu >= hp->nrecords)
+		return NULL;
+	return (const volatile struct vtime_pvclock_vcpu_time_info *)(hp->addr +
+								       cpu * VTIME_PVCLOCK_RECORD_STRIDE);
+}

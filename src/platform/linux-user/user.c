@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+#include "vt_user.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+long vt_user_read_file(const char *path, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int fd;
+
+	if (cap == 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (n + 1 < cap) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (long)n;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* One maps line: "start-end perms offset dev inode   name". */
+static int maps_line(char *line, int (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
+{
+	uintptr_t start = 0, end = 0;
+	char *p = line;
+	int field = 0, h;
+
+	while ((h = hexval(*p)) >= 0)
+		start = start * 16 + (uintptr_t)h, p++;
+	if (*p++ != '-')
+		return 0;
+	while ((h = hexval(*p)) >= 0)
+		end = end * 16 + (uintptr_t)h, p++;
+	/* skip perms, offset, dev, inode */
+	while (*p && field < 4) {
+		while (*p == ' ')
+			p++;
+		while (*p && *p != ' ')
+			p++;
+		field++;
+	}
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return 0;
+	return fn(start, end, p, arg);
+}
+
+int vt_user_maps(int (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
+{
+	char buf[4096], line[512];
+	size_t ll = 0;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r && !ret; i++) {
+			if (buf[i] != '\n') {
+				if (ll + 1 < sizeof line)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			ret = maps_line(line, fn, arg);
+		}
+		if (ret)
+			break;
+	}
+	close(fd);
+	return ret;
+}
+
+int vt_user_safe_copy(void *dst, uintptr_t addr, size_t len)
+{
+	int p[2], err = 0;
+	size_t got = 0;
+	ssize_t w;
+
+	if (len > 4096)
+		return -EINVAL; /* PIPE_BUF-sized writes are all or nothing */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -errno;
+	do
+		w = write(p[1], (const void *)addr, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != len)
+		err = -EIO;
+	while (!err && got < len) {
+		ssize_t r = read(p[0], (char *)dst + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = -EIO;
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(p[0]);
+	close(p[1]);
+	return err;
+}
+
+size_t vt_user_strlcpy(char *dst, const char *src, size_t cap)
+{
+	size_t n = 0;
+
+	if (cap == 0)
+		return 0;
+	while (src[n] && n + 1 < cap) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+size_t vt_user_strlcat(char *dst, const char *src, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap && dst[n])
+		n++;
+	if (n == cap)
+		return n;
+	return n + vt_user_strlcpy(dst + n, src, cap - n);
+}
+
+size_t vt_user_strlcat_u64(char *dst, uint64_t v, size_t cap)
+{
+	char tmp[24];
+	int i = (int)sizeof tmp - 1;
+
+	tmp[i] = '\0';
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return vt_user_strlcat(dst, tmp + i, cap);
+}
