@@ -44,7 +44,7 @@ static inline void halt_forever(void)
 #define LOG ((struct minivmm_log *)(uintptr_t)MINIVMM_LOG)
 
 /* One clock for the whole guest, set up by cpu 0 before the others start. */
-static struct vtime_bm_clock clk;
+static struct vtime_bm_clock clk __attribute__((aligned(64)));
 static volatile uint32_t clk_ready;
 
 static int port_register_cpu(void *ctx, unsigned cpu, uint64_t gpa)
