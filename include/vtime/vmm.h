@@ -184,7 +184,8 @@ VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struc
  * value; ADVANCE: it adds max(0, now.realtime_ns - snap.realtime_ns). Then
  * restore each vCPU (after vtime_vmm_vcpu_init()): its TSC continues the
  * same way, versions continue above the saved one, GUEST_STOPPED is
- * requested. */
+ * requested. vtime_vmm_vcpu_restore() returns like vtime_vmm_vcpu_write_tsc()
+ * (1: joined the other vCPUs' TSC). */
 VTIME_API int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap,
 				const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
 VTIME_API int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,

@@ -416,5 +416,5 @@ int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_v
 	/* Versions continue above what the guest saw; the next one is odd. */
 	vcpu->min_version = (snap->version + 1u) & ~1u;
 	vcpu->stop_request = true;
-	return 0;
+	return r;
 }
