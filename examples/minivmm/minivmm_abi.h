@@ -92,4 +92,12 @@ struct minivmm_shared {
 	struct minivmm_cpu cpu[MINIVMM_MAX_CPUS];
 };
 
+/* Both sides are compiled separately: pin the layout. */
+_Static_assert(sizeof(struct minivmm_log) == 24, "log entry");
+_Static_assert(sizeof(struct minivmm_cpu) == 96, "per-cpu report");
+_Static_assert(__builtin_offsetof(struct minivmm_shared, last_ns) == 40, "shared page");
+_Static_assert(__builtin_offsetof(struct minivmm_shared, cpu) == 112, "shared page");
+_Static_assert(MINIVMM_SHARED + sizeof(struct minivmm_shared) <= MINIVMM_RECORDS, "shared page fits");
+_Static_assert(MINIVMM_RECORDS % 64 == 0 && MINIVMM_WALL % 4 == 0, "record alignment");
+
 #endif

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stddef.h>
 #include <vtime/error.h>
+#include <vtime/kvm.h>
 #include <vtime/pvclock.h>
 #include <vtime/scale.h>
 #include <vtime/tsc.h>
@@ -519,7 +521,32 @@ static void test_clock_wrap(void)
 	CU_ASSERT_EQUAL(guest_read(&a, &ra, n.host_tsc + hz), vtime_vmm_clock(&vm, n.host_tsc + hz));
 }
 
+/* Snapshot records are saved to disk and read back by another build. */
+static void test_abi(void)
+{
+	CU_ASSERT(sizeof(struct vtime_vmm_snapshot) == 32);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, kvmclock_ns) == 0);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, realtime_ns) == 8);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, guest_hz) == 16);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, nr_vcpus) == 24);
+	CU_ASSERT(sizeof(struct vtime_vmm_vcpu_snapshot) == 16);
+	CU_ASSERT(offsetof(struct vtime_vmm_vcpu_snapshot, guest_tsc) == 0);
+	CU_ASSERT(offsetof(struct vtime_vmm_vcpu_snapshot, version) == 8);
+	CU_ASSERT(sizeof(struct vtime_kvm_save_vcpu) == 24);
+	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, system_time) == 8);
+	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, tsc_khz) == 16);
+	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, version) == 20);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, nr_vcpus) == 4);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, clock_ns) == 8);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, realtime_ns) == 16);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, clock_flags) == 24);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, wall_clock) == 32);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, vcpu) == 40);
+	CU_ASSERT(sizeof(struct vtime_kvm_save) == 40 + 24 * VTIME_KVM_SAVE_MAX_VCPUS);
+}
+
 static const struct vt_test_case cases[] = {
+	{ "snapshot record layouts", test_abi },
 	{ "mode selection and published scale", test_mode_selection },
 	{ "TSC matching: KVM's 1-second rule", test_tsc_matching },
 	{ "native records: readings equal the VM clock", test_native_records },
