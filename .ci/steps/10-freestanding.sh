@@ -8,9 +8,11 @@ for f in src/core/*.c; do
 		-fsyntax-only -Wall -Wextra -Werror "$f"
 done
 lib=build/src/core/libvtime_core_freestanding.a
-# Undefined in some object and defined in none (core files may call each other).
-defined=$(nm --defined-only "$lib" | awk 'NF==3 {print $3}' | sort -u)
-undef=$(nm -u "$lib" | awk 'NF==2 {print $2}' | sort -u | comm -23 - <(echo "$defined") | grep -Ev '^(memcpy|memset|memmove|memcmp|_GLOBAL_OFFSET_TABLE_)$' || true)
+# Undefined in some object and defined in none: what the archive needs from outside.
+nm -u "$lib" | awk 'NF==2 {print $2}' | sort -u > /tmp/vt-undef.$$
+nm --defined-only "$lib" | awk 'NF==3 {print $3}' | sort -u > /tmp/vt-def.$$
+undef=$(comm -23 /tmp/vt-undef.$$ /tmp/vt-def.$$ | grep -Ev '^(memcpy|memset|memmove|memcmp|_GLOBAL_OFFSET_TABLE_)$' || true)
+rm -f /tmp/vt-undef.$$ /tmp/vt-def.$$
 if [ -n "$undef" ]; then
 	echo "freestanding core needs symbols beyond mem*: $undef" >&2
 	exit 1
