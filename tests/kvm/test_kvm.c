@@ -384,17 +384,16 @@ static void test_pause_vmm_advance(void)
 
 /* ---- snapshot and restore into a new VM ---- */
 
-static int64_t snapshot_restore(enum vtime_kvm_restore_policy policy)
+static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_policy policy)
 {
 	int64_t worst_excess = 0;
 	struct minivmm vm, vm2;
 	struct minivmm_snapshot snap;
-	struct vtime_kvm_clock kc;
-	uint64_t last[MINIVMM_MAX_CPUS], t_set, rt_set, saved;
+	uint64_t last[MINIVMM_MAX_CPUS], t_set, rt_set, saved, saved_rt;
 	uint32_t wsec, wnsec;
 	int64_t wall_err, clock_err;
 
-	if (!boot(&vm, MINIVMM_MODE_KVM, MINIVMM_TEST_LOOP, 0)) {
+	if (!boot(&vm, mode, MINIVMM_TEST_LOOP, 0)) {
 		CU_FAIL("boot");
 		return INT64_MAX;
 	}
@@ -403,11 +402,12 @@ static int64_t snapshot_restore(enum vtime_kvm_restore_policy policy)
 	CU_ASSERT_FATAL(minivmm_snapshot(&vm, &snap) == 0);
 	for (unsigned i = 0; i < vm.nr_cpus; i++)
 		last[i] = vm.shared->cpu[i].last_ns;
-	saved = snap.clock.clock_ns;
+	saved = mode == MINIVMM_MODE_KVM ? snap.clock.clock_ns : snap.vt.kvmclock_ns;
+	saved_rt = mode == MINIVMM_MODE_KVM ? snap.clock.realtime_ns : snap.vt.realtime_ns;
 	minivmm_destroy(&vm);
 	sleep_ms(200);
 
-	if (minivmm_create_empty(&vm2, MINIVMM_MODE_KVM, 2) < 0) {
+	if (minivmm_create_empty(&vm2, mode, 2) < 0) {
 		printf("\n  create failed: %s\n", vm2.cpu[0].why);
 		CU_FAIL_FATAL("create");
 	}
@@ -419,23 +419,22 @@ static int64_t snapshot_restore(enum vtime_kvm_restore_policy policy)
 	rt_set = minivmm_realtime_ns();
 	/* Clock level: right after the restore the VM clock reads the saved
 	 * value (freeze) or the saved value plus the real pause (advance). */
-	CU_ASSERT(vtime_kvm_clock_get(vm2.vm_fd, &kc) == 0);
-	clock_err = (int64_t)(kc.clock_ns - saved) -
-		    (policy == VTIME_KVM_RESTORE_ADVANCE ? (int64_t)(rt_set - snap.clock.realtime_ns) : 0);
+	clock_err = (int64_t)(vm_clock(&vm2) - saved) -
+		    (policy == VTIME_KVM_RESTORE_ADVANCE ? (int64_t)(rt_set - saved_rt) : 0);
 	vm2.shared->epoch++;
 	CU_ASSERT_FATAL(minivmm_start(&vm2) == 0);
 	sleep_ms(100);
 	/* Wall record rewritten after the restore: wall + kvmclock = host realtime. */
 	CU_ASSERT(vtime_pvclock_wall_read((volatile struct vtime_pvclock_wall_clock *)(vm2.mem + MINIVMM_WALL), 0, &wsec,
 					  &wnsec) == 0);
-	CU_ASSERT(vtime_kvm_clock_get(vm2.vm_fd, &kc) == 0);
-	wall_err = (int64_t)(vtime_pvclock_wall_ns(wsec, wnsec, kc.clock_ns) - minivmm_realtime_ns());
+	wall_err = (int64_t)(vtime_pvclock_wall_ns(wsec, wnsec, vm_clock(&vm2)) - minivmm_realtime_ns());
 	__atomic_store_n(&vm2.shared->stop, 1u, __ATOMIC_RELEASE);
 	CU_ASSERT(minivmm_wait(&vm2, 5000) == 0);
 	CU_ASSERT(all_done(&vm2));
-	printf("\n  measured: snapshot/restore (%s): VM clock right after restore minus expected: %+.3f ms; "
+	printf("\n  measured: %s mode snapshot/restore (%s): VM clock right after restore minus expected: %+.3f ms; "
 	       "guest wall clock error after restore %+.3f ms",
-	       policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", clock_err / 1e6, wall_err / 1e6);
+	       mode_name(mode), policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", clock_err / 1e6,
+	       wall_err / 1e6);
 	CU_ASSERT(clock_err > -1000000 && clock_err < 1000000); /* realtime slews against the raw base */
 	CU_ASSERT(wall_err > -1000000 && wall_err < 1000000);
 	for (unsigned i = 0; i < vm2.nr_cpus; i++) {
@@ -444,24 +443,27 @@ static int64_t snapshot_restore(enum vtime_kvm_restore_policy policy)
 		uint64_t first = last[i] + (uint64_t)step;
 		/* The clock ran from the restore until this vCPU's first entry. */
 		int64_t wait = (int64_t)(vm2.cpu[i].t_first_run - t_set);
-		int64_t real = (int64_t)(rt_set - snap.clock.realtime_ns);
+		int64_t real = (int64_t)(rt_set - saved_rt);
+		uint64_t msr = mode == MINIVMM_MODE_KVM ? snap.clock.vcpu[i].system_time : snap.rec_gpa[i] | 1u;
+		uint32_t v0 = mode == MINIVMM_MODE_KVM ? snap.clock.vcpu[i].version : snap.vt_cpu[i].version;
 		int64_t gap = (int64_t)(first - saved);
 		int64_t excess = gap - wait - (policy == VTIME_KVM_RESTORE_ADVANCE ? real : 0);
 		struct vtime_pvclock_vcpu_time_info r;
 
-		CU_ASSERT(vtime_kvm_guest_record_read(vm2.mem, vm2.mem_size, snap.clock.vcpu[i].system_time, &r) == 0);
-		printf("\n  measured: snapshot/restore (%s): cpu %u: first reading after restore minus saved clock "
+		CU_ASSERT(vtime_kvm_guest_record_read(vm2.mem, vm2.mem_size, msr, &r) == 0);
+		printf("\n  measured: %s mode snapshot/restore (%s): cpu %u: first reading after restore minus saved clock "
 		       "%.3f ms (real pause %.3f ms, restore->first entry %.3f ms, excess %+.3f ms), step over the last "
 		       "reading before save %.3f ms, %llu backwards, record version %u -> %u",
-		       policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", i, gap / 1e6, real / 1e6, wait / 1e6,
-		       excess / 1e6, step / 1e6, (unsigned long long)c->backwards, snap.clock.vcpu[i].version, r.version);
+		       mode_name(mode), policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", i, gap / 1e6,
+		       real / 1e6, wait / 1e6, excess / 1e6, step / 1e6, (unsigned long long)c->backwards, v0, r.version);
+		CU_ASSERT(c->stopped >= (mode == MINIVMM_MODE_VMM ? 1u : 0u)); /* vtime requests it on restore */
 		CU_ASSERT(c->backwards == 0);
 		CU_ASSERT(c->epoch_seen == vm2.shared->epoch);
 		CU_ASSERT(step >= 0);
 		CU_ASSERT(gap >= 0);
 		worst_excess = worst(worst_excess, excess);
 		/* Versions continue: never one the guest has seen before. */
-		CU_ASSERT(r.version > snap.clock.vcpu[i].version);
+		CU_ASSERT(r.version > v0);
 	}
 	printf("\n");
 	minivmm_destroy(&vm2);
@@ -469,13 +471,13 @@ static int64_t snapshot_restore(enum vtime_kvm_restore_policy policy)
 	return worst_excess;
 }
 
-static void snapshot_timed(enum vtime_kvm_restore_policy policy)
+static void snapshot_timed(enum minivmm_mode mode, enum vtime_kvm_restore_policy policy)
 {
 	int64_t best = INT64_MAX;
 	int n = 0;
 
 	while (n < TIMING_ATTEMPTS && best >= 1000000) {
-		int64_t w = snapshot_restore(policy);
+		int64_t w = snapshot_restore(mode, policy);
 		best = w < best ? w : best;
 		n++;
 	}
@@ -485,12 +487,22 @@ static void snapshot_timed(enum vtime_kvm_restore_policy policy)
 
 static void test_snapshot_freeze(void)
 {
-	snapshot_timed(VTIME_KVM_RESTORE_FREEZE);
+	snapshot_timed(MINIVMM_MODE_KVM, VTIME_KVM_RESTORE_FREEZE);
 }
 
 static void test_snapshot_advance(void)
 {
-	snapshot_timed(VTIME_KVM_RESTORE_ADVANCE);
+	snapshot_timed(MINIVMM_MODE_KVM, VTIME_KVM_RESTORE_ADVANCE);
+}
+
+static void test_snapshot_vmm_freeze(void)
+{
+	snapshot_timed(MINIVMM_MODE_VMM, VTIME_KVM_RESTORE_FREEZE);
+}
+
+static void test_snapshot_vmm_advance(void)
+{
+	snapshot_timed(MINIVMM_MODE_VMM, VTIME_KVM_RESTORE_ADVANCE);
 }
 
 static const struct vt_test_case kvm_cases[] = {
@@ -503,6 +515,8 @@ static const struct vt_test_case kvm_cases[] = {
 	{ "VMM pause/resume advance: GUEST_STOPPED once, jump", test_pause_vmm_advance },
 	{ "snapshot/restore freeze into a new VM", test_snapshot_freeze },
 	{ "snapshot/restore advance into a new VM", test_snapshot_advance },
+	{ "VMM-published: snapshot/restore freeze into a new VM", test_snapshot_vmm_freeze },
+	{ "VMM-published: snapshot/restore advance into a new VM", test_snapshot_vmm_advance },
 	{ NULL, NULL },
 };
 
