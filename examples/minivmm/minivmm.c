@@ -233,14 +233,13 @@ int minivmm_create_empty(struct minivmm *vm, enum minivmm_mode mode, unsigned nr
 			uint64_t off;
 
 			vtime_vmm_vcpu_init(&vm->vt, &c->vt);
-			/* The core adopts KVM's exact offset as a host-initiated TSC
-			 * write (the 1-second rule makes the vCPUs share it). Setting
-			 * the offset instead is not honoured by every host: on this
-			 * nested one the guest TSC stays the host TSC. */
+			/* The core adopts KVM's exact offset. Imposing one instead is
+			 * not honoured by every host: on this nested one the guest
+			 * TSC stays the host TSC whatever the offset is set to. */
 			if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)))
 				FAIL(vm, "KVM_VCPU_TSC_OFFSET: %s", vtime_strerror(err));
 			minivmm_now(&now);
-			vtime_vmm_vcpu_write_tsc(&c->vt, now.host_tsc + off, &now, true);
+			vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now);
 			if (c->vt.tsc_offset != off)
 				FAIL(vm, "vCPU %u TSC offset differs from vCPU 0's", i);
 		}
@@ -551,9 +550,9 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
 }
 
 /* VMM mode: the core restores kvmclock (policy) and each vCPU's TSC; the
- * hypervisor's TSC offset is then adopted as a host-initiated write, because
- * not every host lets the VMM move it (this nested one does not): kvmclock
- * still continues per the policy, the records absorb the TSC. */
+ * hypervisor's TSC offset is then adopted when it will not take the restored
+ * one (this nested host does not): kvmclock still continues per the policy,
+ * the records absorb the TSC. */
 static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_vmm_policy policy)
 {
 	struct vtime_vmm_now now;
@@ -573,7 +572,7 @@ static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *s
 			continue; /* the hypervisor took the restored TSC */
 		if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)))
 			FAIL(vm, "KVM_VCPU_TSC_OFFSET: %s", vtime_strerror(err));
-		vtime_vmm_vcpu_write_tsc(&c->vt, now.host_tsc + off, &now, true);
+		vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now);
 	}
 	for (unsigned i = 0; i < vm->nr_cpus; i++) {
 		struct minivmm_vcpu *c = &vm->cpu[i];

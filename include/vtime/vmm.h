@@ -116,6 +116,13 @@ VTIME_API void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu,
 VTIME_API int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value,
 				       const struct vtime_vmm_now *now, bool host_initiated);
 
+/* The hypervisor chose this vCPU's offset (guest = base(host) + offset) and
+ * will not take another: adopt it exactly, without the 1-second rule. vCPUs
+ * adopting the current generation's offset join it. Returns 1 if joined, 0
+ * if a new generation started, or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset,
+					  const struct vtime_vmm_now *now);
+
 /* Guest TSC at host counter value host_tsc (emulated mode: without the
  * cross-vCPU clamp). */
 VTIME_API uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc);

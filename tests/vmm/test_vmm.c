@@ -469,6 +469,51 @@ static void restore_case(uint64_t start, bool hw, enum vtime_vmm_policy pol, boo
 	}
 }
 
+/* A VM whose vCPUs were created (TSC written 0) before the restore, with a
+ * pause well under 1 s: the restored TSC must not merge into the creation
+ * generation (KVM's rule would), and adopting the hypervisor's own offset
+ * afterwards is exact. */
+static void test_restore_after_creation(void)
+{
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm, vm2;
+		struct vtime_vmm_vcpu a, a2, b2;
+		struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+		struct vtime_vmm_now n = at(starts[k], hz, 0, 0), s, c, r;
+		struct vtime_vmm_snapshot snap;
+		struct vtime_vmm_vcpu_snapshot sa;
+
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+		s = at(starts[k], hz, 2 * hz, 0);
+		CU_ASSERT(vtime_vmm_save(&vm, &s, &snap) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_save(&a, &s, &sa) == 0);
+		c = at(starts[k], hz, 2 * hz + hz / 10, 0); /* new VM created 100 ms later */
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm2, &cfg, &c) == 0);
+		vtime_vmm_vcpu_init(&vm2, &a2);
+		vtime_vmm_vcpu_init(&vm2, &b2);
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a2, 0, &c, true) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b2, 0, &c, true) == 1);
+		r = at(starts[k], hz, 2 * hz + hz / 5, 0); /* restored 200 ms after the save */
+		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_VMM_FREEZE) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0); /* a generation of its own */
+		CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sa, &r) == 1);
+		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), sa.guest_tsc);
+		CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), snap.kvmclock_ns);
+		CU_ASSERT(vtime_vmm_stable(&vm2));
+		/* The hypervisor kept its creation offset: adopt it exactly. */
+		CU_ASSERT(vtime_vmm_vcpu_adopt_offset(&a2, 0 - c.host_tsc, &r) == 0);
+		CU_ASSERT(!vtime_vmm_stable(&vm2));
+		CU_ASSERT(vtime_vmm_vcpu_adopt_offset(&b2, 0 - c.host_tsc, &r) == 1);
+		CU_ASSERT(vtime_vmm_stable(&vm2));
+		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&b2, r.host_tsc), r.host_tsc - c.host_tsc);
+		/* kvmclock still continues from the saved value (freeze). */
+		CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), snap.kvmclock_ns);
+	}
+}
+
 static void test_snapshot_restore(void)
 {
 	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
@@ -555,6 +600,7 @@ static const struct vt_test_case cases[] = {
 	{ "emulated TSC: virtual rate, never backwards across vCPUs", test_emulated },
 	{ "pause/resume freeze and advance, GUEST_STOPPED", test_pause_resume },
 	{ "snapshot/restore onto a host with another TSC rate", test_snapshot_restore },
+	{ "restore into created vCPUs, adopting the hypervisor's offset", test_restore_after_creation },
 	{ "wall clock record", test_wall_clock },
 	{ "kvmclock crossing 2^64", test_clock_wrap },
 	{ NULL, NULL },
