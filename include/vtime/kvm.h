@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Thin helpers over Linux /dev/kvm for a VMM's clock work: the VM clock
+/* x86 Linux only. Thin helpers over /dev/kvm for a VMM's clock work: the VM clock
  * (KVM_GET_CLOCK / KVM_SET_CLOCK with the realtime flag), KVM_KVMCLOCK_CTRL,
  * TSC frequency and offset, a snapshot record, and reading a guest's pvclock
  * records out of guest memory. The caller owns every fd. See docs/vmm.md. */
