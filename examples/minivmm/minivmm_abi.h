@@ -66,6 +66,8 @@ struct minivmm_cpu {
 	volatile uint32_t epoch_seen; /* last shared->epoch this cpu saw */
 	volatile uint32_t pad;
 	volatile int64_t epoch_step;  /* ns step at the reading that saw it */
+	volatile uint64_t epoch_ns;   /* that reading */
+	volatile uint64_t epoch_wall_ns; /* guest wall clock right after it */
 };
 
 struct minivmm_shared {
@@ -94,7 +96,7 @@ struct minivmm_shared {
 
 /* Both sides are compiled separately: pin the layout. */
 _Static_assert(sizeof(struct minivmm_log) == 24, "log entry");
-_Static_assert(sizeof(struct minivmm_cpu) == 96, "per-cpu report");
+_Static_assert(sizeof(struct minivmm_cpu) == 112, "per-cpu report");
 _Static_assert(__builtin_offsetof(struct minivmm_shared, last_ns) == 40, "shared page");
 _Static_assert(__builtin_offsetof(struct minivmm_shared, cpu) == 112, "shared page");
 _Static_assert(MINIVMM_SHARED + sizeof(struct minivmm_shared) <= MINIVMM_RECORDS, "shared page fits");

@@ -98,8 +98,10 @@ VTIME_API int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_v
 
 /* Restores into a new VM whose guest memory is already in place: TSC (moved
  * forward by the real pause at the saved rate for ADVANCE), the record MSR,
- * then the VM clock. A record whose version in memory is below the saved one
- * (memory not carried over) is raised first, so versions are never reused.
+ * the VM clock, the wall-clock MSR, then KVMCLOCK_CTRL on every vCPU with a
+ * record (the guest sees GUEST_STOPPED once). A record whose version in
+ * memory is below the saved one (memory not carried over) is raised first, so
+ * versions are never reused.
  * Returns 0, VTIME_EINVAL, VTIME_ENOTSUP or VTIME_EIO. */
 VTIME_API int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem,
 				      size_t mem_size, const struct vtime_kvm_save *save,

@@ -265,6 +265,16 @@ static void test_agree_vmm(void)
 
 /* ---- pause, GUEST_STOPPED, resume ---- */
 
+/* Guest wall clock (read at its first reading after a resume or restore)
+ * minus host realtime at the same kvmclock value. */
+static int64_t guest_wall_error(struct minivmm *vm, unsigned cpu)
+{
+	struct minivmm_cpu *c = &vm->shared->cpu[cpu];
+	uint64_t clk = vm_clock(vm), rt = minivmm_realtime_ns();
+
+	return (int64_t)(c->epoch_wall_ns - (rt - (clk - c->epoch_ns)));
+}
+
 static void check_stopped_consumed(struct minivmm *vm, unsigned cpu)
 {
 	struct vtime_pvclock_vcpu_time_info r;
@@ -338,6 +348,10 @@ static int64_t pause_resume(enum minivmm_mode mode, enum vtime_vmm_policy policy
 		       mode_name(mode), policy == VTIME_VMM_FREEZE ? "freeze" : "advance", i, (t1 - t0) / 1e6,
 		       stopped / 1e6, frozen / 1e6, step / 1e6, excess / 1e6, c->stopped, (unsigned long long)c->reads,
 		       (unsigned long long)c->backwards);
+		int64_t werr = guest_wall_error(&vm, i);
+
+		printf(", guest wall clock error %+.3f ms", werr / 1e6);
+		CU_ASSERT(werr > -1000000 && werr < 1000000);
 		CU_ASSERT(c->stopped == 1);
 		CU_ASSERT(c->backwards == 0);
 		CU_ASSERT(c->epoch_seen == vm.shared->epoch);
@@ -456,7 +470,12 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_p
 		       "reading before save %.3f ms, %llu backwards, record version %u -> %u",
 		       mode_name(mode), policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", i, gap / 1e6,
 		       real / 1e6, wait / 1e6, excess / 1e6, step / 1e6, (unsigned long long)c->backwards, v0, r.version);
-		CU_ASSERT(c->stopped >= (mode == MINIVMM_MODE_VMM ? 1u : 0u)); /* vtime requests it on restore */
+		{
+			int64_t werr = guest_wall_error(&vm2, i);
+			printf(", GUEST_STOPPED seen %u, guest wall clock error %+.3f ms", c->stopped, werr / 1e6);
+			CU_ASSERT(werr > -1000000 && werr < 1000000);
+		}
+		CU_ASSERT(c->stopped == 1); /* requested by the restore */
 		CU_ASSERT(c->backwards == 0);
 		CU_ASSERT(c->epoch_seen == vm2.shared->epoch);
 		CU_ASSERT(step >= 0);

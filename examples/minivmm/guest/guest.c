@@ -130,7 +130,13 @@ static void note(unsigned cpu, const struct vtime_bm_reading *r)
 
 	if (epoch != c->epoch_seen) {
 		/* First reading after a resume or restore: the step it saw. */
+		uint32_t sec, nsec;
+
 		c->epoch_step = (int64_t)(r->ns - last);
+		c->epoch_ns = r->ns;
+		/* The guest's wall clock at that reading (wall record + kvmclock). */
+		if (vtime_pvclock_wall_read(clk.cfg.wall, 0, &sec, &nsec) == 0)
+			c->epoch_wall_ns = vtime_pvclock_wall_ns(sec, nsec, r->ns);
 		c->epoch_seen = epoch;
 	}
 	if (c->reads == 0)

@@ -135,6 +135,10 @@ int vtime_bm_read(struct vtime_bm_clock *c, unsigned cpu, struct vtime_bm_readin
 	out->stopped = false;
 	if ((body.flags & VTIME_PVCLOCK_GUEST_STOPPED) && vtime_pvclock_consume_stopped(rec)) {
 		out->stopped = true;
+		/* After a pause or restore the wall record may be stale: ask for
+		 * a fresh one (written only on request). */
+		if (c->cfg.wall && c->ops.register_wall)
+			(void)c->ops.register_wall(c->ops.ctx, c->cfg.wall_gpa);
 		if (c->cfg.on_stopped)
 			c->cfg.on_stopped(c->cfg.stopped_ctx, cpu);
 	}

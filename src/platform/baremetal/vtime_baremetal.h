@@ -90,11 +90,13 @@ int vtime_bm_init(struct vtime_bm_clock *c, const struct vtime_bm_config *cfg);
 /* On CPU cpu: register (or with enable false, unregister) its record. */
 int vtime_bm_cpu_register(struct vtime_bm_clock *c, unsigned cpu, bool enable);
 
-/* Asks the hypervisor to (re)write the wall-clock record. Do it again after
- * a resume or restore: the record is written only on this request. */
+/* Asks the hypervisor to (re)write the wall-clock record; it is written only
+ * on request. vtime_bm_read() repeats it after each GUEST_STOPPED. */
 int vtime_bm_wall_register(struct vtime_bm_clock *c);
 
-/* Reads CPU cpu's record (call it on that CPU). Returns 0 or a
+/* Reads CPU cpu's record (call it on that CPU). A read that consumes
+ * GUEST_STOPPED also re-requests the wall-clock record (it may be stale after
+ * a pause or restore) and calls on_stopped. Returns 0 or a
  * vtime_pvclock_read() error. */
 int vtime_bm_read(struct vtime_bm_clock *c, unsigned cpu, struct vtime_bm_reading *out);
 

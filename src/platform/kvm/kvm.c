@@ -278,7 +278,13 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 		return err;
 	/* Wall record rewritten after the clock is set, so it pairs host realtime
 	 * with the restored kvmclock (a stale one is the "stuck wall clock"). */
-	if (save->wall_clock && nr_vcpus)
-		return vtime_kvm_msr_set(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, save->wall_clock);
+	if (save->wall_clock && nr_vcpus &&
+	    (err = vtime_kvm_msr_set(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, save->wall_clock)))
+		return err;
+	/* The guest was stopped: let it tell its watchdogs (GUEST_STOPPED). */
+	for (unsigned i = 0; i < nr_vcpus; i++)
+		if ((save->vcpu[i].system_time & 1u) && (err = vtime_kvm_clock_ctrl(vcpu_fds[i])) &&
+		    err != VTIME_ENODATA)
+			return err;
 	return 0;
 }
