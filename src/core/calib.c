@@ -264,9 +264,9 @@ static void fit(struct vtime_calib *e)
 	sort64(v, k);
 	mad = v[k / 2];
 	/* sigma ~ 1.48 MAD; the median of k slopes ~ 1.25 sigma / sqrt(k) */
-	unc = muldiv(mad * 15 / 8, NS_PER_S, med) / isqrt(k);
+	unc = vt_div64(muldiv(mad * 15 / 8, NS_PER_S, med), isqrt(k));
 	sort64(cu, k);
-	cost_ppb = cu[k / 2] / isqrt(k);
+	cost_ppb = vt_div64(cu[k / 2], isqrt(k));
 	if (cost_ppb > unc)
 		unc = cost_ppb;
 	if (unc == 0)

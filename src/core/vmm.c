@@ -96,7 +96,7 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	if (mode == VTIME_VMM_TSC_NATIVE) {
 		pub_hz = cfg->host_hz; /* the guest TSC really runs at the host rate */
 	} else if (mode == VTIME_VMM_TSC_SCALED) {
-		if ((err = vtime_tsc_ratio_init(&vm->ratio, guest_hz / 1000u, cfg->host_hz / 1000u, vm->frac_bits)))
+		if ((err = vtime_tsc_ratio_init(&vm->ratio, vt_div64(guest_hz, 1000u), vt_div64(cfg->host_hz, 1000u), vm->frac_bits)))
 			return err;
 		pub_hz = vtime_tsc_ratio_apply(cfg->host_hz, vm->ratio, vm->frac_bits);
 	}
