@@ -2,7 +2,6 @@
 /* vtime_selftest.ko: runs vtime's core inside the kernel it was built for and
  * prints the results as KTAP on the console (scripts/kernel-selftest.sh boots
  * a kernel under qemu, loads this module and checks the KTAP). */
-#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/kernel.h>
@@ -14,9 +13,10 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
-#include <linux/version.h>
 #include <linux/workqueue.h>
 
+#include <vtime/calib.h>
+#include <vtime/clamp.h>
 #include <vtime/vtime.h>
 
 #include "fake_counter.h"
@@ -26,7 +26,7 @@
 
 static unsigned int stress_ms = 400;
 module_param(stress_ms, uint, 0444);
-MODULE_PARM_DESC(stress_ms, "duration of the writer/reader stress test in ms (split over two phases)");
+MODULE_PARM_DESC(stress_ms, "writer/readers test duration in ms over its two phases; the calibration test runs half of it per phase, or until its ring is full");
 
 /* ---- KTAP output ---------------------------------------------------------- */
 
@@ -47,7 +47,7 @@ struct vt_case {
 		}                                                                          \
 	} while (0)
 
-/* ---- counters ------------------------------------------------------------- */
+/* ---- reference arithmetic ------------------------------------------------- */
 
 static inline uint64_t vt_kernel_ref_scale(uint64_t delta, uint32_t mul, int shift)
 {
@@ -275,6 +275,10 @@ static void test_atomics_backend(struct vt_case *t)
 		for (j = 0; j < 8; j++)
 			VT_CHECK(t, vt_load8(&bytes[j]) == (j == i ? i : (0xa0 | j)), "byte %u after and8 on %u",
 				 j, i);
+		VT_CHECK(t, vt_fetch_or8(&bytes[i], 0x50) == i, "fetch_or8 old, byte %u", i);
+		for (j = 0; j < 8; j++)
+			VT_CHECK(t, vt_load8(&bytes[j]) == (j == i ? (0x50 | i) : (0xa0 | j)),
+				 "byte %u after or8 on %u", j, i);
 	}
 	VT_OUT("# backend %s", VT_ATOMIC_BACKEND_NAME);
 }
@@ -341,29 +345,212 @@ static void test_tsc_counter(struct vt_case *t)
 	/* A wrong shift or counter is off by 2x; 1% catches that without flaking. */
 	VT_CHECK(t, el_vt > el_raw - el_raw / 100 && el_vt < el_raw + el_raw / 100, "rate off");
 	VT_CHECK(t, rd.ns >= ns1 - el_raw / 100, "live read %llu behind %llu", rd.ns, ns1);
+
+	/* The inline fast path (counter inlined, no indirect call) agrees
+	 * with the library call around it. */
+	{
+		struct vtime_pvclock_vcpu_time_info b;
+		struct vtime_pvclock_reading r0, r1;
+		uint64_t tsc = 0, mid;
+
+		preempt_disable();
+		err = vtime_pvclock_read(&vt_rec, &ctr, 0, &r0);
+		err |= vt_pvclock_read_window(&vt_rec, vtime_kernel_tsc_read, NULL, 0, &b, &tsc);
+		mid = vt_pvclock_scale(&b, tsc);
+		err |= vtime_pvclock_read(&vt_rec, &ctr, 0, &r1);
+		preempt_enable();
+		VT_CHECK(t, err == 0 && r0.ns <= mid && mid <= r1.ns, "inline %llu outside %llu..%llu (err %d)",
+			 mid, r0.ns, r1.ns, err);
+	}
 }
 
-/* ---- 6. one writer, readers on every CPU ---------------------------------- */
+/* ---- shared: kthreads on every CPU, the clamp's monotonic checks ---------- */
 
-#define VT_JITTER_NS 2000u /* odd generations are published this much ahead */
+/* Serial order, as the clamp uses: a is later than b. */
+static bool vt_later(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b) > 0;
+}
+
+/* One global clamp that every reader's values go through, and each reader's
+ * latest clamped value, so readers can check each other. */
+struct vt_mono {
+	struct vtime_clamp clamp __aligned(64);
+	u64 *slot; /* [nr_cpu_ids] */
+};
+
+struct vt_mono_rd {
+	unsigned int peer; /* whose slot this reader checks against */
+	u64 n, raw_back, raw_max_back, clamp_back, cross_back, below_input, held;
+	uint64_t last_raw, last_c;
+};
+
+static void vt_mono_start(struct vt_mono *m, struct vt_mono_rd *r, unsigned int cpu, uint64_t start)
+{
+	unsigned int peer = cpumask_next(cpu, cpu_online_mask);
+
+	memset(r, 0, sizeof(*r));
+	r->peer = peer < nr_cpu_ids ? peer : cpumask_first(cpu_online_mask);
+	m->slot[cpu] = start;
+}
+
+/* Passes one raw reading through the global clamp and checks the result:
+ * never below the input, never below this reader's previous result, never
+ * below what the peer CPU's reader published before. */
+static void vt_mono_step(struct vt_mono *m, struct vt_mono_rd *r, unsigned int cpu, uint64_t raw)
+{
+	uint64_t seen = READ_ONCE(m->slot[r->peer]), c;
+
+	/* the peer's published result before our clamp: its apply then
+	 * happened before ours, so ours may not be earlier */
+	smp_mb();
+	c = vtime_clamp_apply(&m->clamp, raw);
+	if (r->n) {
+		if (vt_later(r->last_raw, raw)) {
+			r->raw_back++;
+			r->raw_max_back = max_t(u64, r->raw_max_back, r->last_raw - raw);
+		}
+		r->clamp_back += vt_later(r->last_c, c);
+	}
+	r->cross_back += vt_later(seen, c);
+	r->below_input += vt_later(raw, c);
+	r->held += c != raw;
+	r->last_raw = raw;
+	r->last_c = c;
+	r->n++;
+	/* our clamp result before we publish it to the peer */
+	smp_mb();
+	WRITE_ONCE(m->slot[cpu], c);
+}
+
+static void vt_mono_check(struct vt_case *t, const struct vt_mono_rd *r, unsigned int cpu)
+{
+	VT_OUT("# cpu %u: %llu values through the clamp; raw went back %llu times (max %llu ns), clamp held %llu; clamped back %llu, behind peer cpu %u %llu, below input %llu",
+	       cpu, r->n, r->raw_back, r->raw_max_back, r->held, r->clamp_back, r->peer, r->cross_back,
+	       r->below_input);
+	VT_CHECK(t, r->n > 0, "cpu %u: no value", cpu);
+	VT_CHECK(t, r->clamp_back == 0, "cpu %u: clamped time went back %llu times", cpu, r->clamp_back);
+	VT_CHECK(t, r->cross_back == 0, "cpu %u: clamped time behind cpu %u's %llu times", cpu, r->peer,
+		 r->cross_back);
+	VT_CHECK(t, r->below_input == 0, "cpu %u: clamp returned less than its input %llu times", cpu,
+		 r->below_input);
+}
+
+/* Threads end only inside kthread_stop(), so the caller never races their
+ * exit (and never runs module text after the module could go). */
+static void vt_wait_for_stop(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/* Runs reader(rdr + cpu * rdr_size) bound to every online CPU and driver(arg)
+ * bound to the first, for ms and then until enough(arg) (at most 10 s more);
+ * *stop tells them to finish. */
+static int vt_run_threads(struct vt_case *t, int (*reader)(void *), void *rdr, size_t rdr_size,
+			  int (*driver)(void *), void *arg, bool (*enough)(void *), int *stop,
+			  unsigned int ms)
+{
+	unsigned int waited = 0;
+	unsigned int cpu, n = 0, i, dcpu = cpumask_first(cpu_online_mask);
+	struct task_struct **tasks, *tk = NULL;
+	int err = 0;
+
+	tasks = kcalloc(nr_cpu_ids + 1, sizeof(*tasks), GFP_KERNEL);
+	if (!tasks) {
+		t->fails++;
+		return -ENOMEM;
+	}
+	WRITE_ONCE(*stop, 0);
+	for_each_online_cpu(cpu) {
+		tk = kthread_create(reader, (char *)rdr + cpu * rdr_size, "vt_reader/%u", cpu);
+		if (IS_ERR(tk))
+			goto fail;
+		kthread_bind(tk, cpu);
+		tasks[n++] = tk;
+	}
+	tk = kthread_create(driver, arg, "vt_driver/%u", dcpu);
+	if (IS_ERR(tk))
+		goto fail;
+	kthread_bind(tk, dcpu);
+	tasks[n++] = tk;
+	for (i = 0; i < n; i++)
+		wake_up_process(tasks[i]);
+	msleep(ms);
+	while (enough && !enough(arg) && waited < 10000) {
+		msleep(20);
+		waited += 20;
+	}
+	goto stop;
+fail:
+	t->fails++;
+	VT_OUT("# could not start a kthread: %ld", PTR_ERR(tk));
+	err = -ENOMEM;
+stop:
+	WRITE_ONCE(*stop, 1);
+	/* Wakes each thread (also one never woken) and waits for its exit. */
+	for (i = 0; i < n; i++)
+		kthread_stop(tasks[i]);
+	kfree(tasks);
+	return err;
+}
+
+/* ---- 6. the clamp alone (kernel cmpxchg64 underneath) --------------------- */
+
+static void test_clamp(struct vt_case *t)
+{
+	static struct vtime_clamp c __aligned(64);
+	struct vtime_clamp_local l;
+	uint64_t base;
+	unsigned int b;
+
+	for (b = 0; b < 2; b++) {
+		base = b ? 0 - 1000ull : 0; /* from 0, and across 2^64 */
+		VT_CHECK(t, vtime_clamp_init(&c, base, 0) == 0, "init");
+		VT_CHECK(t, vtime_clamp_apply(&c, base + 10) == base + 10, "forward");
+		VT_CHECK(t, vtime_clamp_apply(&c, base + 5) == base + 10, "held");
+		VT_CHECK(t, vtime_clamp_apply(&c, base + 2000) == base + 2000, "forward across 2^64");
+		VT_CHECK(t, vtime_clamp_apply(&c, base + 1999) == base + 2000, "held across 2^64");
+		VT_CHECK(t, vtime_clamp_last(&c) == base + 2000, "last");
+		vtime_clamp_reset(&c, base);
+		VT_CHECK(t, vtime_clamp_apply(&c, base + 1) == base + 1, "after reset");
+		VT_CHECK(t, vtime_clamp_init(&c, base, VTIME_CLAMP_TRUST_STABLE) == 0, "init stable");
+		VT_CHECK(t, vtime_clamp_apply_stable(&c, base + 50, false) == base + 50, "unstable recorded");
+		VT_CHECK(t, vtime_clamp_apply_stable(&c, base + 40, true) == base + 50, "stable not below");
+		VT_CHECK(t, vtime_clamp_apply_stable(&c, base + 60, true) == base + 60, "stable passes");
+		VT_CHECK(t, vtime_clamp_last(&c) == base + 50, "stable read wrote the line");
+		vtime_clamp_local_init(&l, base);
+		VT_CHECK(t, vtime_clamp_local_apply(&l, base + 3000) == base + 3000, "local forward");
+		VT_CHECK(t, vtime_clamp_local_apply(&l, base + 7) == base + 3000, "local held");
+	}
+	VT_CHECK(t, vtime_clamp_init(NULL, 0, 0) == VTIME_EINVAL, "NULL accepted");
+	VT_CHECK(t, vtime_clamp_init(&c, 0, 0x80) == VTIME_EINVAL, "unknown flag accepted");
+}
+
+/* ---- 7. one writer, readers on every CPU ---------------------------------- */
+
+#define VT_JITTER_NS 1000000u /* odd generations are published this much ahead, so raw reads step back */
 
 struct vt_stress {
 	struct vtime_pvclock_vcpu_time_info rec __aligned(64);
+	struct vt_mono mono;
 	struct vtime_scale scale;
-	uint64_t offset; /* added to the TSC: phase 2 starts the counter below 2^64 */
+	uint64_t offset; /* added to the TSC: phase 1 wraps it past 2^64 */
 	uint64_t t0, s0;
 	int stop;
-	atomic_t running;
-	struct completion done;
 	atomic64_t publishes;
 };
 
 struct vt_reader {
 	struct vt_stress *st;
 	unsigned int cpu;
-	u64 reads, snaps, torn, eagain, errors, raw_back, max_back_ns;
+	u64 reads, snaps, torn, eagain, errors;
 	u64 naive, naive_torn; /* copies taken without the seqlock, and how many were mixed */
-	uint64_t first_ns, last_ns;
+	struct vt_mono_rd mono;
 };
 
 static uint64_t vt_stress_counter(void *ctx)
@@ -410,8 +597,7 @@ static int vt_writer_fn(void *arg)
 			cond_resched();
 	}
 	atomic64_set(&st->publishes, (s64)g);
-	if (atomic_dec_and_test(&st->running))
-		complete(&st->done);
+	vt_wait_for_stop();
 	return 0;
 }
 
@@ -448,78 +634,19 @@ static int vt_reader_fn(void *arg)
 		} else if (err) {
 			r->errors++;
 		} else {
-			if (r->reads == 0)
-				r->first_ns = rd.ns;
-			else if (rd.ns < r->last_ns) {
-				r->raw_back++;
-				r->max_back_ns = max_t(u64, r->max_back_ns, r->last_ns - rd.ns);
-			}
-			r->last_ns = rd.ns;
 			r->reads++;
+			vt_mono_step(&st->mono, &r->mono, r->cpu, rd.ns);
 		}
 		if ((++n & 63) == 0)
 			cond_resched();
 	}
-	if (atomic_dec_and_test(&st->running))
-		complete(&st->done);
+	vt_wait_for_stop();
 	return 0;
-}
-
-static int vt_stress_phase(struct vt_case *t, struct vt_stress *st, struct vt_reader *rdr, unsigned int ms)
-{
-	unsigned int cpu, nthreads = num_online_cpus() + 1, wcpu = cpumask_first(cpu_online_mask);
-	struct task_struct *tk;
-
-	memset(&st->rec, 0, sizeof(st->rec));
-	st->t0 = vt_stress_counter(st);
-	WRITE_ONCE(st->stop, 0);
-	atomic_set(&st->running, (int)nthreads);
-	reinit_completion(&st->done);
-	/* A first record, so readers never see "never published". */
-	{
-		struct vtime_pvclock_vcpu_time_info body = { 0 };
-
-		body.tsc_timestamp = st->t0;
-		body.system_time = vt_stress_expect(st, st->t0, 0);
-		body.tsc_to_system_mul = st->scale.mul;
-		body.tsc_shift = st->scale.shift;
-		body.flags = VTIME_PVCLOCK_TSC_STABLE;
-		vtime_pvclock_publish(&st->rec, &body);
-	}
-	for_each_online_cpu(cpu) {
-		memset(&rdr[cpu], 0, sizeof(rdr[cpu]));
-		rdr[cpu].st = st;
-		rdr[cpu].cpu = cpu;
-		tk = kthread_create(vt_reader_fn, &rdr[cpu], "vt_reader/%u", cpu);
-		if (IS_ERR(tk))
-			goto fail;
-		kthread_bind(tk, cpu);
-		wake_up_process(tk);
-		nthreads--;
-	}
-	tk = kthread_create(vt_writer_fn, st, "vt_writer/%u", wcpu);
-	if (IS_ERR(tk))
-		goto fail;
-	kthread_bind(tk, wcpu);
-	wake_up_process(tk);
-	msleep(ms);
-	WRITE_ONCE(st->stop, 1);
-	wait_for_completion(&st->done);
-	return 0;
-fail:
-	/* Threads already running stop and count down; the missing ones are counted here. */
-	WRITE_ONCE(st->stop, 1);
-	while (nthreads--)
-		if (atomic_dec_and_test(&st->running))
-			complete(&st->done);
-	wait_for_completion(&st->done);
-	t->fails++;
-	VT_OUT("# could not start a kthread");
-	return -ENOMEM;
 }
 
 static void test_writer_readers(struct vt_case *t)
 {
+	struct vtime_pvclock_vcpu_time_info body = { 0 };
 	struct vt_stress *st;
 	struct vt_reader *rdr;
 	unsigned int phase, cpu;
@@ -531,19 +658,20 @@ static void test_writer_readers(struct vt_case *t)
 	}
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	rdr = kcalloc(nr_cpu_ids, sizeof(*rdr), GFP_KERNEL);
-	if (!st || !rdr) {
+	if (st)
+		st->mono.slot = kcalloc(nr_cpu_ids, sizeof(u64), GFP_KERNEL);
+	if (!st || !rdr || !st->mono.slot) {
 		t->fails++;
 		goto out;
 	}
-	init_completion(&st->done);
 	err = vtime_scale_init(&st->scale, (uint64_t)tsc_khz * 1000, VTIME_NSEC_PER_SEC);
 	VT_CHECK(t, err == 0, "scale: %d", err);
-	st->s0 = 1000000000ull;
 	{
 		/* The torn-record detector must see a mix of two generations. */
 		struct vtime_pvclock_vcpu_time_info a = { 0 }, m;
 
 		st->t0 = 12345;
+		st->s0 = 1000000000ull;
 		a.tsc_timestamp = 99999;
 		a.tsc_to_system_mul = st->scale.mul ^ 1;
 		a.tsc_shift = st->scale.shift;
@@ -558,43 +686,259 @@ static void test_writer_readers(struct vt_case *t)
 		VT_CHECK(t, !vt_stress_consistent(st, &m), "detector misses a torn timestamp");
 	}
 	for (phase = 0; phase < 2; phase++) {
-		uint64_t now = rdtsc_ordered();
-		u64 reads = 0, torn = 0, back = 0;
+		uint64_t now = rdtsc_ordered(), quarter_ns = (uint64_t)stress_ms * 1000000 / 4;
+		u64 reads = 0, torn = 0, back = 0, held = 0;
 
-		/* Phase 0: counter from 0. Phase 1: counter wraps past 2^64 midway. */
-		st->offset = phase == 0 ? 0 - now
-					: 0 - now - (uint64_t)tsc_khz * (stress_ms / 4);
-		if (vt_stress_phase(t, st, rdr, stress_ms / 2))
+		/* Phase 0: counter and time from 0. Phase 1: both cross 2^64
+		 * about halfway through. */
+		st->offset = phase == 0 ? 0 - now : 0 - now - (uint64_t)tsc_khz * (stress_ms / 4);
+		st->s0 = phase == 0 ? 0 : 0 - quarter_ns;
+		memset(&st->rec, 0, sizeof(st->rec));
+		st->t0 = vt_stress_counter(st);
+		/* A first record, so readers never see "never published". */
+		body.tsc_timestamp = st->t0;
+		body.system_time = vt_stress_expect(st, st->t0, 0);
+		body.tsc_to_system_mul = st->scale.mul;
+		body.tsc_shift = st->scale.shift;
+		body.flags = VTIME_PVCLOCK_TSC_STABLE;
+		vtime_pvclock_publish(&st->rec, &body);
+		vtime_clamp_init(&st->mono.clamp, st->s0, 0);
+		for_each_online_cpu(cpu) {
+			memset(&rdr[cpu], 0, sizeof(rdr[cpu]));
+			rdr[cpu].st = st;
+			rdr[cpu].cpu = cpu;
+			vt_mono_start(&st->mono, &rdr[cpu].mono, cpu, st->s0);
+		}
+		if (vt_run_threads(t, vt_reader_fn, rdr, sizeof(*rdr), vt_writer_fn, st, NULL, &st->stop,
+				   stress_ms / 2))
 			break;
-		VT_OUT("# phase %u (counter from %s): %lld records published", phase,
-		       phase ? "2^64 - stress_ms/4, wrapping" : "0", (long long)atomic64_read(&st->publishes));
+		VT_OUT("# phase %u (%s): %lld records published, clamp at %llu", phase,
+		       phase ? "counter and ns cross 2^64 midway" : "counter and ns from 0",
+		       (long long)atomic64_read(&st->publishes), vtime_clamp_last(&st->mono.clamp));
 		for_each_online_cpu(cpu) {
 			struct vt_reader *r = &rdr[cpu];
 
-			VT_OUT("# cpu %u: %llu reads, %llu snapshots, torn %llu, eagain %llu, errors %llu, raw backward steps %llu (max %llu ns)",
-			       cpu, r->reads, r->snaps, r->torn, r->eagain, r->errors, r->raw_back, r->max_back_ns);
+			VT_OUT("# cpu %u: %llu reads, %llu snapshots, torn %llu, eagain %llu, errors %llu",
+			       cpu, r->reads, r->snaps, r->torn, r->eagain, r->errors);
+			VT_OUT("# cpu %u: negative control: %llu of %llu copies without the seqlock were torn",
+			       cpu, r->naive_torn, r->naive);
 			VT_CHECK(t, r->torn == 0, "cpu %u saw %llu torn records", cpu, r->torn);
 			VT_CHECK(t, r->errors == 0, "cpu %u: %llu read errors", cpu, r->errors);
 			VT_CHECK(t, r->reads > 0 && r->snaps > 0, "cpu %u never read", cpu);
-			/* Raw reads may step back by the writer's jitter, never more. */
-			VT_CHECK(t, r->max_back_ns <= VT_JITTER_NS, "cpu %u stepped back %llu ns", cpu,
-				 r->max_back_ns);
-			VT_OUT("# cpu %u: negative control: %llu of %llu copies without the seqlock were torn",
-			       cpu, r->naive_torn, r->naive);
+			vt_mono_check(t, &r->mono, cpu);
+			/* Raw reads may step back by the writer's jitter (plus 2 ns of
+			 * floor rounding), never more. */
+			VT_CHECK(t, r->mono.raw_max_back <= VT_JITTER_NS + 2, "cpu %u stepped back %llu ns", cpu,
+				 r->mono.raw_max_back);
 			reads += r->reads;
 			torn += r->torn;
-			back += r->raw_back;
+			back += r->mono.raw_back;
+			held += r->mono.held;
 		}
-		VT_OUT("# phase %u: %llu reads on %u CPUs, %llu torn, %llu raw backward steps", phase, reads,
-		       num_online_cpus(), torn, back);
+		VT_OUT("# phase %u: %llu reads on %u CPUs, %llu torn, %llu raw backward steps, clamp held %llu",
+		       phase, reads, num_online_cpus(), torn, back, held);
 		VT_CHECK(t, atomic64_read(&st->publishes) > 1, "writer published nothing");
 	}
 out:
+	if (st)
+		kfree(st->mono.slot);
 	kfree(rdr);
 	kfree(st);
 }
 
-/* ---- 7. the kernel's own kvm-clock records -------------------------------- */
+/* ---- 8. the recalibration engine fed from ktime_get_raw ------------------- */
+
+struct vt_calib_run {
+	struct vtime_calib eng __aligned(64);
+	struct vt_mono mono;
+	uint64_t offset; /* added to the TSC: phase 1 wraps it past 2^64 */
+	int stop;
+	u64 fed, used, rejected, busy, refits, steps, errors;
+};
+
+struct vt_calib_reader {
+	struct vt_calib_run *run;
+	unsigned int cpu;
+	u64 reads, enodata, errors;
+	struct vt_mono_rd mono;
+};
+
+static uint64_t vt_calib_counter(void *ctx)
+{
+	const struct vt_calib_run *run = ctx;
+
+	return rdtsc_ordered() + run->offset;
+}
+
+/* One (counter, ktime_get_raw) sample: the counter read between two raw
+ * reads; the bracket is the cost. */
+static void vt_calib_sample(struct vt_calib_run *run, struct vtime_calib_sample *s)
+{
+	uint64_t a = ktime_get_raw_ns(), c = vt_calib_counter(run), b = ktime_get_raw_ns();
+
+	s->counter = c;
+	s->ref_ns = a + (b - a) / 2;
+	s->cost_ns = b - a;
+}
+
+static int vt_calib_feeder_fn(void *arg)
+{
+	struct vt_calib_run *run = arg;
+	struct vtime_calib_sample s;
+	int ev;
+
+	while (!READ_ONCE(run->stop)) {
+		vt_calib_sample(run, &s);
+		ev = vtime_calib_feed(&run->eng, &s);
+		WRITE_ONCE(run->fed, run->fed + 1);
+		if (ev == VTIME_EBUSY)
+			run->busy++;
+		else if (ev < 0)
+			run->errors++;
+		else {
+			run->used += !!(ev & VTIME_CALIB_EV_USED);
+			run->rejected += !!(ev & VTIME_CALIB_EV_REJECTED);
+			run->refits += !!(ev & VTIME_CALIB_EV_REFIT);
+			run->steps += !!(ev & VTIME_CALIB_EV_STEP);
+		}
+		/* Space samples 2 ms apart by spinning, not sleeping: timer
+		 * sleeps under TCG last tens of ms. */
+		while (!READ_ONCE(run->stop) && ktime_get_raw_ns() - s.ref_ns < 2000000)
+			cond_resched();
+	}
+	vt_wait_for_stop();
+	return 0;
+}
+
+/* A fit worth checking needs a full ring of samples: a slow host gets more time. */
+static bool vt_calib_enough(void *arg)
+{
+	const struct vt_calib_run *run = arg;
+
+	return READ_ONCE(run->fed) >= VTIME_CALIB_RING;
+}
+
+static int vt_calib_reader_fn(void *arg)
+{
+	struct vt_calib_reader *r = arg;
+	struct vt_calib_run *run = r->run;
+	struct vtime_counter ctr = { vt_calib_counter, run };
+	uint64_t ns, n = 0;
+	int err;
+
+	while (!READ_ONCE(run->stop)) {
+		err = vtime_calib_read(&run->eng, &ctr, &ns);
+		if (err == VTIME_ENODATA) {
+			r->enodata++; /* no line before the first samples */
+		} else if (err) {
+			r->errors++;
+		} else {
+			r->reads++;
+			vt_mono_step(&run->mono, &r->mono, r->cpu, ns);
+		}
+		if ((++n & 63) == 0)
+			cond_resched();
+	}
+	vt_wait_for_stop();
+	return 0;
+}
+
+static void test_calib(struct vt_case *t)
+{
+	struct vtime_calib_config cfg;
+	struct vtime_calib_stats stats;
+	struct vtime_calib_sample s;
+	struct vt_calib_run *run;
+	struct vt_calib_reader *rdr;
+	unsigned int phase, cpu, ms = max(stress_ms / 2, 100u);
+	int err;
+
+	if (!tsc_khz) {
+		t->skip = "tsc_khz is 0: no TSC to calibrate";
+		return;
+	}
+	run = kzalloc(sizeof(*run), GFP_KERNEL);
+	rdr = kcalloc(nr_cpu_ids, sizeof(*rdr), GFP_KERNEL);
+	if (run)
+		run->mono.slot = kcalloc(nr_cpu_ids, sizeof(u64), GFP_KERNEL);
+	if (!run || !rdr || !run->mono.slot) {
+		t->fails++;
+		goto out;
+	}
+	for (phase = 0; phase < 2; phase++) {
+		uint64_t now = rdtsc_ordered(), start, kernel_hz = (uint64_t)tsc_khz * 1000, a, v, b;
+		s64 ppm;
+		u64 reads = 0;
+
+		/* Phase 0: counter from 0. Phase 1: it crosses 2^64 midway. */
+		run->offset = phase == 0 ? 0 - now : 0 - now - (uint64_t)tsc_khz * (ms / 2);
+		run->fed = run->used = run->rejected = run->busy = run->refits = run->steps = run->errors = 0;
+		vtime_calib_config_default(&cfg);
+		/* Measure the frequency (no hint); read the switch point inside
+		 * the publish window. */
+		cfg.counter.read = vt_calib_counter;
+		cfg.counter.ctx = run;
+		err = vtime_calib_init(&run->eng, &cfg);
+		VT_CHECK(t, err == 0, "init: %d", err);
+		start = ktime_get_raw_ns();
+		vtime_clamp_init(&run->mono.clamp, start, 0);
+		for_each_online_cpu(cpu) {
+			memset(&rdr[cpu], 0, sizeof(rdr[cpu]));
+			rdr[cpu].run = run;
+			rdr[cpu].cpu = cpu;
+			vt_mono_start(&run->mono, &rdr[cpu].mono, cpu, start);
+		}
+		if (vt_run_threads(t, vt_calib_reader_fn, rdr, sizeof(*rdr), vt_calib_feeder_fn, run,
+				   vt_calib_enough, &run->stop, ms))
+			break;
+		/* One more sample, then the line against ktime_get_raw. */
+		vt_calib_sample(run, &s);
+		vtime_calib_feed(&run->eng, &s);
+		vtime_calib_stats_get(&run->eng, &stats);
+		{
+			struct vtime_counter ctr = { vt_calib_counter, run };
+
+			a = ktime_get_raw_ns();
+			err = vtime_calib_read(&run->eng, &ctr, &v);
+			b = ktime_get_raw_ns();
+		}
+		ppm = div64_s64(((s64)stats.hz - (s64)kernel_hz) * 1000000, (s64)kernel_hz);
+		VT_OUT("# phase %u (%s): fed %llu samples in %llu ms: used %llu, rejected %llu, busy %llu, refits %llu, steps %llu",
+		       phase, phase ? "counter crosses 2^64 midway" : "counter from 0", run->fed,
+		       div_u64(s.ref_ns - start, 1000000),
+		       stats.samples_used, stats.samples_rejected, run->busy, stats.refits, stats.steps);
+		VT_OUT("# phase %u: estimate %llu Hz (kernel tsc_khz %u: %lld ppm), uncertainty %llu ppb, offset %lld ns, error %llu ns, slew %lld ppb",
+		       phase, stats.hz, tsc_khz, ppm, stats.freq_unc_ppb, stats.offset_ns, stats.error_ns,
+		       stats.slew_ppb);
+		VT_OUT("# phase %u: read %llu ns, ktime_get_raw %llu..%llu", phase, v, a, b);
+		VT_CHECK(t, run->errors == 0, "feed errors %llu", run->errors);
+		VT_CHECK(t, stats.samples_used >= VTIME_CALIB_RING / 2 && stats.refits >= 1,
+			 "engine did not work: %llu used",
+			 stats.samples_used);
+		/* tsc_khz is the kernel's own calibration, good to a few ppm;
+		 * 1000 ppm catches a wrong scale without flaking on a busy host. */
+		VT_CHECK(t, ppm > -1000 && ppm < 1000, "frequency off by %lld ppm", ppm);
+		VT_CHECK(t, err == 0, "read: %d", err);
+		/* The line tracks ktime_get_raw: within 1 ms after a few hundred ms. */
+		VT_CHECK(t, v + 1000000 > a && v < b + 1000000, "line %llu vs raw %llu..%llu", v, a, b);
+		for_each_online_cpu(cpu) {
+			struct vt_calib_reader *r = &rdr[cpu];
+
+			VT_CHECK(t, r->errors == 0, "cpu %u: %llu read errors", cpu, r->errors);
+			vt_mono_check(t, &r->mono, cpu);
+			reads += r->reads;
+		}
+		VT_OUT("# phase %u: %llu reads through the engine on %u CPUs while it re-fitted", phase, reads,
+		       num_online_cpus());
+	}
+out:
+	if (run)
+		kfree(run->mono.slot);
+	kfree(rdr);
+	kfree(run);
+}
+
+/* ---- 9. the kernel's own kvm-clock records -------------------------------- */
 
 struct vt_kvmclock_cpu {
 	unsigned int fails, absent;
@@ -673,7 +1017,9 @@ static const struct {
 	{ "pvclock_reader_fake_counter", test_pvclock_fake_counter },
 	{ "atomics_kernel_backend", test_atomics_backend },
 	{ "tsc_counter_vs_ktime_get_raw", test_tsc_counter },
+	{ "clamp_kernel_cmpxchg64", test_clamp },
 	{ "writer_and_readers_on_every_cpu", test_writer_readers },
+	{ "calib_fed_from_ktime_get_raw", test_calib },
 	{ "kvmclock_records_vs_kernel_clocksource", test_kvmclock },
 };
 

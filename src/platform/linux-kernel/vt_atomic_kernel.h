@@ -54,10 +54,10 @@ static inline bool vt_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t d
 	return false;
 }
 
-/* Not every architecture has a byte cmpxchg: work on the aligned 32-bit word
- * holding the byte. A concurrent store to a neighbouring byte only makes the
- * cmpxchg fail and retry. */
-static inline uint8_t vt_fetch_and8(volatile uint8_t *p, uint8_t mask)
+/* Not every architecture has a byte cmpxchg: byte RMWs work on the aligned
+ * 32-bit word holding the byte, new = (old & keep) | set. A concurrent store
+ * to a neighbouring byte only makes the cmpxchg fail and retry. */
+static inline uint8_t vt_kernel_rmw8(volatile uint8_t *p, uint8_t keep, uint8_t set)
 {
 	uintptr_t addr = (uintptr_t)p;
 	u32 *word = (u32 *)(addr & ~(uintptr_t)3);
@@ -66,15 +66,26 @@ static inline uint8_t vt_fetch_and8(volatile uint8_t *p, uint8_t mask)
 #else
 	unsigned int shift = (unsigned int)(addr & 3) * 8u;
 #endif
-	u32 keep = ~((u32)(uint8_t)~mask << shift);
+	u32 keep32 = ~((u32)(uint8_t)~keep << shift), set32 = (u32)set << shift;
 	u32 old = READ_ONCE(*word), seen;
 
 	for (;;) {
-		seen = cmpxchg(word, old, old & keep);
+		/* cmpxchg is fully ordered, as the API asks */
+		seen = cmpxchg(word, old, (old & keep32) | set32);
 		if (seen == old)
 			return (uint8_t)(old >> shift);
 		old = seen;
 	}
+}
+
+static inline uint8_t vt_fetch_and8(volatile uint8_t *p, uint8_t mask)
+{
+	return vt_kernel_rmw8(p, mask, 0);
+}
+
+static inline uint8_t vt_fetch_or8(volatile uint8_t *p, uint8_t bits)
+{
+	return vt_kernel_rmw8(p, 0xff, bits);
 }
 
 static inline uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)
