@@ -253,6 +253,33 @@ class TestDumpTool(unittest.TestCase):
         self.assertEqual((rc, out.strip()), (1, "no published pvclock record in the dump"))
 
 
+class TestLayout(unittest.TestCase):
+    """ctypes mirrors of C structs: a mismatch would corrupt memory silently."""
+
+    def test_matches_c(self):
+        import ctypes
+        import subprocess
+        from vtime import _clock, _lib
+        probe = os.environ.get("VTIME_LAYOUT_PROBE")
+        if not probe:
+            self.skipTest("VTIME_LAYOUT_PROBE not set (meson test sets it)")
+        mirrors = {"vtime_pvclock_vcpu_time_info": _lib.VcpuTimeInfo, "vtime_pvclock_wall_clock": _lib.WallClock,
+                   "vtime_scale": _lib.Scale, "vtime_clock_info": _clock._ClockInfo}
+        seen = set()
+        for line in subprocess.run([probe], check=True, capture_output=True, text=True).stdout.splitlines():
+            struct_name, field, off, size = line.split()
+            cls = mirrors[struct_name]
+            seen.add(struct_name)
+            if field == "sizeof":
+                self.assertEqual(ctypes.sizeof(cls), int(size), struct_name)
+            else:
+                desc = getattr(cls, field)
+                self.assertEqual((desc.offset, desc.size), (int(off), int(size)), f"{struct_name}.{field}")
+        self.assertGreaterEqual(len(seen), 3)
+        if os.environ.get("VTIME_REQUIRE_CLOCK") == "1":
+            self.assertIn("vtime_clock_info", seen)
+
+
 class TestLibrary(unittest.TestCase):
     def test_version_and_strerror(self):
         self.assertRegex(vtime.version(), r"^\d+\.\d+\.\d+")
