@@ -9,9 +9,12 @@
 set -euo pipefail
 t0=$(date +%s)
 export VTIME_TEST_ITERS="${VTIME_TEST_ITERS:-20000}"
-# Suites of the core and the userspace shim (host-page tests skip off x86);
-# override to change. Not kvm or vmm: those drive /dev/kvm, x86 only.
-suites="${VTIME_CROSS_SUITES:-core portability concurrency clamp calib ticks userspace}"
+# Suites of the core on every target, plus the userspace shim's where
+# userspace has a counter (i686 rdtsc, aarch64 cntvct_el0; its host-page test
+# skips off x86). The userspace suite assumes a counter: on armhf and s390x
+# it fails rather than skips, so it is left out there. Not kvm or vmm: those
+# drive /dev/kvm, x86 only. VTIME_CROSS_SUITES overrides the list.
+core_suites="core portability concurrency clamp calib ticks"
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -49,6 +52,10 @@ fs_check() { # triplet [extra cflags...]: freestanding amalgamation, linked with
 
 for arch in aarch64 armhf i686 s390x; do
 	s=$(date +%s)
+	case $arch in
+	aarch64 | i686) suites="${VTIME_CROSS_SUITES:-$core_suites userspace}" ;;
+	*) suites="${VTIME_CROSS_SUITES:-$core_suites}" ;;
+	esac
 	b=build-cross-$arch
 	rm -rf "$b"
 	meson setup "$b" --cross-file "cross/$arch.txt" -Datomics=builtin -Dtools=false -Dexamples=false >/dev/null
