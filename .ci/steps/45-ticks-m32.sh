@@ -5,7 +5,7 @@
 # runs the 'ticks' suite; checks that ticks.c calls no division helper on
 # i686, ARMv7 and RISC-V without M.
 set -euo pipefail
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
+if ! grep -qx i386 <<<"$(dpkg --print-foreign-architectures)"; then
 	sudo=""
 	[ "$(id -u)" = 0 ] || sudo="sudo"
 	$sudo dpkg --add-architecture i386
@@ -35,7 +35,7 @@ endian = 'little'
 INI
 meson setup "$b" --cross-file "$cross" -Datomics=builtin -Dtools=false >/dev/null
 meson compile -C "$b" -j2 tests/ticks/test_ticks examples/ticks/ticks_demo
-readelf -h "$b/tests/ticks/test_ticks" | grep -q 'Class: *ELF32' || { echo "ticks-m32: not a 32-bit binary" >&2; exit 1; }
+grep -q 'Class: *ELF32' <<<"$(readelf -h "$b/tests/ticks/test_ticks")" || { echo "ticks-m32: not a 32-bit binary" >&2; exit 1; }
 # No libgcc 64-bit division helper may sneak into the engine on 32 bits.
 gcc -m32 -std=c11 -ffreestanding -O2 -Iinclude -Isrc/core -c src/core/ticks.c -o "$b/ticks32.o"
 helpers=$(nm -u "$b/ticks32.o" | awk '{print $2}' | grep -E '^__(u?(div|mod)di3|udivmoddi4)$' || true)

@@ -19,7 +19,7 @@ core_suites="core portability concurrency clamp calib ticks"
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 for a in arm64 armhf i386 s390x; do
-	dpkg --print-foreign-architectures | grep -qx "$a" || $sudo dpkg --add-architecture "$a"
+	grep -qx "$a" <<<"$(dpkg --print-foreign-architectures)" || $sudo dpkg --add-architecture "$a"
 done
 pkgs="clang qemu-user"
 for t in arm64:aarch64-linux-gnu armhf:arm-linux-gnueabihf i386:i686-linux-gnu s390x:s390x-linux-gnu riscv64:riscv64-linux-gnu; do

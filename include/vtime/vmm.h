@@ -71,7 +71,7 @@ struct vtime_vmm {
 	struct vtime_vmm_vcpu *vcpus; /* linked through vcpu->next */
 	volatile uint64_t emu_last;   /* emulated mode: largest base handed out */
 	bool paused;
-	uint64_t pause_ns, pause_host_ns, restore_elapsed_ns;
+	uint64_t pause_ns, restore_elapsed_ns;
 };
 
 struct vtime_vmm_vcpu {
@@ -97,8 +97,10 @@ VTIME_API uint64_t vtime_vmm_clock(const struct vtime_vmm *vm, uint64_t host_tsc
 /* KVM_SET_CLOCK: kvmclock reads ns at now (re-anchors the master reference). */
 VTIME_API void vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns);
 
-/* Re-anchors the master reference at now without a step (continuity). Call
- * it now and then to keep host_to_ns rounding from piling up. */
+/* Re-anchors the master reference at now without a step (continuity), so
+ * the counter deltas readers scale stay short. The VM clock keeps running at
+ * the KVM-exact host scale; it is not re-synced to host_ns (that would step
+ * it), so it may drift from the host's ns by the scale's rounding (ppb). */
 VTIME_API void vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 
 /* Adds vcpu to vm (no record yet, TSC unwritten). */

@@ -48,13 +48,13 @@ static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
 	return t->policy == VTIME_TICKS_SLEW ? t->rate : 1u;
 }
 
-/* Moves the ticks due by now into the backlog; returns how many. */
 /* Length of sub-slot 0: ceil(period / rate). */
 static void vt_ticks_set_sub(struct vtime_ticks *t)
 {
 	t->sub = vt_ticks_div(t->period - 1, vt_ticks_rate(t)) + 1;
 }
 
+/* Moves the ticks due by now into the backlog; returns how many. */
 static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 {
 	uint64_t late = now - t->next_due, n, rem;

@@ -116,7 +116,7 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	vm->vcpus = (struct vtime_vmm_vcpu *)0;
 	vt_store64(&vm->emu_last, 0);
 	vm->paused = false;
-	vm->pause_ns = vm->pause_host_ns = vm->restore_elapsed_ns = 0;
+	vm->pause_ns = vm->restore_elapsed_ns = 0;
 	return 0;
 }
 
@@ -354,7 +354,6 @@ int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 		return VTIME_ESTATE;
 	vm->paused = true;
 	vm->pause_ns = vtime_vmm_clock(vm, now->host_tsc);
-	vm->pause_host_ns = now->host_ns;
 	return 0;
 }
 
