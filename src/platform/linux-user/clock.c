@@ -61,6 +61,7 @@ struct vt_copy {
 	uint64_t tx0, tn0, tscale; /* TSC line for vtime_ticks_to_ns() */
 	uint64_t tM, tls;
 	uint64_t rt_off;       /* CLOCK_REALTIME - CLOCK_MONOTONIC (mod 2^64) */
+	uint64_t one_tsc;      /* 1: the host vouches for one TSC (trusted TSC_STABLE) */
 };
 
 static const uint32_t pv_dummy;
@@ -119,6 +120,7 @@ static void copy_load(const struct vt_copy *p, struct vt_copy *o)
 	o->tn0 = vt_load64(&v->tn0);
 	o->tscale = vt_load64(&v->tscale);
 	o->rt_off = vt_load64(&v->rt_off);
+	o->one_tsc = vt_load64(&v->one_tsc);
 	o->mode = vt_load32(&v->mode);
 	o->pv_expect = vt_load32(&v->pv_expect);
 }
@@ -139,6 +141,7 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	vt_store64(&v->tn0, o->tn0);
 	vt_store64(&v->tscale, o->tscale);
 	vt_store64(&v->rt_off, o->rt_off);
+	vt_store64(&v->one_tsc, o->one_tsc);
 	vt_store32(&v->mode, o->mode);
 	vt_store32(&v->pv_expect, o->pv_expect);
 }
@@ -319,6 +322,7 @@ static void build_copy(struct vt_copy *c, uint32_t mode, uint64_t rt_off)
 	c->tscale = cold.tsc.scale;
 	vt_line_split(c->tscale, &c->tM, &c->tls);
 	c->rt_off = rt_off;
+	c->one_tsc = cold.page_stable && cold.trust_stable;
 	c->pv_expect = vt_load32(hot.pv);
 }
 
@@ -660,7 +664,7 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			if (d >= c.hard)
 				return fallback_now();
 			v = vt_line_any(c.x0, c.n0, c.M, c.ls, x);
-			return vt_clamp_apply_stable_inline(&g_clamp, v, cold.page_stable && cold.trust_stable);
+			return vt_clamp_apply_stable_inline(&g_clamp, v, c.one_tsc != 0);
 		default: /* M_FALLBACK */
 			if ((vt_ctr_ordered() - c.x0 >= c.soft || vt_load32(hot.pv) != c.pv_expect) && try_lock()) {
 				maintain();
