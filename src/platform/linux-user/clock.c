@@ -239,8 +239,11 @@ static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, uint64_t *brack
 }
 
 /* kvmclock now from the current CPU's record; the CPU id is read with the
- * counter inside the window, so a migration in between is seen and retried. */
-static int pv_read(uint64_t *kvm)
+ * counter inside the window, so a migration in between is seen and retried.
+ * one_tsc: every record describes the same TSC (trusted TSC_STABLE), so any
+ * record does when the CPU has none of its own. VTIME_ERANGE: this CPU has
+ * no record (the page holds 64) and no other may stand in. */
+static int pv_read(bool one_tsc, uint64_t *kvm)
 {
 	for (int i = 0; i < MAX_TRIES; i++) {
 		struct vtime_pvclock_vcpu_time_info b;
@@ -249,12 +252,14 @@ static int pv_read(uint64_t *kvm)
 		uint64_t tsc;
 		uint32_t v;
 
+		cpu0 = -1;
 		if (cold.m.rdtscp)
 			(void)vt_ctr_cpu(&cpu0);
-		else
-			cpu0 = -1;
-		if (cpu0 < 0 || (unsigned)cpu0 >= cold.nrec)
-			cpu0 = 0; /* no processor id: CPU 0's record (stable pages only) */
+		if (cpu0 < 0 || (unsigned)cpu0 >= cold.nrec) {
+			if (!one_tsc)
+				return VTIME_ERANGE;
+			cpu0 = 0;
+		}
 		r = (const volatile struct vtime_pvclock_vcpu_time_info *)((uintptr_t)cold.page +
 									     (unsigned)cpu0 * VTIME_PVCLOCK_RECORD_STRIDE);
 		v = vt_load32(&r->version) & ~1u;
@@ -269,7 +274,7 @@ static int pv_read(uint64_t *kvm)
 		vt_rmb();
 		if (vt_load32(&r->version) != v)
 			continue;
-		if (cpu1 >= 0 && (unsigned)cpu1 < cold.nrec && cpu1 != cpu0)
+		if (!one_tsc && cpu1 != cpu0)
 			continue; /* migrated between the record and the counter */
 		if (vt_pvclock_check(&b, v))
 			return VTIME_EPROTO;
@@ -281,15 +286,17 @@ static int pv_read(uint64_t *kvm)
 
 static int pair_kvm(uint64_t *x, uint64_t *n, uint64_t *bracket)
 {
+	bool one = cold.page_stable && cold.trust_stable;
 	uint64_t best = UINT64_MAX;
+	int err;
 
 	for (int i = 0; i < 3; i++) {
 		uint64_t a, b, m;
-		if (pv_read(&a))
-			return VTIME_EAGAIN;
+		if ((err = pv_read(one, &a)) != 0)
+			return err;
 		m = mono_ns(CLOCK_MONOTONIC);
-		if (pv_read(&b))
-			return VTIME_EAGAIN;
+		if ((err = pv_read(one, &b)) != 0)
+			return err;
 		if (b - a < best) {
 			best = b - a;
 			*x = a + (b - a) / 2;
@@ -434,12 +441,14 @@ static void maintain(void)
 	}
 	if (mode == M_PVCLOCK) {
 		uint64_t kx, kn, kb;
-		if (pair_kvm(&kx, &kn, &kb) != 0) {
+		int err = pair_kvm(&kx, &kn, &kb);
+		if (err != 0 && err != VTIME_ERANGE) {
 			fall_back(&old, M_FALLBACK, "the pvclock records kept changing or became invalid",
 				  ": clock_gettime, clamped");
 			return;
 		}
-		(void)vt_line_feed(&cold.kvm, kx, kn, kb);
+		if (err == 0) /* ERANGE: this CPU has no record; another caller will sample */
+			(void)vt_line_feed(&cold.kvm, kx, kn, kb);
 	}
 	if ((mode == M_FALLBACK || mode == M_PVCLOCK) && cold.page_lost && cold.page_stable && cold.forced == F_AUTO &&
 	    cold.tsc.have) {
@@ -617,6 +626,7 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 	for (int tries = 0; tries < 4; tries++) {
 		struct vt_copy c;
 		uint64_t x, d, v;
+		int err;
 
 		latch_read(&c);
 		switch (c.mode) {
@@ -646,9 +656,10 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			x = mono_ns(CLOCK_MONOTONIC);
 			return floor_cas(x > v ? x : v);
 		case M_PVCLOCK:
-			if (pv_read(&x) != 0) {
-				/* records stuck or invalid: maintenance decides to leave them */
-				if (try_lock()) {
+			if ((err = pv_read(c.one_tsc != 0, &x)) != 0) {
+				/* no record for this CPU (beyond 64): clock_gettime for this read;
+				 * records stuck or invalid: maintenance decides to leave them */
+				if (err != VTIME_ERANGE && try_lock()) {
 					maintain();
 					unlock();
 				}
