@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* vtime_now_ns() and friends: CLOCK_MONOTONIC at counter cost.
  *
- * Readers see a latch (two copies of the line parameters, readers use copy
- * seq & 1) so a writer never blocks a reader, not even one interrupting the
- * writer from a signal handler on the same thread. The fast path (source
- * "tsc") is: latch copy, host page version, ordered counter read, one
- * multiply, max with the monotonic floor. Everything else (lazy init, the
+ * The lines (counter -> CLOCK_MONOTONIC) are kept by the core engine
+ * (vtime_calib, see vt_line.h); readers never touch it: after each re-fit
+ * the line is copied into a latch (two copies, readers use copy seq & 1) so
+ * a writer never blocks a reader, not even one interrupting the writer from
+ * a signal handler on the same thread. The fast path (source "tsc") is:
+ * ordered counter read, latch copy, host page version, one multiply, max
+ * with the monotonic floor. Everything else (lazy init, the
  * recalibration deadline, a changed host record, the pvclock and
  * clock_gettime sources) is in the slow path. Maintenance runs in whichever
  * caller first passes the deadline and wins a try-lock; the others carry on
  * with the current copy. No thread, no malloc, no stdio: async-signal-safe.
  *
- * Monotonic floor: values handed out by the fast path are bounded by the
- * line at its hard limit; every slow-path answer and every backward re-anchor
- * raises the floor (CAS), and the fast path returns max(line, floor). Across
+ * Monotonic floor (the core clamp): values handed out by the fast path are
+ * bounded by the line at its hard limit; every slow-path answer, every
+ * re-fit and every switch of source raises the floor (CAS), and the fast
+ * path returns max(line, floor) without writing. Across
  * threads the fast path relies on one TSC for all CPUs, which is exactly
  * what the auto choice requires (TSC_STABLE with CPUID 0x40000001 bit 24, or
  * an invariant TSC the kernel itself uses as clocksource). */
