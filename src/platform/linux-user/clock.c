@@ -92,7 +92,10 @@ static struct {
 	struct vtime_machine m;
 	struct vt_line tsc, kvm;
 	uint64_t nominal_hz; /* the counter frequency the source gave, 0 if measured */
+	double rate;         /* ns per count the line started from (source or measurement) */
+	struct { uint64_t x, n, br; } chk; /* the previous sample, for the rate check */
 	int rate_strikes;
+	char freq_why[128];  /* freq_source when the source's claim was refused */
 	struct vtime_clock_info info;
 	const volatile struct vtime_pvclock_vcpu_time_info *test_page;
 	unsigned test_nrec;
@@ -376,6 +379,17 @@ static void fall_back(const struct vt_copy *old, uint32_t mode, const char *reas
 
 /* ---- maintenance (lock held) ---- */
 
+/* How far the counter ran from CLOCK_MONOTONIC between two samples, in ppm
+ * of the expected rate, and the measurement's own uncertainty. */
+static double rate_off_ppm(uint64_t x0, uint64_t n0, uint64_t b0, uint64_t x1, uint64_t n1, uint64_t b1,
+			   double ns_per_x, double *unc_ppm)
+{
+	double dn = (double)(n1 - n0), dx = (double)(x1 - x0);
+
+	*unc_ppm = ((double)b0 + (double)b1) / 2 * ns_per_x / dn * 1e6; /* half a bracket at each end */
+	return (dn / (dx * ns_per_x) - 1.0) * 1e6;
+}
+
 /* A measured frequency is good enough to leave clock_gettime: within 1 ppm. */
 static bool converged(void)
 {
@@ -427,12 +441,13 @@ static void maintain(void)
 		info_mode(mode);
 		vt_user_strlcat(cold.info.why, "; frequency measured", sizeof cold.info.why);
 	}
-	if (cold.nominal_hz && cold.forced == F_AUTO && mode == M_TSC && ev >= 0) {
-		struct vtime_calib_stats st;
-		double ppm;
-		vtime_calib_stats_get(&cold.tsc.cal, &st);
-		ppm = st.hz ? ((double)st.hz / (double)cold.nominal_hz - 1.0) * 1e6 : 0;
-		if ((ppm > RATE_BAD_PPM || ppm < -RATE_BAD_PPM) && st.samples_used > 4) {
+	/* Runtime health: the counter must keep the rate the line started from.
+	 * One disagreement beyond 1000 ppm may be a discontinuity (the engine
+	 * re-anchors on it); a second in a row means the counter is unreliable. */
+	if (cold.forced == F_AUTO && mode == M_TSC && cold.rate > 0 && n - cold.chk.n >= 5000000u &&
+	    (int64_t)(x - cold.chk.x) > 0) {
+		double unc, ppm = rate_off_ppm(cold.chk.x, cold.chk.n, cold.chk.br, x, n, br, cold.rate, &unc);
+		if (ppm > RATE_BAD_PPM + 3 * unc || ppm < -RATE_BAD_PPM - 3 * unc) {
 			if (++cold.rate_strikes >= 2) {
 				fall_back(&old, M_FALLBACK, "the TSC rate disagrees with CLOCK_MONOTONIC by more than 1000 ppm",
 					  ": clock_gettime, clamped");
@@ -441,6 +456,15 @@ static void maintain(void)
 		} else {
 			cold.rate_strikes = 0;
 		}
+	}
+	cold.chk.x = x;
+	cold.chk.n = n;
+	cold.chk.br = br;
+	if (ev >= 0 && mode == M_TSC && cold.rate == 0 && cold.tsc.have) {
+		struct vtime_calib_stats st;
+		vtime_calib_stats_get(&cold.tsc.cal, &st);
+		if (st.hz)
+			cold.rate = 1e9 / (double)st.hz; /* measured: the rate it converged to */
 	}
 	if (mode == M_PVCLOCK) {
 		uint64_t kx, kn, kb;
@@ -581,8 +605,45 @@ static void init(void)
 			     "no invariant TSC used by the kernel)", NULL);
 	}
 
-	cold.nominal_hz = (uint64_t)hz;
 	pair_tsc(&x, &n, &rt_off, &br);
+	if (hz > 0) {
+		/* check the claim against CLOCK_MONOTONIC over 100 us before using
+		 * it: a frequency 1000 ppm off is refused, the engine measures */
+		uint64_t x1, n1, b1, rt1;
+		double unc, ppm;
+		/* a preempted sample widens the bracket: wait longer, up to 0.5 ms */
+		for (uint64_t wait = 100000u; wait <= 500000u; wait += 100000u) {
+			while (mono_ns(CLOCK_MONOTONIC) - n < wait)
+				vt_cpu_relax();
+			pair_tsc(&x1, &n1, &rt1, &b1);
+			ppm = rate_off_ppm(x, n, br, x1, n1, b1, 1e9 / hz, &unc);
+			if (unc <= 400.0)
+				break;
+		}
+		if (ppm > RATE_BAD_PPM + 3 * unc || ppm < -RATE_BAD_PPM - 3 * unc) {
+			char num[24];
+			int i = (int)sizeof num - 1;
+			uint64_t a = (uint64_t)(ppm < 0 ? -ppm : ppm);
+			num[i] = '\0';
+			do
+				num[--i] = (char)('0' + a % 10);
+			while ((a /= 10) && i > 1);
+			num[--i] = ppm < 0 ? '-' : '+';
+			vt_user_strlcpy(cold.freq_why, "measured against CLOCK_MONOTONIC (", sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, cold.info.freq_source, sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, " is off by ", sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, num + i, sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, " ppm)", sizeof cold.freq_why);
+			cold.info.freq_source = cold.freq_why;
+			hz = 0;
+		}
+	}
+	cold.nominal_hz = (uint64_t)hz;
+	cold.info.nominal_hz = (uint64_t)hz;
+	cold.rate = hz > 0 ? 1e9 / hz : 0;
+	cold.chk.x = x;
+	cold.chk.n = n;
+	cold.chk.br = br;
 	vt_line_init(&cold.tsc, (uint64_t)hz);
 	(void)vt_line_feed(&cold.tsc, x, n, br);
 	if (!cold.tsc.have) {
