@@ -18,3 +18,20 @@ if [ -n "$undef" ]; then
 	exit 1
 fi
 echo "freestanding: $(ls src/core/*.c | wc -l) core files compile with -ffreestanding -nostdinc; nm: no libc symbols"
+
+# 32-bit targets: 64-bit '/' or '%' by a runtime value becomes a libgcc call
+# (__udivdi3, __aeabi_uldivmod) that kernels and bare-metal guests lack. The
+# core uses vt_div64()/vt_div128() instead; compile it for i386 to prove it.
+bad=""
+for f in src/core/*.c; do
+	gcc -m32 -O2 -std=c11 -ffreestanding -nostdinc -isystem "$gccinc" -Iinclude -Isrc/core \
+		-c "$f" -o /tmp/vt-m32.$$.o
+	syms=$(nm -u /tmp/vt-m32.$$.o | awk '{print $2}' | grep -E '^__(u?(div|mod)di3|udivmoddi4|aeabi_u?ldivmod)$' || true)
+	[ -z "$syms" ] || bad="$bad $f:$syms"
+done
+rm -f /tmp/vt-m32.$$.o
+if [ -n "$bad" ]; then
+	echo "core calls libgcc 64-bit division on 32-bit targets (use vt_div64):$bad" >&2
+	exit 1
+fi
+echo "freestanding: no libgcc 64-bit division helpers in the i386 build of the core"

@@ -30,6 +30,6 @@ meson setup "$b" --cross-file "$cross" -Datomics=builtin -Dtools=false -Dexample
 tests="tests/clamp/test_clamp tests/clamp/test_clamp_stress tests/calib/test_calib tests/calib/test_calib_stress tests/sim/test_sim"
 meson compile -C "$b" -j2 $tests
 for t in $tests; do
-	readelf -h "$b/$t" | grep -q 'Class:.*ELF32' || { echo "m32: $t is not a 32-bit binary" >&2; exit 1; }
+	grep -q 'Class:.*ELF32' <<<"$(readelf -h "$b/$t")" || { echo "m32: $t is not a 32-bit binary" >&2; exit 1; }
 done
 meson test -C "$b" --no-rebuild --print-errorlogs clamp clamp-stress calib calib-stress sim

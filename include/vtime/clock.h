@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <vtime/counter.h>
+#include <vtime/error.h>
 #include <vtime/export.h>
 #include <vtime/pvclock.h>
 
@@ -59,6 +60,89 @@ VTIME_API int vtime_host_page_find(struct vtime_host_page *hp);
 /* CPU cpu's record in a found page, or NULL (cpu >= nrecords). */
 VTIME_API const volatile struct vtime_pvclock_vcpu_time_info *
 vtime_host_page_record(const struct vtime_host_page *hp, unsigned cpu);
+
+
+/* ---- what this machine offers (vtime status) ---- */
+
+struct vtime_machine {
+	const char *arch;         /* "x86", "aarch64", "riscv64", "none" */
+	bool hypervisor;          /* CPUID 1 ECX bit 31 */
+	char hv_signature[13];    /* CPUID 0x40000000 EBX ECX EDX, e.g. "KVMKVMKVM" */
+	uint32_t hv_max_leaf;     /* CPUID 0x40000000 EAX */
+	bool kvm;                 /* signature is KVM's */
+	uint32_t kvm_features;    /* CPUID 0x40000001 EAX (KVM only) */
+	bool kvm_clocksource;     /* bit 0 or 3: kvmclock MSRs */
+	bool kvm_stable_bit;      /* bit 24: TSC_STABLE in the records is meaningful */
+	uint64_t hv_tsc_hz;       /* CPUID 0x40000010 EAX (kHz) * 1000, 0 if absent */
+	uint64_t hv_apic_hz;      /* CPUID 0x40000010 EBX (kHz) * 1000, 0 if absent */
+	bool invariant_tsc;       /* CPUID 0x80000007 EDX bit 8 */
+	bool rdtscp;              /* CPUID 0x80000001 EDX bit 27 */
+	uint32_t cpuid15[3];      /* leaf 0x15 EAX, EBX, ECX (0 when not enumerated) */
+	uint64_t cpuid15_hz;      /* ECX * EBX / EAX when all are non-zero, else 0 */
+	uint32_t cpuid16_mhz;     /* leaf 0x16 EAX: processor base MHz (not the TSC), 0 if absent */
+	uint64_t arch_counter_hz; /* aarch64 CNTFRQ_EL0, 0 elsewhere */
+	uint64_t cpuinfo_khz;     /* /proc/cpuinfo "cpu MHz" of CPU 0 in kHz, 0 if absent */
+	char clocksource[32];     /* the kernel's current clocksource (sysfs), "" if unknown */
+	char clocksources[128];   /* available clocksources */
+	long ncpus;               /* online CPUs */
+	struct vtime_host_page page; /* the host pvclock page (page.rec NULL if absent) */
+	uint64_t page_hz;         /* TSC Hz recovered from CPU 0's record, 0 if absent */
+	uint8_t page_flags;       /* CPU 0's record flags */
+};
+
+/* Fills *m (CPUID, sysfs, the host page). Async-signal-safe. Returns 0 or
+ * VTIME_EINVAL. */
+VTIME_API int vtime_machine_probe(struct vtime_machine *m);
+
+/* ---- fast clocks ---- */
+
+/* CLOCK_MONOTONIC's epoch and rate in ns: never backwards across threads,
+ * lock-free, fork-safe, callable from signal handlers, no thread. The first
+ * call initialises lazily (no calibration sleep: clock_gettime answers until
+ * a measurement converges). The environment variable VTIME_CLOCK_SOURCE
+ * (auto, tsc, tsc-measured, pvclock, clock_gettime) forces a source. */
+VTIME_API uint64_t vtime_now_ns(void);
+
+/* CLOCK_REALTIME in ns: vtime_now_ns() plus the realtime offset, refreshed at
+ * every recalibration (a settimeofday step shows up within one interval). */
+VTIME_API uint64_t vtime_realtime_ns(void);
+
+/* The raw counter at counter cost (unordered rdtsc): for tracers that
+ * timestamp now and convert later with vtime_ticks_to_ns(). */
+VTIME_API uint64_t vtime_ticks(void);
+
+/* A vtime_ticks() value as CLOCK_MONOTONIC ns through the current line. */
+VTIME_API uint64_t vtime_ticks_to_ns(uint64_t ticks);
+
+enum vtime_source {
+	VTIME_SOURCE_NONE = 0,          /* not initialised yet */
+	VTIME_SOURCE_TSC = 1,           /* counter -> CLOCK_MONOTONIC line (the fast path) */
+	VTIME_SOURCE_PVCLOCK = 2,       /* the host page's per-CPU records, clamped */
+	VTIME_SOURCE_CLOCK_GETTIME = 3, /* clock_gettime(CLOCK_MONOTONIC), clamped */
+};
+
+struct vtime_clock_info {
+	enum vtime_source source;
+	const char *source_name;     /* "tsc", "pvclock", "clock_gettime", "none" */
+	bool forced;                 /* by VTIME_CLOCK_SOURCE */
+	char why[192];               /* why this source */
+	const char *freq_source;     /* where the counter frequency came from */
+	uint64_t nominal_hz;         /* that frequency */
+	double freq_hz;              /* counter frequency as CLOCK_MONOTONIC sees it (tracked) */
+	double freq_ppm;             /* its uncertainty, ppm (0 before two pairs) */
+	int64_t tracking_error_ns;   /* vtime - CLOCK_MONOTONIC at the last recalibration */
+	uint64_t recal_interval_ns;  /* current interval between recalibrations */
+	uint64_t recalibrations;     /* pairs taken and applied */
+	uint64_t steps;              /* re-anchors after a discontinuity */
+	uint64_t fallbacks;          /* switches to a slower source at run time */
+	char fallback_reason[192];   /* the last one, "" if none */
+	uint64_t init_ns;            /* how long lazy initialisation took */
+	bool page_stable;            /* the host page's TSC_STABLE when last checked */
+};
+
+/* Snapshot of the clock's state (initialises it if needed). Returns 0 or
+ * VTIME_EINVAL. */
+VTIME_API int vtime_clock_info(struct vtime_clock_info *info);
 
 #ifdef __cplusplus
 }

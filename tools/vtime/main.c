@@ -14,6 +14,10 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{ "status", cmd_status, "status       hypervisor, clocksource, TSC, host pvclock record, frequency sources, vtime's choice" },
+	{ "now", cmd_now, "now          every clock side by side" },
+	{ "check", cmd_check, "check        monotonicity across threads pinned to every CPU, drift vs CLOCK_MONOTONIC" },
+	{ "bench", cmd_bench, "bench        ns per call of vtime and the alternatives, with the ratios" },
 	{ "scale", cmd_scale, "scale HZ     the (shift, mul) a VMM publishes for a TSC of HZ, both directions" },
 	{ "pvclock", cmd_pvclock, "pvclock      dump this machine's host pvclock record (or say why there is none)" },
 	{ NULL, NULL, NULL },
@@ -25,7 +29,7 @@ static void usage(FILE *f)
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  %s\n", c->help);
 	fprintf(f, "\noptions:\n  --json          machine-readable output\n"
-		   "  --seconds N     duration of check\n  -h, --help      this text\n"
+		   "  --seconds N     duration of check (default 5); bench: rounds x 20000\n  -h, --help      this text\n"
 		   "  --version       print the version\n");
 }
 

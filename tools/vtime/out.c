@@ -100,7 +100,7 @@ void vj_dbl(struct vt_json *j, const char *k, double v)
 {
 	key(j, k);
 	if (isfinite(v))
-		fprintf(j->f, "%.6g", v);
+		fprintf(j->f, "%.15g", v);
 	else
 		fputs("null", j->f);
 }

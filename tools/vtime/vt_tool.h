@@ -41,5 +41,9 @@ void vt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_scale(const struct vt_opts *o);
 int cmd_pvclock(const struct vt_opts *o);
+int cmd_status(const struct vt_opts *o);
+int cmd_now(const struct vt_opts *o);
+int cmd_check(const struct vt_opts *o);
+int cmd_bench(const struct vt_opts *o);
 
 #endif

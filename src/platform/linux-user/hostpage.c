@@ -41,7 +41,8 @@ static int fail(struct vtime_host_page *hp, int err, const char *a, const char *
 
 int vtime_host_page_find(struct vtime_host_page *hp)
 {
-	unsigned char copy[PAGE];
+	/* Records are copied 8 at a time: lazy init may run on a small signal stack. */
+	unsigned char copy[8 * VTIME_PVCLOCK_RECORD_STRIDE];
 	struct maps_hit h = { 0, 0, 0, 0 };
 	struct vtime_pvclock_vcpu_time_info body;
 	int err;
@@ -66,7 +67,7 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 			    "no [vvar_vclock] or multi-page [vvar] mapping in /proc/self/maps "
 			    "(no vDSO, or not a Linux KVM guest)", NULL);
 	}
-	err = vt_user_safe_copy(copy, hp->addr, PAGE);
+	err = vt_user_safe_copy(copy, hp->addr, sizeof copy);
 	if (err == -EFAULT)
 		return fail(hp, VTIME_ENODEV, hp->mapping,
 			    ": the pvclock page is not backed (reading it would raise SIGBUS): "
@@ -83,8 +84,12 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 		return fail(hp, err, hp->mapping, ": CPU 0's pvclock record stayed odd (writer stuck)");
 	hp->nrecords = 1;
 	while (hp->nrecords < VTIME_HOST_PAGE_MAX_CPUS) {
-		const struct vtime_pvclock_vcpu_time_info *r =
-			(const void *)(copy + hp->nrecords * VTIME_PVCLOCK_RECORD_STRIDE);
+		unsigned i = hp->nrecords % 8;
+		const struct vtime_pvclock_vcpu_time_info *r;
+		if (i == 0 && vt_user_safe_copy(copy, hp->addr + hp->nrecords * VTIME_PVCLOCK_RECORD_STRIDE,
+						sizeof copy) != 0)
+			break;
+		r = (const void *)(copy + i * VTIME_PVCLOCK_RECORD_STRIDE);
 		if (r->version == 0 || r->tsc_to_system_mul == 0)
 			break;
 		hp->nrecords++;

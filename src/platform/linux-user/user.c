@@ -68,7 +68,7 @@ static int maps_line(char *line, int (*fn)(uintptr_t, uintptr_t, const char *, v
 
 int vt_user_maps(int (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
 {
-	char buf[4096], line[512];
+	char buf[512], line[256]; /* small: lazy init may run on a signal stack */
 	size_t ll = 0;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), ret = 0;
 

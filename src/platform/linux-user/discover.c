@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* What the machine offers: CPUID leaves, the kernel's clocksource, the host
+ * pvclock page. Async-signal-safe (lazy init may run in a handler). */
+#include <string.h>
+#include <unistd.h>
+#include <vtime/clock.h>
+#include <vtime/error.h>
+#include <vtime/scale.h>
+
+#include "vt_user.h"
+#include "vt_user_counter.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__cpuid_count(leaf, 0, r[0], r[1], r[2], r[3]);
+}
+
+static void probe_cpuid(struct vtime_machine *m)
+{
+	uint32_t r[4], max_basic, max_ext;
+
+	cpuid(0, r);
+	max_basic = r[0];
+	cpuid(1, r);
+	m->hypervisor = (r[2] >> 31) & 1u;
+	cpuid(0x80000000u, r);
+	max_ext = r[0];
+	if (max_ext >= 0x80000001u) {
+		cpuid(0x80000001u, r);
+		m->rdtscp = (r[3] >> 27) & 1u;
+	}
+	if (max_ext >= 0x80000007u) {
+		cpuid(0x80000007u, r);
+		m->invariant_tsc = (r[3] >> 8) & 1u;
+	}
+	/* Leaves above the maximum return another leaf's data on Intel: check. */
+	if (max_basic >= 0x15) {
+		cpuid(0x15, r);
+		m->cpuid15[0] = r[0];
+		m->cpuid15[1] = r[1];
+		m->cpuid15[2] = r[2];
+		if (r[0] && r[1] && r[2])
+			m->cpuid15_hz = (uint64_t)r[2] * r[1] / r[0];
+	}
+	if (max_basic >= 0x16) {
+		cpuid(0x16, r);
+		m->cpuid16_mhz = r[0] & 0xffffu;
+	}
+	if (!m->hypervisor)
+		return;
+	cpuid(0x40000000u, r);
+	m->hv_max_leaf = r[0];
+	memcpy(m->hv_signature, &r[1], 4);
+	memcpy(m->hv_signature + 4, &r[2], 4);
+	memcpy(m->hv_signature + 8, &r[3], 4);
+	m->hv_signature[12] = '\0';
+	for (int i = 0; i < 12; i++) /* keep it printable */
+		if (m->hv_signature[i] && (m->hv_signature[i] < 0x20 || m->hv_signature[i] > 0x7e))
+			m->hv_signature[i] = '?';
+	m->kvm = memcmp(m->hv_signature, "KVMKVMKVM", 9) == 0;
+	if (m->kvm && m->hv_max_leaf >= 0x40000001u) {
+		cpuid(0x40000001u, r);
+		m->kvm_features = r[0];
+		m->kvm_clocksource = (r[0] & ((1u << 0) | (1u << 3))) != 0;
+		m->kvm_stable_bit = (r[0] >> 24) & 1u;
+	}
+	/* The timing leaf (VMware's, adopted by ACRN, VirtualBox, QEMU): kHz. */
+	if (m->hv_max_leaf >= 0x40000010u) {
+		cpuid(0x40000010u, r);
+		m->hv_tsc_hz = (uint64_t)r[0] * 1000u;
+		m->hv_apic_hz = (uint64_t)r[1] * 1000u;
+	}
+}
+#else
+static void probe_cpuid(struct vtime_machine *m)
+{
+	(void)m;
+}
+#endif
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+/* "cpu MHz\t\t: 1996.248" of the first CPU in /proc/cpuinfo, in kHz. */
+static uint64_t cpuinfo_khz(void)
+{
+	char buf[768]; /* "cpu MHz" is in the first lines: small stack for signal handlers */
+	const char *p;
+	uint64_t khz = 0, frac = 0;
+	int fd = 0;
+
+	if (vt_user_read_file("/proc/cpuinfo", buf, sizeof buf) <= 0)
+		return 0;
+	p = strstr(buf, "cpu MHz");
+	if (!p || !(p = strchr(p, ':')))
+		return 0;
+	for (p++; *p == ' ' || *p == '\t'; p++)
+		;
+	for (; *p >= '0' && *p <= '9'; p++)
+		khz = khz * 10 + (uint64_t)(*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && fd < 3; p++, fd++)
+			frac = frac * 10 + (uint64_t)(*p - '0');
+	while (fd++ < 3)
+		frac *= 10;
+	return khz * 1000 + frac;
+}
+
+int vtime_machine_probe(struct vtime_machine *m)
+{
+	struct vtime_pvclock_vcpu_time_info rec;
+	long n;
+
+	if (!m)
+		return VTIME_EINVAL;
+	memset(m, 0, sizeof *m);
+	m->arch = VT_CTR_ARCH;
+	probe_cpuid(m);
+#if defined(__aarch64__)
+	m->arch_counter_hz = vt_ctr_freq_arch();
+#endif
+	n = vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", m->clocksource,
+			      sizeof m->clocksource);
+	if (n < 0)
+		m->clocksource[0] = '\0';
+	trim(m->clocksource);
+	n = vt_user_read_file("/sys/devices/system/clocksource/clocksource0/available_clocksource",
+			      m->clocksources, sizeof m->clocksources);
+	if (n < 0)
+		m->clocksources[0] = '\0';
+	trim(m->clocksources);
+	m->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	m->cpuinfo_khz = cpuinfo_khz();
+	if (vtime_host_page_find(&m->page) == 0 && vtime_pvclock_snapshot(m->page.rec, 0, &rec) == 0) {
+		struct vtime_scale s = { rec.tsc_to_system_mul, rec.tsc_shift };
+		m->page_hz = vtime_scale_from_hz(&s);
+		m->page_flags = rec.flags;
+	}
+	return 0;
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The vtime tool: every command in text and --json, the JSON parsed back
+and checked against the machine and against itself; bad input is refused
+with exit status 2. Usage: test_cli.py path/to/vtime"""
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+VT = sys.argv[1]
+fails = 0
+passed = 0
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.pop("VTIME_CLOCK_SOURCE", None)
+    if env:
+        e.update(env)
+    p = subprocess.run([VT, *args], capture_output=True, text=True, env=e, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(cond, what):
+    global fails, passed
+    if cond:
+        passed += 1
+    else:
+        fails += 1
+        print("FAIL:", what)
+
+
+def js(*args, env=None):
+    rc, out, err = run(*args, "--json", env=env)
+    check(rc == 0, f"{args} --json exits 0 (got {rc}: {err.strip()})")
+    try:
+        return json.loads(out)
+    except ValueError as exc:
+        check(False, f"{args} --json is JSON ({exc}): {out[:200]!r}")
+        return {}
+
+
+def scale_ref(hz, to_hz=10**9):
+    """kvm_get_time_scale(to_hz, hz), written from the formula in words."""
+    b, s, shift = hz, to_hz, 0
+    while b > 2 * s or b >> 32:
+        b >>= 1
+        shift -= 1
+    b32 = b
+    while b32 <= s or s >> 32:
+        if s >> 32 or b32 & (1 << 31):
+            s >>= 1
+        else:
+            b32 <<= 1
+        shift += 1
+    return shift, (s << 32) // b32
+
+
+# scale: both directions, against an independent implementation
+for hz in (2599999000, 1996248000, 1000000, 3000000000, 25000000):
+    j = js("scale", str(hz))
+    sh, mul = scale_ref(hz)
+    check(j.get("tsc_to_ns") == {"shift": sh, "mul": mul, "recovered_hz": j["tsc_to_ns"]["recovered_hz"]},
+          f"scale {hz}: tsc->ns {j.get('tsc_to_ns')} vs ({sh}, {mul})")
+    sh2, mul2 = scale_ref(10**9, hz)
+    check(j.get("ns_to_tsc") == {"shift": sh2, "mul": mul2}, f"scale {hz}: ns->tsc")
+j = js("scale", "2599999000")
+check(j["tsc_to_ns"] == {"shift": -1, "mul": 3303822267, "recovered_hz": 2599999000}, "scale: the real KVM pair")
+check(js("scale", "2.6GHz")["hz"] == 2600000000, "scale: units")
+check(js("scale", "1996.248 MHz")["hz"] == 1996248000, "scale: decimal MHz")
+rc, out, _ = run("scale", "2599999000")
+check(rc == 0 and "3303822267" in out and "shift -1" in out, "scale text output")
+for bad in ("0", "abc", "-5", "1.5", "12XHz", "99999999999999999999999", ""):
+    rc, out, err = run("scale", bad)
+    check(rc == 2 and "vtime:" in err and out == "", f"scale {bad!r} refused with exit 2 (got {rc})")
+rc, _, err = run("scale")
+check(rc == 2 and "usage" in err, "scale without HZ")
+rc, _, err = run("frobnicate")
+check(rc == 2 and "unknown command" in err, "unknown command")
+rc, _, err = run("status", "--bogus")
+check(rc == 2 and "unknown option" in err, "unknown option")
+rc, _, err = run("check", "--seconds", "-1")
+check(rc == 2, "check --seconds -1 refused")
+rc, out, _ = run("--help")
+check(rc == 0 and all(c in out for c in ("status", "now", "check", "bench", "scale", "pvclock")), "--help lists commands")
+
+# pvclock: present (fields consistent) or absent with a reason
+j = js("pvclock")
+if j.get("present"):
+    sh, mul = j["shift"], j["mul"]
+    hz = (10**9 << 32 >> sh) // mul if sh >= 0 else (10**9 << (32 - sh)) // mul
+    check(j["tsc_hz"] == hz, f"pvclock: tsc_hz {j['tsc_hz']} is 1e9*2^(32-shift)/mul = {hz}")
+    check(j["version"] % 2 == 0, "pvclock: even version")
+    check(j["mapping"] in ("[vvar_vclock]", "[vvar]"), "pvclock: mapping")
+    check(("TSC_STABLE" in j["flag_names"]) == bool(j["flags"] & 1), "pvclock: flags decoded")
+    check(j["kvmclock_ns"] >= j["system_time"], "pvclock: kvmclock now after the record")
+else:
+    check(len(j.get("why", "")) > 10, "pvclock: absent with a reason")
+    rc, out, _ = run("pvclock")
+    check(rc == 0 and "no host pvclock page" in out, "pvclock text says why")
+
+# status: the kernel's clocksource, sources, the choice
+j = js("status")
+try:
+    with open("/sys/devices/system/clocksource/clocksource0/current_clocksource") as f:
+        check(j["machine"]["clocksource"] == f.read().strip(), "status: kernel clocksource matches sysfs")
+except OSError:
+    pass
+check(j["machine"]["cpus"] == os.cpu_count() or j["machine"]["cpus"] >= 1, "status: cpus")
+check(j["vtime"]["source"] in ("tsc", "pvclock", "clock_gettime"), f"status: source {j['vtime']['source']}")
+check(len(j["vtime"]["why"]) > 10, "status: why")
+names = [s["name"] for s in j["frequency_sources"]]
+check("measured" in names and "pvclock_page" in names and "cpuid_40000010" in names, "status: every source listed")
+meas = next(s for s in j["frequency_sources"] if s["name"] == "measured")
+check(meas["hz"] and meas["hz"] > 1e6, "status: measured frequency")
+for s in j["frequency_sources"]:
+    for other, ppm in s["ppm_vs"].items():
+        o = next(x for x in j["frequency_sources"] if x["name"] == other)
+        check(abs((s["hz"] / o["hz"] - 1) * 1e6 - ppm) < 1e-3 * max(1, abs(ppm)), f"status: ppm {s['name']} vs {other}")
+if j["pvclock"]["present"]:
+    page = next(s for s in j["frequency_sources"] if s["name"] == "pvclock_page")
+    check(abs(page["ppm_vs"]["measured"]) < 100, "status: host page agrees with CLOCK_MONOTONIC within 100 ppm")
+rc, out, _ = run("status")
+check(rc == 0 and "vtime's choice" in out and "kernel clocksource" in out, "status text")
+
+# now: side by side, consistent with each other and with this process's clock
+t0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+j = js("now")
+t1 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+check(t0 <= j["clock_monotonic_ns"] <= t1, "now: CLOCK_MONOTONIC inside the call")
+# the table's own spread (preemption between its reads) plus 1 ms
+slack = j["clock_monotonic_after_ns"] - j["clock_monotonic_ns"] + 1000000
+check(abs(j["vtime_now_ns"] - j["clock_monotonic_ns"]) < slack, "now: vtime close to CLOCK_MONOTONIC")
+check(abs(j["ticks_to_ns"] - j["clock_monotonic_ns"]) < slack, "now: ticks_to_ns close")
+check(abs(j["vtime_realtime_ns"] - j["clock_realtime_ns"]) < slack, "now: realtime close")
+check(j["clock_monotonic_after_ns"] >= j["clock_monotonic_ns"], "now: order")
+for src in ("tsc", "pvclock", "clock_gettime"):
+    j = js("now", env={"VTIME_CLOCK_SOURCE": src})
+    slack = j["clock_monotonic_after_ns"] - j["clock_monotonic_ns"] + 1000000
+    check(abs(j["vtime_now_ns"] - j["clock_monotonic_ns"]) < slack, f"now with {src}: close")
+
+# check: short run, parsed back
+j = js("check", "--seconds", "1")
+check(j["ok"] is True and j["backward_same_thread"] == 0 and j["backward_cross_thread"] == 0, "check: never backwards")
+check(j["threads"] == len(os.sched_getaffinity(0)) or j["threads"] >= 1, "check: one thread per CPU")
+check(j["reads"] > 10000 and j["drift_samples"] > 0, "check: did work")
+check(abs(j["drift_max_ns"]) < 1000000 and abs(j["drift_min_ns"]) < 1000000, "check: drift under 1 ms")
+rc, out, _ = run("check", "--seconds", "0.5")
+check(rc == 0 and "never backwards" in out, "check text")
+
+# bench: every alternative and ratio present and finite (speed is judged by the benchmark, not here)
+j = js("bench", "--seconds", "0.1")
+names = {r["name"] for r in j["results"]}
+for n in ("vtime_now_ns", "ordered_scale", "clock_gettime_vdso", "clock_gettime_syscall", "vtime_ticks",
+          "raw_counter", "ticks_to_ns", "raw_scale"):
+    check(n in names, f"bench: {n} measured")
+for r in j["results"]:
+    check(all(math.isfinite(r[k]) for k in ("p50_ns", "p99_ns", "p999_ns", "max_ns")), f"bench: {r['name']} finite")
+check(len(j["ratios"]) >= 6 and all(isinstance(r["met"], bool) for r in j["ratios"]), "bench: ratios")
+
+print(f"{passed} passed, {fails} failed")
+sys.exit(1 if fails else 0)

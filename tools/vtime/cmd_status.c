@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* vtime status: what this machine offers and what vtime chose. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <vtime/clock.h>
+#include <vtime/vtime.h>
+
+#include "vt_tool.h"
+#include "vt_user_counter.h"
+
+static uint64_t mono(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Counter frequency as CLOCK_MONOTONIC sees it, over about ms milliseconds. */
+double vt_measure_hz(unsigned ms)
+{
+	uint64_t x[2], n[2];
+
+	for (int k = 0; k < 2; k++) {
+		uint64_t best = UINT64_MAX;
+		if (k == 1) {
+			struct timespec ts = { 0, (long)ms * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		for (int i = 0; i < 20; i++) {
+			uint64_t a = vt_ctr_ordered(), m = mono(), b = vt_ctr_ordered();
+			if (b - a < best) {
+				best = b - a;
+				x[k] = a + (b - a) / 2;
+				n[k] = m;
+			}
+		}
+	}
+	return (double)(x[1] - x[0]) * 1e9 / (double)(n[1] - n[0]);
+}
+
+struct src {
+	const char *name;
+	const char *key;
+	double hz; /* 0: absent */
+	const char *note;
+};
+
+/* The kernel's TSC-related CPU flags (/proc/cpuinfo), space separated. */
+static void tsc_flags(char *out, size_t n)
+{
+	static const char *want[] = { "constant_tsc", "nonstop_tsc", "tsc_known_freq", "tsc_reliable",
+				      "tsc_adjust", "tsc_deadline_timer", "rdtscp", NULL };
+	char line[8192];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "flags", 5) != 0)
+			continue;
+		strcat(line, " ");
+		for (int i = 0; want[i]; i++) {
+			char pat[40];
+			snprintf(pat, sizeof pat, " %s ", want[i]);
+			if (strstr(line, pat) && strlen(out) + strlen(want[i]) + 2 < n) {
+				if (out[0])
+					strcat(out, " ");
+				strcat(out, want[i]);
+			}
+		}
+		break;
+	}
+	fclose(f);
+}
+
+static double ppm(double a, double b)
+{
+	return a > 0 && b > 0 ? (a / b - 1.0) * 1e6 : NAN;
+}
+
+int cmd_status(const struct vt_opts *o)
+{
+	struct vtime_machine m;
+	struct vtime_clock_info ci;
+	struct vtime_pvclock_vcpu_time_info rec;
+	bool have_rec;
+	struct src s[8];
+	int ns = 0;
+	double measured;
+	char buf[64], flags[160];
+
+	if (o->argc) {
+		vt_err("usage: vtime status [--json]");
+		return VT_EXIT_USAGE;
+	}
+	vtime_machine_probe(&m);
+	vtime_clock_info(&ci);
+	measured = vt_measure_hz(200);
+	vtime_clock_info(&ci); /* after 200 ms the line has been recalibrated a few times */
+	have_rec = m.page.rec && vtime_pvclock_snapshot(m.page.rec, 0, &rec) == 0;
+	tsc_flags(flags, sizeof flags);
+
+	s[ns++] = (struct src){ "measured vs CLOCK_MONOTONIC (200 ms)", "measured", measured, "reference" };
+	s[ns++] = (struct src){ "vtime tracked", "vtime_tracked", ci.freq_hz, ci.freq_source };
+	s[ns++] = (struct src){ "host pvclock page (mul, shift)", "pvclock_page", (double)m.page_hz,
+				m.page.rec ? "" : m.page.why };
+	s[ns++] = (struct src){ "CPUID 0x40000010 (hypervisor)", "cpuid_40000010", (double)m.hv_tsc_hz,
+				m.hv_max_leaf >= 0x40000010u ? "" : "leaf not offered" };
+	s[ns++] = (struct src){ "CPUID 0x15 (crystal ratio)", "cpuid_15", (double)m.cpuid15_hz,
+				m.cpuid15_hz ? "" : "not enumerated or zero" };
+	s[ns++] = (struct src){ "/proc/cpuinfo cpu MHz", "cpuinfo", (double)m.cpuinfo_khz * 1000.0, "kernel's estimate, kHz precision" };
+	if (m.arch_counter_hz)
+		s[ns++] = (struct src){ "CNTFRQ_EL0", "cntfrq", (double)m.arch_counter_hz, "" };
+	if (m.cpuid16_mhz)
+		s[ns++] = (struct src){ "CPUID 0x16 base MHz (not the TSC)", "cpuid_16", m.cpuid16_mhz * 1e6, "" };
+
+	if (o->json) {
+		struct vt_json j;
+		vj_begin(&j, stdout);
+		vj_obj(&j, "machine");
+		vj_str(&j, "arch", m.arch);
+		vj_bool(&j, "hypervisor", m.hypervisor);
+		vj_str(&j, "hv_signature", m.hv_signature);
+		vj_u64(&j, "hv_max_leaf", m.hv_max_leaf);
+		vj_bool(&j, "kvm", m.kvm);
+		vj_u64(&j, "kvm_features", m.kvm_features);
+		vj_bool(&j, "kvm_clocksource", m.kvm_clocksource);
+		vj_bool(&j, "kvm_stable_bit", m.kvm_stable_bit);
+		vj_bool(&j, "invariant_tsc", m.invariant_tsc);
+		vj_bool(&j, "rdtscp", m.rdtscp);
+		vj_str(&j, "kernel_tsc_flags", flags);
+		vj_str(&j, "clocksource", m.clocksource);
+		vj_str(&j, "clocksources", m.clocksources);
+		vj_i64(&j, "cpus", m.ncpus);
+		vj_end_obj(&j);
+		vj_obj(&j, "pvclock");
+		vj_bool(&j, "present", have_rec);
+		if (have_rec) {
+			vj_str(&j, "mapping", m.page.mapping);
+			vj_u64(&j, "records", m.page.nrecords);
+			vj_u64(&j, "version", rec.version);
+			vj_u64(&j, "tsc_timestamp", rec.tsc_timestamp);
+			vj_u64(&j, "system_time", rec.system_time);
+			vj_u64(&j, "mul", rec.tsc_to_system_mul);
+			vj_i64(&j, "shift", rec.tsc_shift);
+			vj_u64(&j, "flags", rec.flags);
+			vj_bool(&j, "tsc_stable", rec.flags & VTIME_PVCLOCK_TSC_STABLE);
+		} else {
+			vj_str(&j, "why", m.page.why);
+		}
+		vj_end_obj(&j);
+		vj_arr(&j, "frequency_sources");
+		for (int i = 0; i < ns; i++) {
+			vj_obj(&j, NULL);
+			vj_str(&j, "name", s[i].key);
+			vj_str(&j, "label", s[i].name);
+			if (s[i].hz > 0)
+				vj_dbl(&j, "hz", s[i].hz);
+			else
+				vj_null(&j, "hz");
+			vj_obj(&j, "ppm_vs");
+			for (int k = 0; k < ns; k++)
+				if (k != i && s[i].hz > 0 && s[k].hz > 0)
+					vj_dbl(&j, s[k].key, ppm(s[i].hz, s[k].hz));
+			vj_end_obj(&j);
+			vj_end_obj(&j);
+		}
+		vj_end_arr(&j);
+		vj_obj(&j, "vtime");
+		vj_str(&j, "source", ci.source_name);
+		vj_bool(&j, "forced", ci.forced);
+		vj_str(&j, "why", ci.why);
+		vj_str(&j, "freq_source", ci.freq_source);
+		vj_u64(&j, "nominal_hz", ci.nominal_hz);
+		vj_dbl(&j, "freq_hz", ci.freq_hz);
+		vj_dbl(&j, "freq_ppm", ci.freq_ppm);
+		vj_i64(&j, "tracking_error_ns", ci.tracking_error_ns);
+		vj_u64(&j, "recal_interval_ns", ci.recal_interval_ns);
+		vj_u64(&j, "recalibrations", ci.recalibrations);
+		vj_u64(&j, "steps", ci.steps);
+		vj_u64(&j, "fallbacks", ci.fallbacks);
+		vj_str(&j, "fallback_reason", ci.fallback_reason);
+		vj_u64(&j, "init_ns", ci.init_ns);
+		vj_end_obj(&j);
+		vj_finish(&j);
+		return VT_EXIT_OK;
+	}
+
+	printf("Machine\n");
+	printf("  architecture        %s, %ld CPUs online\n", m.arch, m.ncpus);
+	if (m.hypervisor)
+		printf("  hypervisor          %s (CPUID 0x40000000, max leaf 0x%08x)\n",
+		       m.hv_signature[0] ? m.hv_signature : "(no signature)", m.hv_max_leaf);
+	else
+		printf("  hypervisor          none reported (CPUID 1 ECX bit 31 clear)\n");
+	if (m.kvm)
+		printf("  KVM features        0x%08x: kvmclock MSRs %s, TSC_STABLE meaningful (bit 24) %s\n",
+		       m.kvm_features, m.kvm_clocksource ? "yes" : "no", m.kvm_stable_bit ? "yes" : "no");
+	printf("  TSC                 invariant %s (CPUID 0x80000007 EDX bit 8), rdtscp %s\n",
+	       m.invariant_tsc ? "yes" : "no", m.rdtscp ? "yes" : "no");
+	printf("  kernel TSC flags    %s\n", flags[0] ? flags : "none (/proc/cpuinfo)");
+	printf("  kernel clocksource  %s (available: %s)\n", m.clocksource[0] ? m.clocksource : "unknown",
+	       m.clocksources[0] ? m.clocksources : "unknown");
+	printf("\nHost pvclock page\n");
+	if (have_rec) {
+		printf("  mapping             %s, %u published record%s\n", m.page.mapping, m.page.nrecords,
+		       m.page.nrecords == 1 ? "" : "s");
+		printf("  CPU 0 record        version %u, tsc_timestamp %llu, system_time %llu\n", rec.version,
+		       (unsigned long long)rec.tsc_timestamp, (unsigned long long)rec.system_time);
+		printf("  scale               mul %u, shift %d -> %llu Hz\n", rec.tsc_to_system_mul, rec.tsc_shift,
+		       (unsigned long long)m.page_hz);
+		printf("  flags               0x%02x%s%s\n", rec.flags,
+		       rec.flags & VTIME_PVCLOCK_TSC_STABLE ? " TSC_STABLE" : " (no TSC_STABLE)",
+		       rec.flags & VTIME_PVCLOCK_GUEST_STOPPED ? " GUEST_STOPPED" : "");
+	} else {
+		printf("  none: %s\n", m.page.why);
+	}
+	printf("\nCounter frequency sources        %16s  %14s  %14s\n", "Hz", "ppm vs measured", "ppm vs page");
+	for (int i = 0; i < ns; i++) {
+		if (s[i].hz > 0) {
+			double a = ppm(s[i].hz, measured), b = ppm(s[i].hz, (double)m.page_hz);
+			snprintf(buf, sizeof buf, "%.0f", s[i].hz);
+			printf("  %-31s %16s  %+14.3f  ", s[i].name, buf, i == 0 ? 0.0 : a);
+			if (isnan(b))
+				printf("%14s", "-");
+			else
+				printf("%+14.3f", b);
+			printf("%s%s\n", s[i].note[0] ? "  " : "", s[i].note);
+		} else {
+			printf("  %-31s %16s  %s\n", s[i].name, "absent", s[i].note);
+		}
+	}
+	printf("\nvtime's choice\n");
+	printf("  source              %s%s\n", ci.source_name, ci.forced ? " (forced by VTIME_CLOCK_SOURCE)" : "");
+	printf("  why                 %s\n", ci.why);
+	printf("  frequency from      %s (%llu Hz)\n", ci.freq_source, (unsigned long long)ci.nominal_hz);
+	printf("  tracked frequency   %.3f Hz +- %.3f ppm (CLOCK_MONOTONIC's view)\n", ci.freq_hz, ci.freq_ppm);
+	printf("  tracking error      %+lld ns at the last recalibration (interval %.0f ms)\n",
+	       (long long)ci.tracking_error_ns, ci.recal_interval_ns / 1e6);
+	printf("  recalibrations      %llu, steps %llu, fallbacks %llu%s%s\n", (unsigned long long)ci.recalibrations,
+	       (unsigned long long)ci.steps, (unsigned long long)ci.fallbacks, ci.fallback_reason[0] ? ": " : "",
+	       ci.fallback_reason);
+	printf("  initialisation      %.1f us\n", ci.init_ns / 1e3);
+	return VT_EXIT_OK;
+}
