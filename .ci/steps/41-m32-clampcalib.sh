@@ -2,9 +2,15 @@
 # -m32 (i686) run of the clamp and calibration tests and the simulation:
 # 64-bit clamp values and the engine's seqlock on a 32-bit target (builtin
 # atomics: cmpxchg8b), its wide arithmetic without __int128 or libgcc
-# division. Step 40 set up i386; this reuses its packages.
+# division. Sets up i386 itself when step 40 has not.
 set -euo pipefail
 export VTIME_TEST_ITERS=${VTIME_M32_ITERS:-8000}
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	$sudo dpkg --add-architecture i386
+	$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq || echo "m32: apt-get update reported errors; continuing"
+fi
 scripts/install-deps gcc-multilib libcunit1-dev:i386
 b=build-m32-clampcalib
 rm -rf "$b"
