@@ -38,9 +38,9 @@ bad=$(echo "$syms" | grep -v '^vtime_' || true)
 [ -z "$bad" ] || fail "exports beyond vtime_*: $(echo $bad)"
 for s in vtime_pvclock_read vtime_pvclock_publish vtime_pvclock_time vtime_scale_init \
 	vtime_scale_apply vtime_scale_from_hz vtime_tsc_ratio_init vtime_tsc_ratio_apply vtime_strerror; do
-	echo "$syms" | grep -qx "$s" || fail "$s not exported"
+	grep -qx "$s" <<<"$syms" || fail "$s not exported"
 done
-nm -D --defined-only "$so" | grep -q ' A VTIME_0$' || fail "symbols not versioned VTIME_0"
+grep -q ' A VTIME_0$' <<<"$(nm -D --defined-only "$so")" || fail "symbols not versioned VTIME_0"
 
 # A consumer that knows only pkg-config and the staged tree.
 export PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$stage$libdir/pkgconfig"

@@ -58,12 +58,14 @@ echo "pkg-config: $(pkg-config --modversion vtime): $(pkg-config --cflags --libs
 cc "${warn[@]}" examples/basic/main.c $(pkg-config --cflags --libs vtime) -o "$out/basic-pc-shared"
 LD_LIBRARY_PATH="$libdir" "$out/basic-pc-shared"
 # Shared library really taken from the staging root.
-LD_LIBRARY_PATH="$libdir" ldd "$out/basic-pc-shared" | grep -q "$libdir/libvtime.so" \
-	|| { echo "basic-pc-shared does not use the staged libvtime.so"; exit 1; }
+# (ldd output captured first: grep -q closing the pipe early + pipefail = flaky.)
+deps=$(LD_LIBRARY_PATH="$libdir" ldd "$out/basic-pc-shared")
+grep -q "$libdir/libvtime.so" <<<"$deps" || { echo "basic-pc-shared does not use the staged libvtime.so"; exit 1; }
 cc "${warn[@]}" -DVTIME_STATIC examples/basic/main.c $(pkg-config --cflags vtime) \
 	-Wl,-Bstatic $(pkg-config --static --libs-only-L --libs-only-l vtime) -Wl,-Bdynamic \
 	$(pkg-config --static --libs-only-other vtime) -o "$out/basic-pc-static"
-if ldd "$out/basic-pc-static" | grep -q libvtime; then echo "static build still needs libvtime.so"; exit 1; fi
+deps=$(ldd "$out/basic-pc-static")
+if grep -q libvtime <<<"$deps"; then echo "static build still needs libvtime.so"; exit 1; fi
 "$out/basic-pc-static"
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 

@@ -233,14 +233,13 @@ int minivmm_create_empty(struct minivmm *vm, enum minivmm_mode mode, unsigned nr
 			uint64_t off;
 
 			vtime_vmm_vcpu_init(&vm->vt, &c->vt);
-			/* The core adopts KVM's exact offset as a host-initiated TSC
-			 * write (the 1-second rule makes the vCPUs share it). Setting
-			 * the offset instead is not honoured by every host: on this
-			 * nested one the guest TSC stays the host TSC. */
+			/* The core adopts KVM's exact offset. Imposing one instead is
+			 * not honoured by every host: on this nested one the guest
+			 * TSC stays the host TSC whatever the offset is set to. */
 			if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)))
 				FAIL(vm, "KVM_VCPU_TSC_OFFSET: %s", vtime_strerror(err));
 			minivmm_now(&now);
-			vtime_vmm_vcpu_write_tsc(&c->vt, now.host_tsc + off, &now, true);
+			vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now);
 			if (c->vt.tsc_offset != off)
 				FAIL(vm, "vCPU %u TSC offset differs from vCPU 0's", i);
 		}
@@ -301,6 +300,7 @@ static void complete_io(struct minivmm_vcpu *c)
 static void park(struct minivmm *vm, struct minivmm_vcpu *c)
 {
 	complete_io(c);
+	c->t_park = minivmm_mono_raw_ns();
 	pthread_mutex_lock(&vm->lock);
 	c->state = MV_PARKED;
 	vm->parked++;
@@ -310,6 +310,7 @@ static void park(struct minivmm *vm, struct minivmm_vcpu *c)
 	vm->parked--;
 	c->state = MV_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
+	c->t_unpark = minivmm_mono_raw_ns();
 }
 
 static void vmm_mode_register(struct minivmm *vm, struct minivmm_vcpu *c, uint16_t port, uint32_t gpa)
@@ -333,6 +334,8 @@ static void *vcpu_thread(void *arg)
 {
 	struct minivmm_vcpu *c = arg;
 	struct minivmm *vm = (struct minivmm *)((char *)(c - c->id) - offsetof(struct minivmm, cpu));
+
+	c->t_first_run = minivmm_mono_raw_ns();
 
 	for (;;) {
 		struct kvm_run *run = c->run;
@@ -519,8 +522,25 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
 		if (ioctl(fds[i], KVM_GET_REGS, &snap->regs[i]) < 0 || ioctl(fds[i], KVM_GET_SREGS, &snap->sregs[i]) < 0)
 			FAIL(vm, "KVM_GET_REGS/SREGS: %s", strerror(errno));
 	}
-	if ((err = vtime_kvm_save_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &snap->clock)))
-		FAIL(vm, "vtime_kvm_save_clock: %s", vtime_strerror(err));
+	if (vm->mode == MINIVMM_MODE_KVM) {
+		if ((err = vtime_kvm_save_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &snap->clock)))
+			FAIL(vm, "vtime_kvm_save_clock: %s", vtime_strerror(err));
+	} else {
+		struct vtime_vmm_now now;
+
+		pthread_mutex_lock(&vm->lock);
+		minivmm_now(&now);
+		err = vtime_vmm_save(&vm->vt, &now, &snap->vt);
+		for (unsigned i = 0; i < vm->nr_cpus && !err; i++) {
+			struct minivmm_vcpu *c = &vm->cpu[i];
+			err = vtime_vmm_vcpu_save(&c->vt, &now, &snap->vt_cpu[i]);
+			snap->rec_gpa[i] = c->vt.rec ? (uint64_t)((const volatile uint8_t *)c->vt.rec - vm->mem) : 0;
+		}
+		snap->wall_gpa = vm->wall_gpa;
+		pthread_mutex_unlock(&vm->lock);
+		if (err)
+			FAIL(vm, "vtime_vmm_save: %s", vtime_strerror(err));
+	}
 	snap->mem = malloc(vm->mem_size);
 	if (!snap->mem)
 		FAIL(vm, "out of memory");
@@ -529,12 +549,52 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
 	return 0;
 }
 
+/* VMM mode: the core restores kvmclock (policy) and each vCPU's TSC; the
+ * hypervisor's TSC offset is then adopted when it will not take the restored
+ * one (this nested host does not): kvmclock still continues per the policy,
+ * the records absorb the TSC. */
+static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_vmm_policy policy)
+{
+	struct vtime_vmm_now now;
+	int err;
+
+	minivmm_now(&now);
+	if ((err = vtime_vmm_restore(&vm->vt, &snap->vt, &now, policy)))
+		FAIL(vm, "vtime_vmm_restore: %s", vtime_strerror(err));
+	for (unsigned i = 0; i < vm->nr_cpus; i++) {
+		struct minivmm_vcpu *c = &vm->cpu[i];
+		uint64_t off;
+
+		if ((err = vtime_vmm_vcpu_restore(&c->vt, &snap->vt_cpu[i], &now)) < 0)
+			FAIL(vm, "vtime_vmm_vcpu_restore: %s", vtime_strerror(err));
+		if (vtime_kvm_tsc_offset_set(c->fd, c->vt.tsc_offset) == 0 &&
+		    vtime_kvm_tsc_offset_get(c->fd, &off) == 0 && off == c->vt.tsc_offset)
+			continue; /* the hypervisor took the restored TSC */
+		if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)))
+			FAIL(vm, "KVM_VCPU_TSC_OFFSET: %s", vtime_strerror(err));
+		vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now);
+	}
+	for (unsigned i = 0; i < vm->nr_cpus; i++) {
+		struct minivmm_vcpu *c = &vm->cpu[i];
+		if (snap->rec_gpa[i])
+			vtime_vmm_vcpu_set_record(&c->vt, vtime_kvm_guest_record(vm->mem, vm->mem_size, snap->rec_gpa[i]));
+	}
+	if ((err = vtime_vmm_publish_all(&vm->vt, &now)))
+		FAIL(vm, "vtime_vmm_publish_all: %s", vtime_strerror(err));
+	if (snap->wall_gpa) {
+		vm->wall_gpa = snap->wall_gpa;
+		vtime_vmm_wall_publish(&vm->vt, (volatile struct vtime_pvclock_wall_clock *)(vm->mem + snap->wall_gpa),
+				       &now);
+	}
+	return 0;
+}
+
 int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_kvm_restore_policy policy)
 {
 	int fds[MINIVMM_MAX_CPUS];
 	int err;
 
-	if (vm->nr_cpus != snap->nr_cpus || vm->mem_size != snap->mem_size || snap->mode != MINIVMM_MODE_KVM)
+	if (vm->nr_cpus != snap->nr_cpus || vm->mem_size != snap->mem_size || snap->mode != vm->mode)
 		FAIL(vm, "snapshot does not fit this VM");
 	memcpy(vm->mem, snap->mem, snap->mem_size);
 	for (unsigned i = 0; i < vm->nr_cpus; i++) {
@@ -546,9 +606,13 @@ int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enu
 			vm->finished++;
 		}
 	}
-	if ((err = vtime_kvm_restore_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &snap->clock, policy)))
-		FAIL(vm, "vtime_kvm_restore_clock: %s", vtime_strerror(err));
-	return 0;
+	if (vm->mode == MINIVMM_MODE_KVM) {
+		if ((err = vtime_kvm_restore_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &snap->clock,
+						   policy)))
+			FAIL(vm, "vtime_kvm_restore_clock: %s", vtime_strerror(err));
+		return 0;
+	}
+	return restore_vmm_mode(vm, snap, policy == VTIME_KVM_RESTORE_ADVANCE ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE);
 }
 
 void minivmm_snapshot_free(struct minivmm_snapshot *snap)

@@ -33,6 +33,9 @@ struct minivmm_vcpu {
 	enum minivmm_cpu_state state;
 	int32_t guest_err;
 	uint64_t exits;
+	/* Host CLOCK_MONOTONIC_RAW: first KVM_RUN of the thread, last park and
+	 * the wake-up after it (guest-visible stop intervals). */
+	uint64_t t_first_run, t_park, t_unpark;
 	char why[128];
 	struct vtime_vmm_vcpu vt; /* VMM mode */
 };
@@ -96,11 +99,18 @@ struct minivmm_snapshot {
 	struct kvm_regs regs[MINIVMM_MAX_CPUS];
 	struct kvm_sregs sregs[MINIVMM_MAX_CPUS];
 	enum minivmm_cpu_state state[MINIVMM_MAX_CPUS];
-	struct vtime_kvm_save clock;
+	struct vtime_kvm_save clock;  /* KVM mode */
+	/* VMM mode: vtime's own records. */
+	struct vtime_vmm_snapshot vt;
+	struct vtime_vmm_vcpu_snapshot vt_cpu[MINIVMM_MAX_CPUS];
+	uint64_t rec_gpa[MINIVMM_MAX_CPUS]; /* 0: not registered */
+	uint64_t wall_gpa;
 };
 
 int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap);
-/* Builds vm (created with minivmm_create_empty) from snap; KVM mode only. */
+/* Builds vm (created with minivmm_create_empty in the snapshot's mode) from
+ * snap. KVM mode: vtime_kvm_restore_clock(). VMM mode: vtime_vmm_restore()
+ * and the vCPU restores; the policy values are the same (freeze 0, advance 1). */
 int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_kvm_restore_policy policy);
 void minivmm_snapshot_free(struct minivmm_snapshot *snap);
 

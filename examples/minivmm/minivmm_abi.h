@@ -63,6 +63,11 @@ struct minivmm_cpu {
 	volatile int32_t err;
 	volatile uint64_t tsc;        /* tsc of the last reading */
 	volatile uint64_t raw_ns;
+	volatile uint32_t epoch_seen; /* last shared->epoch this cpu saw */
+	volatile uint32_t pad;
+	volatile int64_t epoch_step;  /* ns step at the reading that saw it */
+	volatile uint64_t epoch_ns;   /* that reading */
+	volatile uint64_t epoch_wall_ns; /* guest wall clock right after it */
 };
 
 struct minivmm_shared {
@@ -75,7 +80,7 @@ struct minivmm_shared {
 	volatile uint32_t ready; /* cpus registered (start barrier) */
 	volatile uint32_t stop;  /* VMM: end the loop */
 	volatile uint32_t lock;  /* MONO: orders readings across cpus */
-	volatile uint32_t pad1;
+	volatile uint32_t epoch; /* VMM: bumped at a resume/restore (step marker) */
 	volatile uint64_t last_ns;     /* MONO: last ns under the lock */
 	volatile uint64_t last_raw_ns; /* MONO: last raw ns under the lock */
 	volatile uint64_t log_count;
@@ -88,5 +93,13 @@ struct minivmm_shared {
 	uint32_t stable_advertised;
 	struct minivmm_cpu cpu[MINIVMM_MAX_CPUS];
 };
+
+/* Both sides are compiled separately: pin the layout. */
+_Static_assert(sizeof(struct minivmm_log) == 24, "log entry");
+_Static_assert(sizeof(struct minivmm_cpu) == 112, "per-cpu report");
+_Static_assert(__builtin_offsetof(struct minivmm_shared, last_ns) == 40, "shared page");
+_Static_assert(__builtin_offsetof(struct minivmm_shared, cpu) == 112, "shared page");
+_Static_assert(MINIVMM_SHARED + sizeof(struct minivmm_shared) <= MINIVMM_RECORDS, "shared page fits");
+_Static_assert(MINIVMM_RECORDS % 64 == 0 && MINIVMM_WALL % 4 == 0, "record alignment");
 
 #endif

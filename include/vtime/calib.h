@@ -42,8 +42,8 @@ struct vtime_calib_config {
 	uint32_t hint_ppm;      /* trust in hz_hint (default 100) */
 	uint32_t max_slew_ppm;  /* slew bound, 1..100000 (default 500) */
 	uint64_t step_ns;       /* line behind by more: step forward (default 1 ms; UINT64_MAX: never) */
-	uint64_t discont_ns;    /* |error| above this restarts the frequency baseline (default 100 us) */
-	uint64_t slew_tc_ns;    /* time constant of the offset correction (default 1 s) */
+	uint64_t discont_ns;    /* a sample this far off the fit restarts the baseline (default 100 us) */
+	uint64_t slew_tc_ns;    /* time constant of the offset correction (default 250 ms) */
 	uint64_t window_ns;     /* longest frequency-fit baseline kept (default 64 s) */
 	/* Optional: read inside the publish window to pick the switch point
 	 * (must be ordered like a seqlock reader's counter). read NULL: the
@@ -73,6 +73,7 @@ struct vtime_calib_stats {
 	uint64_t refits;            /* lines published (including steps) */
 	uint64_t steps;             /* explicit forward steps */
 	uint64_t discontinuities;   /* frequency baseline restarts */
+	uint64_t trend_cuts;        /* fit window halved: the rate moved (e.g. NTP slew) */
 	uint64_t last_step_ns;      /* size of the last forward step */
 	int64_t offset_ns;          /* line minus reference at the last used sample */
 	uint64_t error_ns;          /* error estimate: |offset| + cost/2 of that sample */
@@ -113,6 +114,7 @@ struct vtime_calib {
 	uint64_t prev_ref;      /* reference of the previous used sample */
 	uint64_t prev_counter;
 	uint64_t base_frac;     /* fraction of base_ns (2^-32 ns) readers do not see */
+	uint64_t noise_ns;      /* running mean |residual| of used samples */
 	uint32_t n, flags;
 	struct vtime_calib_sample ring[VTIME_CALIB_RING];
 };

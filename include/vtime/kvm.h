@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Thin helpers over Linux /dev/kvm for a VMM's clock work: the VM clock
+/* x86 Linux only. Thin helpers over /dev/kvm for a VMM's clock work: the VM clock
  * (KVM_GET_CLOCK / KVM_SET_CLOCK with the realtime flag), KVM_KVMCLOCK_CTRL,
  * TSC frequency and offset, a snapshot record, and reading a guest's pvclock
  * records out of guest memory. The caller owns every fd. See docs/vmm.md. */
@@ -98,8 +98,10 @@ VTIME_API int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_v
 
 /* Restores into a new VM whose guest memory is already in place: TSC (moved
  * forward by the real pause at the saved rate for ADVANCE), the record MSR,
- * then the VM clock. A record whose version in memory is below the saved one
- * (memory not carried over) is raised first, so versions are never reused.
+ * the VM clock, the wall-clock MSR, then KVMCLOCK_CTRL on every vCPU with a
+ * record (the guest sees GUEST_STOPPED once). A record whose version in
+ * memory is below the saved one (memory not carried over) is raised first, so
+ * versions are never reused.
  * Returns 0, VTIME_EINVAL, VTIME_ENOTSUP or VTIME_EIO. */
 VTIME_API int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem,
 				      size_t mem_size, const struct vtime_kvm_save *save,

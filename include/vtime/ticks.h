@@ -36,6 +36,7 @@ struct vtime_ticks {
 	uint64_t backlog_rem; /* ns of owed time below one period (period changes) */
 	uint64_t cap;         /* backlog kept beyond this is dropped; 0: no cap */
 	uint64_t due, delivered, dropped, coalesced;
+	uint64_t sub;  /* ceil(period / rate in use): the first sub-slot */
 	uint32_t policy;
 	uint32_t rate; /* slew's catch-up rate; 1 is used for discard and delay */
 };

@@ -71,7 +71,7 @@ struct vtime_vmm {
 	struct vtime_vmm_vcpu *vcpus; /* linked through vcpu->next */
 	volatile uint64_t emu_last;   /* emulated mode: largest base handed out */
 	bool paused;
-	uint64_t pause_ns, pause_host_ns, restore_elapsed_ns;
+	uint64_t pause_ns, restore_elapsed_ns;
 };
 
 struct vtime_vmm_vcpu {
@@ -97,8 +97,10 @@ VTIME_API uint64_t vtime_vmm_clock(const struct vtime_vmm *vm, uint64_t host_tsc
 /* KVM_SET_CLOCK: kvmclock reads ns at now (re-anchors the master reference). */
 VTIME_API void vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns);
 
-/* Re-anchors the master reference at now without a step (continuity). Call
- * it now and then to keep host_to_ns rounding from piling up. */
+/* Re-anchors the master reference at now without a step (continuity), so
+ * the counter deltas readers scale stay short. The VM clock keeps running at
+ * the KVM-exact host scale; it is not re-synced to host_ns (that would step
+ * it), so it may drift from the host's ns by the scale's rounding (ppb). */
 VTIME_API void vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 
 /* Adds vcpu to vm (no record yet, TSC unwritten). */
@@ -115,6 +117,13 @@ VTIME_API void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu,
  * VTIME_EINVAL. */
 VTIME_API int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value,
 				       const struct vtime_vmm_now *now, bool host_initiated);
+
+/* The hypervisor chose this vCPU's offset (guest = base(host) + offset) and
+ * will not take another: adopt it exactly, without the 1-second rule. vCPUs
+ * adopting the current generation's offset join it. Returns 1 if joined, 0
+ * if a new generation started, or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset,
+					  const struct vtime_vmm_now *now);
 
 /* Guest TSC at host counter value host_tsc (emulated mode: without the
  * cross-vCPU clamp). */
@@ -147,10 +156,11 @@ VTIME_API void vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm
 VTIME_API uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
 					  const struct vtime_vmm_now *now);
 
-/* Pause: vCPUs are stopped by the VMM; notes kvmclock. Resume: FREEZE sets
- * kvmclock and every guest TSC back by the pause, ADVANCE leaves them
- * running; both request GUEST_STOPPED on every vCPU. Publish before running
- * the vCPUs again. VTIME_ESTATE if not paused / already paused. */
+/* Pause: vCPUs are stopped by the VMM; notes kvmclock. Resume: FREEZE makes
+ * kvmclock continue from the pause (the guest TSC keeps running, like
+ * KVM_SET_CLOCK: no TSC offset changes), ADVANCE leaves kvmclock running;
+ * both request GUEST_STOPPED on every vCPU. Publish before running the vCPUs
+ * again. VTIME_ESTATE if not paused / already paused. */
 VTIME_API int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
 
@@ -183,7 +193,8 @@ VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struc
  * value; ADVANCE: it adds max(0, now.realtime_ns - snap.realtime_ns). Then
  * restore each vCPU (after vtime_vmm_vcpu_init()): its TSC continues the
  * same way, versions continue above the saved one, GUEST_STOPPED is
- * requested. */
+ * requested. vtime_vmm_vcpu_restore() returns like vtime_vmm_vcpu_write_tsc()
+ * (1: joined the other vCPUs' TSC). */
 VTIME_API int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap,
 				const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
 VTIME_API int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,

@@ -14,6 +14,7 @@
 #define NS_PER_S 1000000000ull
 #define Q 40                 /* fraction bits of a rate (ns per tick) */
 #define COST_SLACK_NS 200u   /* a sample may cost 2 * floor + this */
+#define MIN_GAP_NS 1000000u  /* stored samples are at least this far apart */
 #define F_LINE 0x1u          /* a line has been published */
 #define F_PREV 0x2u          /* prev_counter/prev_ref hold a used sample */
 
@@ -88,7 +89,7 @@ void vtime_calib_config_default(struct vtime_calib_config *cfg)
 	cfg->max_slew_ppm = 500;
 	cfg->step_ns = 1000000ull;
 	cfg->discont_ns = 100000ull;
-	cfg->slew_tc_ns = NS_PER_S;
+	cfg->slew_tc_ns = NS_PER_S / 4;
 	cfg->window_ns = 64 * NS_PER_S;
 }
 
@@ -199,7 +200,7 @@ static void ring_push(struct vtime_calib *e, const struct vtime_calib_sample *s)
 		uint64_t dc = s->counter - last->counter;
 		if (dr <= 0 || dc == 0 || (dc >> 63))
 			return;
-		if ((uint64_t)dr < e->gap_ns) {
+		if ((uint64_t)dr < e->gap_ns || (uint64_t)dr < MIN_GAP_NS) {
 			/* too close: keep whichever of the two is more precise */
 			if (s->cost_ns < last->cost_ns && e->n >= 2 &&
 			    s->ref_ns - e->ring[e->n - 2].ref_ns >= e->gap_ns)
@@ -235,28 +236,27 @@ static void sort64(uint64_t *v, unsigned n)
 	}
 }
 
-/* Frequency: median of the slopes between samples half the ring apart
- * (long baselines; a bad sample moves the median little). Uncertainty: the
- * larger of the spread (MAD) term and the sample-cost term. */
-static void fit(struct vtime_calib *e)
+/* Median slope (Q40) of the pairs (i, i + lag) for i in [from, to - lag)
+ * and its uncertainty in ppb: the larger of the spread (MAD) term and the
+ * sample-cost term. False if no pair is usable. */
+static bool median_slope(const struct vtime_calib *e, unsigned from, unsigned to, unsigned lag, uint64_t *med_out,
+			 uint64_t *unc_out)
 {
-	uint64_t v[VTIME_CALIB_RING], cu[VTIME_CALIB_RING], med, mad, unc, cost_ppb;
-	unsigned n = e->n, h = n / 2, k = 0;
+	uint64_t v[VTIME_CALIB_RING], cu[VTIME_CALIB_RING], base[VTIME_CALIB_RING], med, mad, unc, cost_ppb;
+	unsigned k = 0;
 
-	if (n < 2)
-		return;
-	for (unsigned i = 0; i + h < n; i++) {
-		const struct vtime_calib_sample *a = &e->ring[i], *b = &e->ring[i + h];
+	for (unsigned i = from; i + lag < to; i++) {
+		const struct vtime_calib_sample *a = &e->ring[i], *b = &e->ring[i + lag];
 		uint64_t dr = b->ref_ns - a->ref_ns, dc = b->counter - a->counter, q;
 		struct vt_u128 num = vt_shl128((struct vt_u128){ 0, dr }, Q);
 		if (!vt_div128(num, dc, &q, (uint64_t *)0) || q == 0)
 			continue;
-		/* each end is off by at most cost/2: the pair's slope by this */
-		cu[k] = muldiv((a->cost_ns + b->cost_ns) / 2, NS_PER_S, dr);
+		cu[k] = (a->cost_ns + b->cost_ns) / 2;
+		base[k] = dr;
 		v[k++] = q;
 	}
 	if (k == 0)
-		return;
+		return false;
 	sort64(v, k);
 	med = v[k / 2];
 	for (unsigned i = 0; i < k; i++)
@@ -265,17 +265,45 @@ static void fit(struct vtime_calib *e)
 	mad = v[k / 2];
 	/* sigma ~ 1.48 MAD; the median of k slopes ~ 1.25 sigma / sqrt(k) */
 	unc = vt_div64(muldiv(mad * 15 / 8, NS_PER_S, med), isqrt(k));
+	/* each end is off by cost/2 plus the residual noise the cost does not
+	 * show (feeders on CPUs whose counters disagree), over the baseline;
+	 * medians of both (one division instead of one per pair) */
 	sort64(cu, k);
-	cost_ppb = vt_div64(cu[k / 2], isqrt(k));
+	sort64(base, k);
+	cost_ppb = vt_div64(muldiv(cu[k / 2] + 2 * e->noise_ns, NS_PER_S, base[k / 2]), isqrt(k));
 	if (cost_ppb > unc)
 		unc = cost_ppb;
-	if (unc == 0)
-		unc = 1;
+	*med_out = med;
+	*unc_out = unc ? unc : 1;
+	return true;
+}
+
+static uint64_t diff_ppb(uint64_t a, uint64_t b)
+{
+	return muldiv(a > b ? a - b : b - a, NS_PER_S, b);
+}
+
+/* Frequency: median of the slopes between samples half the ring apart
+ * (long baselines; a bad sample moves the median little). When the older
+ * and newer halves disagree beyond their uncertainty the rate moved (the
+ * reference slewed, the counter drifted): the older half goes. */
+static void fit(struct vtime_calib *e)
+{
+	uint64_t med, unc, mo, uo, mn, un;
+
+	if (e->n >= 8 && median_slope(e, 0, e->n / 2, e->n / 4, &mo, &uo) &&
+	    median_slope(e, e->n / 2, e->n, e->n / 4, &mn, &un) && diff_ppb(mn, mo) > 4 * (uo + un)) {
+		unsigned drop = e->n / 2;
+		for (unsigned i = drop; i < e->n; i++)
+			e->ring[i - drop] = e->ring[i];
+		e->n -= drop;
+		st_inc(&e->st.trend_cuts);
+	}
+	if (e->n < 2 || !median_slope(e, 0, e->n, e->n / 2, &med, &unc))
+		return;
 	if (e->prior_q40) {
-		uint64_t diff = muldiv(med > e->prior_q40 ? med - e->prior_q40 : e->prior_q40 - med, NS_PER_S,
-				       e->prior_q40);
 		/* keep the prior while it is better and the data agree with it */
-		if (diff <= 4 * (unc + e->prior_unc_ppb) && unc > e->prior_unc_ppb) {
+		if (diff_ppb(med, e->prior_q40) <= 4 * (unc + e->prior_unc_ppb) && unc > e->prior_unc_ppb) {
 			e->freq_q40 = e->prior_q40;
 			e->unc_ppb = e->prior_unc_ppb;
 			return;
@@ -325,7 +353,9 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 		uint64_t dc = s->counter - e->prev_counter;
 		int64_t dr = (int64_t)(s->ref_ns - e->prev_ref);
 		if (dc == 0 || (dc >> 63)) {
-			if (dr <= 0 || !(e->flags & F_LINE)) {
+			/* slightly behind: another CPU's counter or a stale sample */
+			uint64_t back_ns = e->freq_q40 ? vt_shr128(vt_mul64(0 - dc, e->freq_q40), Q) : 0;
+			if (dr <= 0 || !(e->flags & F_LINE) || back_ns <= cfg->discont_ns) {
 				st_inc(&e->st.samples_rejected);
 				return VTIME_CALIB_EV_REJECTED;
 			}
@@ -358,14 +388,39 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 
 	/* 4. error of the current line against this sample (> 0: line ahead) */
 	err = disc ? (int64_t)(from_bn - s->ref_ns) : (int64_t)(vt_calib_scale(bc, bn, sc, s->counter) - s->ref_ns);
-	{
-		uint64_t dlim = cfg->discont_ns;
+	if (err < 0 && abs64(err) > cfg->step_ns)
+		step = true;
+	/* one sample since a restart: it is the new baseline, not a witness
+	 * against this one (after a rate change the old estimate is wrong) */
+	if (!disc && e->n > 1 && e->freq_q40) {
+		/* residual against the fit (not the line, which may be slewing
+		 * off an older error): the (counter, reference) relation broke
+		 * when the newest stored sample extrapolates this badly */
+		const struct vtime_calib_sample *last = &e->ring[e->n - 1];
+		uint64_t dc = s->counter - last->counter, dlim = cfg->discont_ns;
+		uint64_t pred = last->ref_ns + vt_shr128(vt_mul64(dc, e->freq_q40), Q);
 		if (e->cost_floor < UINT64_MAX / 16 && 8 * e->cost_floor > dlim)
 			dlim = 8 * e->cost_floor;
-		if (err < 0 && abs64(err) > cfg->step_ns)
-			step = true;
-		if (step || abs64(err) > dlim)
+		uint64_t resid = abs64((int64_t)(pred - s->ref_ns));
+		if ((dc >> 63) == 0 && resid > dlim)
 			disc = true;
+		else if ((dc >> 63) == 0)
+			e->noise_ns += (resid > e->noise_ns ? resid - e->noise_ns : 0) / 16 -
+				       (resid < e->noise_ns ? e->noise_ns - resid : 0) / 16;
+		/* the newest sample agrees but the oldest does not: the rate
+		 * moved (reference slewed, migration): keep the newer half */
+		while (!disc && e->n >= 4) {
+			const struct vtime_calib_sample *old = &e->ring[0];
+			dc = s->counter - old->counter;
+			pred = old->ref_ns + vt_shr128(vt_mul64(dc, e->freq_q40), Q);
+			if ((dc >> 63) || abs64((int64_t)(pred - s->ref_ns)) <= dlim)
+				break;
+			unsigned drop = e->n / 2;
+			for (unsigned i = drop; i < e->n; i++)
+				e->ring[i - drop] = e->ring[i];
+			e->n -= drop;
+			st_inc(&e->st.trend_cuts);
+		}
 	}
 	if (disc) {
 		/* the (counter, reference) relation broke: restart the baseline,
@@ -478,8 +533,12 @@ uint64_t vtime_calib_line_apply(const struct vtime_calib_line *l, uint64_t count
 
 void vtime_calib_stats_get(const struct vtime_calib *e, struct vtime_calib_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&e->st;
+	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
+
+	if (!e || !out)
+		return;
+	src = (const uint64_t *)&e->st;
 	/* every field is 64 bits: copy word by word, each atomically */
 	for (unsigned i = 0; i < sizeof *out / sizeof(uint64_t); i++)
 		dst[i] = vt_load64(&src[i]);

@@ -75,7 +75,7 @@ uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec
 bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info *rec)
 {
 	/* Cheap check first: the bit is rare, and the RMW dirties the host's line. */
-	if (!(vt_load8(&rec->flags) & VTIME_PVCLOCK_GUEST_STOPPED))
+	if (!rec || !(vt_load8(&rec->flags) & VTIME_PVCLOCK_GUEST_STOPPED))
 		return false;
 	return (vt_fetch_and8(&rec->flags, (uint8_t)~VTIME_PVCLOCK_GUEST_STOPPED) &
 		VTIME_PVCLOCK_GUEST_STOPPED) != 0;

@@ -20,9 +20,38 @@ static inline bool vt_after_eq(uint64_t a, uint64_t b)
 	return (int64_t)(a - b) >= 0;
 }
 
+/* floor(n / d), d != 0, with no libgcc helper: 64-bit targets with a
+ * divide instruction divide natively; 32-bit ones use their 32-bit divide
+ * instruction when both operands fit (i386; ARM only with hardware divide,
+ * else even that is a helper call), otherwise vt_math.h's loop. */
+#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !(defined(__riscv) && !defined(__riscv_div))
+#define VT_TICKS_DIV64 1
+#elif defined(__i386__) || defined(__ARM_FEATURE_IDIV)
+#define VT_TICKS_DIV32 1
+#endif
+
+static inline uint64_t vt_ticks_div(uint64_t n, uint64_t d)
+{
+#if defined(VT_TICKS_DIV64)
+	return n / d;
+#else
+#if defined(VT_TICKS_DIV32)
+	if ((n >> 32) == 0 && (d >> 32) == 0)
+		return (uint32_t)n / (uint32_t)d;
+#endif
+	return vt_div64(n, d);
+#endif
+}
+
 static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
 {
 	return t->policy == VTIME_TICKS_SLEW ? t->rate : 1u;
+}
+
+/* Length of sub-slot 0: ceil(period / rate). */
+static void vt_ticks_set_sub(struct vtime_ticks *t)
+{
+	t->sub = vt_ticks_div(t->period - 1, vt_ticks_rate(t)) + 1;
 }
 
 /* Moves the ticks due by now into the backlog; returns how many. */
@@ -36,7 +65,7 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 		n = 1;
 		rem = late;
 	} else {
-		n = vt_div64(late, t->period) + 1;
+		n = vt_ticks_div(late, t->period) + 1;
 		rem = late - (n - 1) * t->period;
 	}
 	/* late - rem + period == n * period, with no overflowing product */
@@ -46,8 +75,8 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 	return n;
 }
 
-/* Start of the first sub-slot after the one holding now (requires
- * next_due - period <= now < next_due). At most next_due. */
+/* Start of the first sub-slot after the one holding now (now < next_due
+ * after accounting). Always after now and at most next_due. */
 static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now)
 {
 	uint32_t rate = vt_ticks_rate(t);
@@ -56,6 +85,16 @@ static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now
 
 	if (rate == 1)
 		return t->next_due;
+	if (off >= t->period)
+		return start + t->sub; /* now is before the slot (host clock stepped back) */
+	if (off < t->sub)
+		return start + t->sub; /* sub-slot 0: the on-time case */
+	if ((t->period >> 55) == 0) {
+		/* rate <= 2^8: the products below stay under 2^64 */
+		j = vt_ticks_div(off * rate, t->period);
+		b = vt_ticks_div((j + 1) * t->period + rate - 1, rate);
+		return start + b;
+	}
 	/* j = floor(off * rate / period) < rate: the quotient fits */
 	(void)vt_div128(vt_mul64(off, rate), t->period, &j, (uint64_t *)0);
 	/* b = ceil((j + 1) * period / rate) <= period */
@@ -82,6 +121,7 @@ int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks
 	t->due = t->delivered = t->dropped = t->coalesced = 0;
 	t->policy = (uint32_t)policy;
 	t->rate = VTIME_TICKS_RATE_DEFAULT;
+	vt_ticks_set_sub(t);
 	return 0;
 }
 
@@ -91,6 +131,7 @@ int vtime_ticks_set_catchup(struct vtime_ticks *t, uint32_t rate, uint64_t cap)
 		return VTIME_EINVAL;
 	t->rate = rate;
 	t->cap = cap;
+	vt_ticks_set_sub(t);
 	return 0;
 }
 
@@ -144,8 +185,7 @@ int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_acked, str
 int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_ns)
 {
 	struct vt_u128 owed;
-	uint64_t q, r, step;
-	uint32_t rate;
+	uint64_t q, r;
 
 	if (!t || period_ns == 0)
 		return VTIME_EINVAL;
@@ -165,10 +205,9 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	c.period = period_ns;
 	c.next_due = now + period_ns;
 	/* Keep a pending rate limit, but no longer than one new sub-slot. */
-	rate = vt_ticks_rate(&c);
-	step = vt_div64(period_ns - 1, rate) + 1;
-	if (!vt_after_eq(now, c.next_inject) && c.next_inject - now > step)
-		c.next_inject = now + step;
+	vt_ticks_set_sub(&c);
+	if (!vt_after_eq(now, c.next_inject) && c.next_inject - now > c.sub)
+		c.next_inject = now + c.sub;
 	if (c.policy != VTIME_TICKS_DISCARD)
 		(void)vt_ticks_trim(&c);
 	*t = c;
@@ -240,6 +279,7 @@ int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *s
 	t->coalesced = st->coalesced;
 	t->policy = st->policy;
 	t->rate = st->rate;
+	vt_ticks_set_sub(t);
 	return 0;
 }
 
@@ -316,7 +356,7 @@ uint64_t vtime_ticks_guest_account(struct vtime_ticks_guest *g, uint64_t now, ui
 	else if (d - g->period < g->period)
 		n = 1;
 	else
-		n = vt_div64(d, g->period);
+		n = vt_ticks_div(d, g->period);
 	g->last += n * g->period; /* n * period <= d: no overflow */
 	g->ticks += n;
 	if (into)

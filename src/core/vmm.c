@@ -116,7 +116,7 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	vm->vcpus = (struct vtime_vmm_vcpu *)0;
 	vt_store64(&vm->emu_last, 0);
 	vm->paused = false;
-	vm->pause_ns = vm->pause_host_ns = vm->restore_elapsed_ns = 0;
+	vm->pause_ns = vm->restore_elapsed_ns = 0;
 	return 0;
 }
 
@@ -152,6 +152,33 @@ void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu, volatile struct vtim
 	vcpu->rec = rec;
 }
 
+/* Bookkeeping shared by TSC writes and adoptions (KVM's generation tracking):
+ * a synchronised vCPU joins the current generation, anything else opens one. */
+static int vt_vmm_commit_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, uint64_t offset, bool sync,
+			     const struct vtime_vmm_now *now)
+{
+	struct vtime_vmm *vm = vcpu->vm;
+
+	if (!sync) {
+		vm->cur_gen++;
+		vm->cur_tsc_offset = offset;
+		vm->cur_tsc_write = value;
+		vm->cur_tsc_ns = vtime_vmm_clock(vm, now->host_tsc);
+		vm->nr_matched = 0;
+	} else if (!vcpu->written || vcpu->gen != vm->cur_gen) {
+		vm->nr_matched++;
+	}
+	vm->last_tsc_ns = now->host_ns;
+	vm->last_tsc_write = value;
+	vm->last_tsc_hz = vm->guest_hz;
+	vcpu->tsc_offset = offset;
+	vcpu->gen = vm->cur_gen;
+	vcpu->this_write = vm->cur_tsc_write;
+	vcpu->this_ns = vm->cur_tsc_ns;
+	vcpu->written = true;
+	return sync ? 1 : 0;
+}
+
 int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, const struct vtime_vmm_now *now,
 			     bool host_initiated)
 {
@@ -171,27 +198,22 @@ int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, const 
 		uint64_t exp = vm->last_tsc_write + vtime_scale_apply(&vm->ns_to_guest, elapsed);
 		sync = value < exp + vm->guest_hz && value + vm->guest_hz > exp;
 	}
-	if (sync && vm->last_tsc_hz == vm->guest_hz) {
+	sync = sync && vm->last_tsc_hz == vm->guest_hz;
+	if (sync)
 		offset = vm->cur_tsc_offset;
-	} else {
-		sync = false;
-		vm->cur_gen++;
-		vm->cur_tsc_offset = offset;
-		vm->cur_tsc_write = value;
-		vm->cur_tsc_ns = vtime_vmm_clock(vm, now->host_tsc);
-		vm->nr_matched = 0;
-	}
-	if (sync && (!vcpu->written || vcpu->gen != vm->cur_gen))
-		vm->nr_matched++;
-	vm->last_tsc_ns = now->host_ns;
-	vm->last_tsc_write = value;
-	vm->last_tsc_hz = vm->guest_hz;
-	vcpu->tsc_offset = offset;
-	vcpu->gen = vm->cur_gen;
-	vcpu->this_write = vm->cur_tsc_write;
-	vcpu->this_ns = vm->cur_tsc_ns;
-	vcpu->written = true;
-	return sync ? 1 : 0;
+	return vt_vmm_commit_tsc(vcpu, value, offset, sync, now);
+}
+
+int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset, const struct vtime_vmm_now *now)
+{
+	struct vtime_vmm *vm;
+	bool same;
+
+	if (!vcpu || !vcpu->vm || !now)
+		return VTIME_EINVAL;
+	vm = vcpu->vm;
+	same = vm->last_tsc_hz == vm->guest_hz && offset == vm->cur_tsc_offset;
+	return vt_vmm_commit_tsc(vcpu, vt_vmm_base(vm, now->host_tsc) + offset, offset, same, now);
 }
 
 uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
@@ -332,17 +354,7 @@ int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 		return VTIME_ESTATE;
 	vm->paused = true;
 	vm->pause_ns = vtime_vmm_clock(vm, now->host_tsc);
-	vm->pause_host_ns = now->host_ns;
 	return 0;
-}
-
-/* Sets every guest TSC back by ticks guest cycles (freeze). */
-static void vt_vmm_tsc_back(struct vtime_vmm *vm, uint64_t ticks)
-{
-	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
-		v->tsc_offset -= ticks;
-	vm->cur_tsc_offset -= ticks;
-	vm->last_tsc_write -= ticks;
 }
 
 int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy)
@@ -353,17 +365,10 @@ int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum
 		return VTIME_ESTATE;
 	vm->paused = false;
 	if (policy == VTIME_VMM_FREEZE) {
-		uint64_t k = vtime_vmm_clock(vm, now->host_tsc);
-		uint64_t d = k - vm->pause_ns;
-
+		/* kvmclock continues from the pause; the guest TSC keeps running
+		 * (as with KVM_SET_CLOCK): the records absorb the difference, and
+		 * no offset has to change in the hypervisor. */
 		vt_vmm_anchor(vm, now->host_tsc, vm->pause_ns);
-		if ((int64_t)d > 0) {
-			uint64_t ticks = vtime_scale_apply(&vm->ns_to_guest, d);
-			/* Catch-up targets follow kvmclock, which went back too. */
-			vt_vmm_tsc_back(vm, ticks);
-			/* The matching rule extrapolates writes by host time. */
-			vm->last_tsc_ns += now->host_ns - vm->pause_host_ns;
-		}
 	} else {
 		vtime_vmm_update_master(vm, now);
 	}
@@ -412,6 +417,9 @@ int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *sna
 		elapsed = now->realtime_ns - snap->realtime_ns;
 	vm->restore_elapsed_ns = elapsed;
 	vt_vmm_anchor(vm, now->host_tsc, snap->kvmclock_ns + elapsed);
+	/* The restored TSC is authoritative: the next write opens a generation
+	 * instead of merging with writes made when the vCPUs were created. */
+	vm->last_tsc_hz = 0;
 	return 0;
 }
 
@@ -432,5 +440,5 @@ int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_v
 	/* Versions continue above what the guest saw; the next one is odd. */
 	vcpu->min_version = (snap->version + 1u) & ~1u;
 	vcpu->stop_request = true;
-	return 0;
+	return r;
 }

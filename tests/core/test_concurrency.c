@@ -6,7 +6,9 @@
  * backwards, and consume GUEST_STOPPED, which must be seen exactly once per
  * time the writer set it. Iterations: VTIME_TEST_ITERS (publishes). */
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <vtime/error.h>
 #include <vtime/pvclock.h>
 
@@ -58,10 +60,18 @@ static uint64_t reader_counter(void *ctx)
 	return st->counter += 1000003;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void *writer(void *arg)
 {
 	struct writer_stats *ws = arg;
 	unsigned long n_max = vt_test_iters(200000);
+	double deadline = now_s() + 60; /* readers that never succeed fail, not hang */
 
 	/* At least n_max publishes, and on until every reader has completed
 	 * some reads while the writer was running (threads may start late). */
@@ -78,8 +88,11 @@ static void *writer(void *arg)
 		vtime_pvclock_publish(&g_rec, &b);
 		vtime_pvclock_wall_publish(&g_wall, (uint32_t)n, wall_nsec_of((uint32_t)n));
 		ws->publishes++;
-		if (n % 4096 == 0)
+		if (n % 4096 == 0) {
 			sched_yield(); /* let readers run on a 2-vCPU machine */
+			if (n > n_max && now_s() > deadline)
+				break;
+		}
 	}
 	__atomic_store_n(&g_done, 1, __ATOMIC_RELEASE);
 	return NULL;

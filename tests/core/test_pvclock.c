@@ -390,6 +390,7 @@ static void test_publish_flags_and_stopped(void)
 
 	memset(&live, 0, sizeof live);
 	CU_ASSERT_FALSE(vtime_pvclock_consume_stopped(&live));
+	CU_ASSERT_FALSE(vtime_pvclock_consume_stopped(NULL));
 	publish(&b);
 	CU_ASSERT_EQUAL(live.flags, VTIME_PVCLOCK_TSC_STABLE | VTIME_PVCLOCK_GUEST_STOPPED);
 	/* a later rewrite without the bit keeps the unconsumed one; other flags are replaced */

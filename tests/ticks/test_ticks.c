@@ -412,6 +412,33 @@ static void test_period_change_range(void)
 	CU_ASSERT_EQUAL(t.backlog_rem, 0);
 }
 
+/* Periods of 2^55 ns and more take the 128-bit sub-slot path. P = 2^60 + 3,
+ * rate 4: an update at 3P + P/3 finds 3 ticks due, delivers one; P/3 lies
+ * in sub-slot 1 (4/3 -> 1) so the next delivery is at the start of
+ * sub-slot 2, ceil(2P / 4) = ceil(2^59 + 1.5) = 2^59 + 2 into the period;
+ * from there, sub-slot 3 at ceil(3P / 4) = 3 * 2^58 + ceil(9/4) = 3 * 2^58 + 3. */
+static void test_huge_period(void)
+{
+	const uint64_t P = ((uint64_t)1 << 60) + 3;
+	for (size_t b = 0; b < NBASES; b++) {
+		struct vtime_ticks t;
+		struct vtime_ticks_result r;
+		uint64_t base = b ? (uint64_t)0 - P : 0;
+
+		CU_ASSERT_EQUAL(vtime_ticks_init(&t, P, VTIME_TICKS_SLEW, base), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, base + 3 * P + P / 3, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		CU_ASSERT_EQUAL(t.backlog, 2);
+		CU_ASSERT_EQUAL(r.next, base + 3 * P + ((uint64_t)1 << 59) + 2);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, r.next, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		CU_ASSERT_EQUAL(r.next, base + 3 * P + 3 * ((uint64_t)1 << 58) + 3);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, r.next, true, &r), 0);
+		CU_ASSERT_EQUAL(t.backlog, 0);
+		CU_ASSERT_EQUAL(r.next, base + 4 * P);
+	}
+}
+
 static void test_args(void)
 {
 	struct vtime_ticks t;
@@ -435,6 +462,23 @@ static void test_args(void)
 	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 10, true, &r), 0);
 	CU_ASSERT_EQUAL(r.deliver, 0);
 	CU_ASSERT_EQUAL(r.next, MS);
+	/* Backlog with an old rate limit, then a host clock stepping back
+	 * across a tick: deliver at 1 (limit 1.25), no ack until a call at 5.5
+	 * (ticks 2..5 kept), then an acked call at 4.9 < 5: it delivers and
+	 * the limit is the first sub-slot of the current period, 5.25. */
+	CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_SLEW, 0), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 1 * MS, true, &r), 0);
+	CU_ASSERT_EQUAL(r.deliver, 1);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 5500 * US, false, &r), 0);
+	CU_ASSERT_EQUAL(r.deliver, 0);
+	CU_ASSERT_EQUAL(t.backlog, 4);
+	CU_ASSERT_EQUAL(r.next, 5750 * US);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 4900 * US, true, &r), 0);
+	CU_ASSERT_EQUAL(r.deliver, 1);
+	CU_ASSERT_EQUAL(t.backlog, 3);
+	CU_ASSERT_EQUAL(r.next, 5250 * US);
+	CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_SLEW, 0), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_update(&t, 10, true, &r), 0);
 	/* a host clock that steps back: nothing due, nothing moves */
 	CU_ASSERT_EQUAL(vtime_ticks_update(&t, (uint64_t)0 - 5, true, &r), 0);
 	CU_ASSERT_EQUAL(r.deliver, 0);
@@ -753,6 +797,7 @@ static const struct vt_test_case scenario_cases[] = {
 	{ "save/restore with unhandled ticks", test_save_restore_unhandled },
 	{ "restore rejects bad states", test_restore_rejects },
 	{ "period change range and remainder", test_period_change_range },
+	{ "periods past 2^55 (128-bit path)", test_huge_period },
 	{ "argument checks", test_args },
 	{ "saved state ABI", test_state_abi },
 	{ NULL, NULL },

@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: MIT
 """unittest suite of the Python binding (run by `meson test`, suite 'bindings')."""
 
+import contextlib
+import io
 import os
 import random
 import struct
+import tempfile
+import time
 import unittest
 
 import vtime
@@ -168,6 +172,85 @@ class TestWriter(unittest.TestCase):
         self.assertEqual(vtime.WallClock.from_bytes(wc.to_bytes()), wc)
         with self.assertRaises(vtime.VtimeError):
             vtime.WallClock(5, 1, 2).check()
+
+
+class TestClock(unittest.TestCase):
+    """vtime's userspace clock (Linux builds). meson sets VTIME_REQUIRE_CLOCK=1
+    when the build has include/vtime/clock.h, so there it cannot skip."""
+
+    def setUp(self):
+        if vtime._clock._now is None:
+            if os.environ.get("VTIME_REQUIRE_CLOCK") == "1":
+                self.fail("libvtime lacks vtime_now_ns although the build has the userspace clock")
+            with self.assertRaises(vtime.VtimeError) as cm:
+                vtime.now_ns()
+            self.assertEqual(cm.exception.code, vtime.ENOTSUP)
+            self.skipTest("this libvtime has no userspace clock (vtime_now_ns)")
+
+    def test_now_ns_follows_monotonic(self):
+        a = time.monotonic_ns()
+        v = vtime.now_ns()
+        b = time.monotonic_ns()
+        # Same epoch and rate as CLOCK_MONOTONIC; 20 ms covers a preempted call.
+        self.assertLess(abs(v - (a + b) // 2), 20_000_000)
+        last = v
+        for _ in range(10000):
+            n = vtime.now_ns()
+            self.assertGreaterEqual(n, last)
+            last = n
+
+    def test_realtime_ns(self):
+        a = time.time_ns()
+        v = vtime.realtime_ns()
+        b = time.time_ns()
+        self.assertLess(abs(v - (a + b) // 2), 50_000_000)
+
+    def test_ticks_convert_later(self):
+        t = vtime.ticks()
+        a = time.monotonic_ns()
+        self.assertLess(abs(vtime.ticks_to_ns(t) - a), 20_000_000)
+
+    def test_info(self):
+        vtime.now_ns()
+        i = vtime.info()
+        self.assertIn(i.source, ("tsc", "pvclock", "clock_gettime"))
+        self.assertIsInstance(i.why, str)
+        self.assertGreaterEqual(i.recalibrations, 0)
+        if i.source == "tsc":
+            self.assertGreater(i.nominal_hz, 0)
+
+
+class TestDumpTool(unittest.TestCase):
+    def run_tool(self, *argv):
+        from vtime.__main__ import main
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = main(list(argv))
+        return rc, out.getvalue()
+
+    def test_records_of_a_page_dump(self):
+        page = bytearray(4096)
+        page[0:32] = KNOWN
+        page[64:96] = struct.pack("<IIQQIbB2x", 9, 0, 0, 0, MUL, SHIFT, 0)  # odd: mid-update
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(page)
+            f.flush()
+            rc, out = self.run_tool("records", f.name, "--tsc", str(0x0123456789ABCDEF + 2 * HZ))
+        self.assertEqual(rc, 0)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 2)
+        self.assertIn("cpu 0: version 6 (published)", lines[0])
+        self.assertIn(f"ok, {HZ} Hz", lines[0])
+        self.assertIn(f"{10**9 + 1_999_999_999} ns", lines[0])
+        self.assertIn("cpu 1: version 9 (in progress)", lines[1])
+        self.assertIn("try again", lines[1])
+
+    def test_empty_dump(self):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(bytes(128))
+            f.flush()
+            rc, out = self.run_tool("records", f.name)
+        self.assertEqual((rc, out.strip()), (1, "no published pvclock record in the dump"))
 
 
 class TestLibrary(unittest.TestCase):

@@ -24,7 +24,7 @@ __all__ = [
     "VtimeError", "version", "strerror",
     "Scale", "scale_init", "scale_apply", "scale_from_hz",
     "PvclockRecord", "WallClock", "parse_records", "publish", "consume_stopped",
-    "now_ns", "realtime_ns", "info",
+    "now_ns", "realtime_ns", "info", "ClockInfo", "ticks", "ticks_to_ns",
     "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE",
     "TSC_STABLE", "GUEST_STOPPED", "COUNTS_FROM_ZERO",
 ]
@@ -278,4 +278,4 @@ def consume_stopped(buf, offset=0):
 
 # ---- this machine's clock (include/vtime/clock.h, Linux builds) ----
 
-from ._clock import now_ns, realtime_ns, info  # noqa: E402
+from ._clock import ClockInfo, info, now_ns, realtime_ns, ticks, ticks_to_ns  # noqa: E402

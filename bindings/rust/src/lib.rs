@@ -355,6 +355,49 @@ impl WallClock {
     }
 }
 
+/// The userspace clock of include/vtime/clock.h, looked up at run time so the
+/// crate also works with a libvtime built without it (`Error::NOTSUP`).
+mod clock {
+    use std::os::raw::{c_char, c_void};
+
+    extern "C" {
+        fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    }
+    const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
+
+    // A real reference into libvtime, so that --as-needed keeps it loaded even
+    // in a program that only calls the looked-up functions.
+    static KEEP: unsafe extern "C" fn() -> *const c_char = crate::ffi::vtime_version_string;
+
+    pub fn lookup(name: &'static [u8]) -> Option<*mut c_void> {
+        debug_assert_eq!(name.last(), Some(&0));
+        let _ = unsafe { std::ptr::read_volatile(&KEEP) };
+        let p = unsafe { dlsym(RTLD_DEFAULT, name.as_ptr() as *const c_char) };
+        if p.is_null() {
+            None
+        } else {
+            Some(p)
+        }
+    }
+}
+
+fn clock_u64(name: &'static [u8]) -> Result<u64> {
+    let p = clock::lookup(name).ok_or(Error::NOTSUP)?;
+    // Safety: the library declares these as uint64_t f(void).
+    let f: unsafe extern "C" fn() -> u64 = unsafe { std::mem::transmute(p) };
+    Ok(unsafe { f() })
+}
+
+/// CLOCK_MONOTONIC in ns through vtime's fast clock (Linux builds).
+pub fn now_ns() -> Result<u64> {
+    clock_u64(b"vtime_now_ns\0")
+}
+
+/// CLOCK_REALTIME in ns through vtime's fast clock (Linux builds).
+pub fn realtime_ns() -> Result<u64> {
+    clock_u64(b"vtime_realtime_ns\0")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

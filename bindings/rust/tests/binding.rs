@@ -182,3 +182,47 @@ fn version_and_errors() {
     assert_eq!(strerror(0), "success");
     assert_eq!(Error::NODATA.message(), "record never published");
 }
+
+fn clock_gettime_ns(clock: i32) -> u64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    assert_eq!(unsafe { clock_gettime(clock, &mut ts) }, 0);
+    ts.sec as u64 * NSEC_PER_SEC + ts.nsec as u64
+}
+
+#[test]
+fn userspace_clock() {
+    // VTIME_REQUIRE_CLOCK=1 (set by CI when the build has the clock) forbids the NOTSUP path.
+    let required = std::env::var("VTIME_REQUIRE_CLOCK").map(|v| v == "1").unwrap_or(false);
+    match now_ns() {
+        Err(e) => {
+            assert!(!required, "libvtime has no vtime_now_ns although the build has the userspace clock");
+            assert_eq!(e, Error::NOTSUP);
+            assert_eq!(realtime_ns(), Err(Error::NOTSUP));
+            eprintln!("userspace_clock: this libvtime has no userspace clock; checked the NOTSUP path only");
+        }
+        Ok(_) => {
+            const MONOTONIC: i32 = 1;
+            const REALTIME: i32 = 0;
+            let a = clock_gettime_ns(MONOTONIC);
+            let v = now_ns().unwrap();
+            let b = clock_gettime_ns(MONOTONIC);
+            assert!(v.abs_diff((a + b) / 2) < 20_000_000, "now_ns {} vs CLOCK_MONOTONIC {}", v, a);
+            let mut last = v;
+            for _ in 0..10_000 {
+                let n = now_ns().unwrap();
+                assert!(n >= last);
+                last = n;
+            }
+            let r = realtime_ns().unwrap();
+            assert!(r.abs_diff(clock_gettime_ns(REALTIME)) < 50_000_000);
+        }
+    }
+}

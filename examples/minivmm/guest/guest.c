@@ -44,7 +44,7 @@ static inline void halt_forever(void)
 #define LOG ((struct minivmm_log *)(uintptr_t)MINIVMM_LOG)
 
 /* One clock for the whole guest, set up by cpu 0 before the others start. */
-static struct vtime_bm_clock clk;
+static struct vtime_bm_clock clk __attribute__((aligned(64)));
 static volatile uint32_t clk_ready;
 
 static int port_register_cpu(void *ctx, unsigned cpu, uint64_t gpa)
@@ -126,6 +126,19 @@ static void note(unsigned cpu, const struct vtime_bm_reading *r)
 	struct minivmm_cpu *c = &SHARED->cpu[cpu];
 	uint64_t last = c->last_ns;
 
+	uint32_t epoch = __atomic_load_n(&SHARED->epoch, __ATOMIC_ACQUIRE);
+
+	if (epoch != c->epoch_seen) {
+		/* First reading after a resume or restore: the step it saw. */
+		uint32_t sec, nsec;
+
+		c->epoch_step = (int64_t)(r->ns - last);
+		c->epoch_ns = r->ns;
+		/* The guest's wall clock at that reading (wall record + kvmclock). */
+		if (vtime_pvclock_wall_read(clk.cfg.wall, 0, &sec, &nsec) == 0)
+			c->epoch_wall_ns = vtime_pvclock_wall_ns(sec, nsec, r->ns);
+		c->epoch_seen = epoch;
+	}
 	if (c->reads == 0)
 		c->first_ns = r->ns;
 	else if (r->ns < last)

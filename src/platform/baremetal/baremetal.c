@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vtime/clamp.h>
 #include <vtime/error.h>
 #include <vtime/pvclock.h>
 
@@ -76,19 +77,6 @@ static int vt_bm_msr_register_wall(void *ctx, uint64_t gpa)
 	return 0;
 }
 
-static uint64_t vt_bm_default_clamp(void *ctx, uint64_t ns)
-{
-	volatile uint64_t *last = (volatile uint64_t *)ctx;
-	uint64_t seen = vt_load64(last);
-
-	for (;;) {
-		if (ns <= seen)
-			return seen;
-		if (vt_cas64(last, &seen, ns))
-			return ns;
-	}
-}
-
 int vtime_bm_init(struct vtime_bm_clock *c, const struct vtime_bm_config *cfg)
 {
 	if (!c || !cfg || !cfg->records || cfg->nr_cpus == 0 || (cfg->records_gpa & 3u) ||
@@ -102,12 +90,8 @@ int vtime_bm_init(struct vtime_bm_clock *c, const struct vtime_bm_config *cfg)
 		c->ops.register_wall = vt_bm_msr_register_wall;
 		c->ops.ctx = NULL;
 	}
-	vt_store64(&c->last, 0);
-	if (!c->cfg.clamp) {
-		c->cfg.clamp = vt_bm_default_clamp;
-		c->cfg.clamp_ctx = (void *)&c->last;
-	}
-	return 0;
+	/* Trust the stable bit only when CPUID said it is meaningful. */
+	return vtime_clamp_init(&c->clamp, 0, cfg->stable_advertised ? VTIME_CLAMP_TRUST_STABLE : 0);
 }
 
 static volatile struct vtime_pvclock_vcpu_time_info *vt_bm_rec(struct vtime_bm_clock *c, unsigned cpu)
@@ -151,11 +135,20 @@ int vtime_bm_read(struct vtime_bm_clock *c, unsigned cpu, struct vtime_bm_readin
 	out->stopped = false;
 	if ((body.flags & VTIME_PVCLOCK_GUEST_STOPPED) && vtime_pvclock_consume_stopped(rec)) {
 		out->stopped = true;
+		/* After a pause or restore the wall record may be stale: ask for
+		 * a fresh one (written only on request). */
+		if (c->cfg.wall && c->ops.register_wall)
+			(void)c->ops.register_wall(c->ops.ctx, c->cfg.wall_gpa);
 		if (c->cfg.on_stopped)
 			c->cfg.on_stopped(c->cfg.stopped_ctx, cpu);
 	}
-	/* Skip the clamp only when the bit is both advertised and set now. */
-	if (c->cfg.stable_advertised && (body.flags & VTIME_PVCLOCK_TSC_STABLE))
+	/* Skip the clamp's write only when the bit is both advertised (trusted at
+	 * init) and set in this reading; a stable read still never goes below an
+	 * earlier clamped one. */
+	if (!c->cfg.clamp)
+		out->ns = vtime_clamp_apply_stable(&c->clamp, out->raw_ns,
+						   (body.flags & VTIME_PVCLOCK_TSC_STABLE) != 0);
+	else if (c->cfg.stable_advertised && (body.flags & VTIME_PVCLOCK_TSC_STABLE))
 		out->ns = out->raw_ns;
 	else
 		out->ns = c->cfg.clamp(c->cfg.clamp_ctx, out->raw_ns);

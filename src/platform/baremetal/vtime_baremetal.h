@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <vtime/clamp.h>
 #include <vtime/pvclock.h>
 
 #ifdef __cplusplus
@@ -45,9 +46,9 @@ struct vtime_bm_hv_ops {
 	void *ctx;
 };
 
-/* The monotonic clamp seam: returns a value >= ns and >= every value it
- * returned before, on any CPU. NULL in the config selects the shim's own
- * global compare-and-swap clamp (state in struct vtime_bm_clock). */
+/* A replacement clamp: returns a value >= ns and >= every value it returned
+ * before, on any CPU. NULL in the config selects vtime's global clamp
+ * (struct vtime_clamp in struct vtime_bm_clock, vtime_clamp_apply_stable()). */
 typedef uint64_t (*vtime_bm_clamp_fn)(void *ctx, uint64_t ns);
 
 /* Called once per GUEST_STOPPED the guest consumes (tell the watchdogs). */
@@ -61,16 +62,16 @@ struct vtime_bm_config {
 	uint64_t wall_gpa;
 	bool stable_advertised;  /* usually vtime_bm_features.stable_advertised */
 	const struct vtime_bm_hv_ops *ops; /* NULL: KVM MSRs */
-	vtime_bm_clamp_fn clamp; /* NULL: built-in CAS clamp */
+	vtime_bm_clamp_fn clamp; /* NULL: vtime_clamp (include/vtime/clamp.h) */
 	void *clamp_ctx;
 	vtime_bm_stopped_fn on_stopped; /* optional */
 	void *stopped_ctx;
 };
 
 struct vtime_bm_clock {
+	struct vtime_clamp clamp; /* first: one cache line of its own when c is 64-aligned */
 	struct vtime_bm_config cfg;
 	struct vtime_bm_hv_ops ops;
-	volatile uint64_t last; /* built-in clamp: largest value returned */
 };
 
 /* One reading through the shim. */
@@ -89,11 +90,13 @@ int vtime_bm_init(struct vtime_bm_clock *c, const struct vtime_bm_config *cfg);
 /* On CPU cpu: register (or with enable false, unregister) its record. */
 int vtime_bm_cpu_register(struct vtime_bm_clock *c, unsigned cpu, bool enable);
 
-/* Asks the hypervisor to (re)write the wall-clock record. Do it again after
- * a resume or restore: the record is written only on this request. */
+/* Asks the hypervisor to (re)write the wall-clock record; it is written only
+ * on request. vtime_bm_read() repeats it after each GUEST_STOPPED. */
 int vtime_bm_wall_register(struct vtime_bm_clock *c);
 
-/* Reads CPU cpu's record (call it on that CPU). Returns 0 or a
+/* Reads CPU cpu's record (call it on that CPU). A read that consumes
+ * GUEST_STOPPED also re-requests the wall-clock record (it may be stale after
+ * a pause or restore) and calls on_stopped. Returns 0 or a
  * vtime_pvclock_read() error. */
 int vtime_bm_read(struct vtime_bm_clock *c, unsigned cpu, struct vtime_bm_reading *out);
 

@@ -12,6 +12,14 @@
 #include <vtime/kvm.h>
 #include <vtime/pvclock.h>
 
+/* Host TSC as KVM's offsets see it when the host cannot scale TSCs. */
+static inline uint64_t vt_kvm_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
 int vtime_kvm_clock_get(int vm_fd, struct vtime_kvm_clock *out)
 {
 	struct kvm_clock_data d;
@@ -202,12 +210,15 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 			    const struct vtime_kvm_save *save, enum vtime_kvm_restore_policy policy)
 {
 	uint64_t elapsed = 0;
-	int err;
+	int err, scaling;
 
 	if (!save || save->magic != VTIME_KVM_SAVE_MAGIC || nr_vcpus != save->nr_vcpus ||
 	    (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS ||
 	    (policy != VTIME_KVM_RESTORE_FREEZE && policy != VTIME_KVM_RESTORE_ADVANCE))
 		return VTIME_EINVAL;
+	/* With TSC scaling the offset applies to the scaled host TSC: leave
+	 * that to KVM's MSR path. */
+	scaling = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_CONTROL) > 0;
 	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
 		struct timespec ts;
 		uint64_t now;
@@ -229,19 +240,51 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 		/* Memory not carried over: never let KVM reuse a version the guest saw. */
 		if (rec && v->version && (uint32_t)(rec->version - v->version) > 0x7fffffffu)
 			rec->version = (v->version + 2u) & ~1u;
-		if ((err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, tsc)) ||
-		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, v->system_time)))
+		/* The offset attribute sets the TSC exactly; a host write of
+		 * IA32_TSC goes through KVM's 1-second matching rule and, this soon
+		 * after the vCPUs were created, would land on their TSC instead. */
+		if ((scaling || vtime_kvm_tsc_offset_set(vcpu_fds[i], tsc - vt_kvm_rdtsc()) != 0) &&
+		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, tsc)))
+			return err;
+		if ((err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, v->system_time)))
 			return err;
 	}
 	/* Freeze: the clock continues from the saved value. Advance: KVM adds
-	 * (realtime now - saved realtime), measured at the ioctl itself. */
-	err = vtime_kvm_clock_set(vm_fd, save->clock_ns,
-				  policy == VTIME_KVM_RESTORE_ADVANCE ? save->realtime_ns : 0);
+	 * (realtime now - saved realtime) at the ioctl itself, but only in
+	 * master-clock mode; a VM whose vCPUs never ran is not there yet, so
+	 * then the elapsed time is measured here, just before the ioctl. */
+	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+		struct vtime_kvm_clock c;
+		uint64_t clock = save->clock_ns;
+
+		if ((err = vtime_kvm_clock_get(vm_fd, &c)))
+			return err;
+		if (c.flags & VTIME_KVM_CLOCK_TSC_STABLE) {
+			err = vtime_kvm_clock_set(vm_fd, clock, save->realtime_ns);
+		} else {
+			struct timespec ts;
+			uint64_t now;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+			if (now > save->realtime_ns)
+				clock += now - save->realtime_ns;
+			err = vtime_kvm_clock_set(vm_fd, clock, 0);
+		}
+	} else {
+		err = vtime_kvm_clock_set(vm_fd, save->clock_ns, 0);
+	}
 	if (err)
 		return err;
 	/* Wall record rewritten after the clock is set, so it pairs host realtime
 	 * with the restored kvmclock (a stale one is the "stuck wall clock"). */
-	if (save->wall_clock && nr_vcpus)
-		return vtime_kvm_msr_set(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, save->wall_clock);
+	if (save->wall_clock && nr_vcpus &&
+	    (err = vtime_kvm_msr_set(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, save->wall_clock)))
+		return err;
+	/* The guest was stopped: let it tell its watchdogs (GUEST_STOPPED). */
+	for (unsigned i = 0; i < nr_vcpus; i++)
+		if ((save->vcpu[i].system_time & 1u) && (err = vtime_kvm_clock_ctrl(vcpu_fds[i])) &&
+		    err != VTIME_ENODATA)
+			return err;
 	return 0;
 }

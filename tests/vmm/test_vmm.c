@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/* VMM core against the formulas (timekeeping-facts sections 1 and 3), with
+ * simulated host counters: TSC matching, scaled, catch-up and emulated TSC,
+ * pause/resume, snapshot/restore (also onto a host with another TSC rate),
+ * versions, wall clock. Every scenario runs from 0 and from just below 2^64. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stddef.h>
+#include <vtime/error.h>
+#include <vtime/kvm.h>
+#include <vtime/pvclock.h>
+#include <vtime/scale.h>
+#include <vtime/tsc.h>
+#include <vtime/vmm.h>
+
+#include "vt_test.h"
+
+#define NS 1000000000ull
+
+/* Host counter starts: from 0 and just below 2^64 (it wraps mid-test). */
+static const uint64_t starts[] = { 0, UINT64_MAX - 3 * 2600000000ull };
+
+/* Independent oracle for (a * b) >> n: 16-bit limb schoolbook product. */
+static uint64_t oracle_mulshr(uint64_t a, uint64_t b, unsigned n)
+{
+	uint32_t r[8] = { 0 };
+	uint64_t out = 0;
+	for (int i = 0; i < 4; i++) {
+		uint32_t carry = 0;
+		for (int j = 0; j < 4; j++) {
+			uint32_t x = (uint32_t)((a >> (16 * i)) & 0xffff), y = (uint32_t)((b >> (16 * j)) & 0xffff);
+			uint64_t t = (uint64_t)x * y + r[i + j] + carry;
+			r[i + j] = (uint32_t)(t & 0xffff);
+			carry = (uint32_t)(t >> 16);
+		}
+		for (int k = i + 4; carry && k < 8; k++) {
+			uint64_t t = (uint64_t)r[k] + carry;
+			r[k] = (uint32_t)(t & 0xffff);
+			carry = (uint32_t)(t >> 16);
+		}
+	}
+	for (unsigned bit = n; bit < n + 64 && bit < 128; bit++)
+		if ((r[bit / 16] >> (bit % 16)) & 1u)
+			out |= (uint64_t)1 << (bit - n);
+	return out;
+}
+
+/* Host ns for a host counter value (exact, counter assumed started at t0). */
+static struct vtime_vmm_now at(uint64_t t0, uint64_t hz, uint64_t ticks, uint64_t realtime0)
+{
+	struct vtime_vmm_now n;
+	n.host_tsc = t0 + ticks;
+	n.host_ns = (ticks / hz) * NS + (ticks % hz) * NS / hz;
+	n.realtime_ns = realtime0 + n.host_ns;
+	return n;
+}
+
+static int64_t sdiff(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b);
+}
+
+static struct vtime_vmm_config cfg_of(uint64_t host_hz, uint64_t guest_hz, bool hw)
+{
+	struct vtime_vmm_config c;
+	memset(&c, 0, sizeof(c));
+	c.host_hz = host_hz;
+	c.guest_hz = guest_hz;
+	c.hw_scaling = hw;
+	return c;
+}
+
+static void test_mode_selection(void)
+{
+	struct vtime_vmm vm;
+	struct vtime_vmm_now n = at(0, 2600000000u, 0, 0);
+	struct vtime_vmm_config c;
+	struct vtime_scale s;
+	uint64_t ratio;
+
+	c = cfg_of(2599999000u, 2599999000u + 2599999000u / 4000u, false); /* +250 ppm */
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == 0);
+	CU_ASSERT(vm.mode == VTIME_VMM_TSC_NATIVE);
+	/* Native: the record carries the host rate, KVM-exact. */
+	CU_ASSERT(vm.guest_to_ns.mul == 3303822267u && vm.guest_to_ns.shift == -1);
+	c = cfg_of(2600000000u, 2600000000u + 2600000000u / 3000u, false); /* +333 ppm */
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == 0);
+	CU_ASSERT(vm.mode == VTIME_VMM_TSC_CATCHUP);
+	c = cfg_of(3000000000u, 2000000000u, false);
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == 0);
+	CU_ASSERT(vm.mode == VTIME_VMM_TSC_EMULATED);
+	c = cfg_of(3000000000u, 2000000000u, true);
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == 0);
+	CU_ASSERT(vm.mode == VTIME_VMM_TSC_SCALED);
+	CU_ASSERT(vtime_tsc_ratio_init(&ratio, 2000000u, 3000000u, 48) == 0);
+	CU_ASSERT(vm.ratio == ratio);
+	CU_ASSERT(vtime_scale_init(&s, vtime_tsc_ratio_apply(3000000000u, ratio, 48), NS) == 0);
+	CU_ASSERT(vm.guest_to_ns.mul == s.mul && vm.guest_to_ns.shift == s.shift);
+	c = cfg_of(3000000000u, 2000000000u, false);
+	c.mode = VTIME_VMM_TSC_SCALED;
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == VTIME_ENOTSUP);
+	c.mode = VTIME_VMM_TSC_CATCHUP; /* slower guest cannot catch up */
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == VTIME_EINVAL);
+	c = cfg_of(0, 1, false);
+	CU_ASSERT(vtime_vmm_init(&vm, &c, &n) == VTIME_EINVAL);
+}
+
+/* KVM's rule: within +-1 s (guest cycles) of the extrapolated last write. */
+static void test_tsc_matching(void)
+{
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm;
+		struct vtime_vmm_vcpu a, b, c;
+		struct vtime_vmm_config cfg = cfg_of(hz, hz, false);
+		struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
+		uint64_t exp;
+
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_init(&vm, &b);
+		vtime_vmm_vcpu_init(&vm, &c);
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a, 0, &n, true) == 0); /* first: new generation */
+		CU_ASSERT(a.tsc_offset == 0 - n.host_tsc);
+		CU_ASSERT(!vtime_vmm_stable(&vm));
+		n = at(starts[k], hz, hz / 100, 0); /* 10 ms later: host-initiated 0 synchronises */
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b, 0, &n, true) == 1);
+		CU_ASSERT(b.tsc_offset == a.tsc_offset);
+		CU_ASSERT(vtime_vmm_vcpu_tsc(&b, n.host_tsc) == vtime_vmm_vcpu_tsc(&a, n.host_tsc));
+		CU_ASSERT(!vtime_vmm_stable(&vm)); /* c not written yet */
+		/* 0.5 s later a guest write 0.999999999 s ahead of the extrapolation. */
+		n = at(starts[k], hz, hz / 100 + hz / 2, 0);
+		exp = 0 + (uint64_t)((hz / 2) * 1); /* last write 0 at 10 ms, +0.5 s of guest cycles */
+		/* (the extrapolation floors: keep a few cycles off the exact edge) */
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&c, exp + hz - 8, &n, false) == 1);
+		CU_ASSERT(c.tsc_offset == a.tsc_offset); /* the written value is not used */
+		CU_ASSERT(vtime_vmm_stable(&vm));
+		/* Exactly 1 s off is outside: a new generation, not stable. */
+		n = at(starts[k], hz, hz, 0);
+		exp = (exp + hz - 8) + (hz - (hz / 100 + hz / 2));
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a, exp + hz + 8, &n, false) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_tsc(&a, n.host_tsc) == exp + hz + 8);
+		exp += 8;
+		CU_ASSERT(!vtime_vmm_stable(&vm));
+		/* The others rejoin with writes within the window: stable again. */
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b, exp + hz - hz / 3, &n, false) == 1);
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&c, exp + hz + hz / 3, &n, false) == 1);
+		CU_ASSERT(b.tsc_offset == a.tsc_offset && c.tsc_offset == a.tsc_offset);
+		CU_ASSERT(vtime_vmm_stable(&vm));
+		/* Below the window by one cycle more than 1 s: new generation. */
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b, exp + hz - hz - 8, &n, false) == 0);
+		CU_ASSERT(!vtime_vmm_stable(&vm));
+	}
+}
+
+/* Guest reading through the published record at host counter t. */
+static uint64_t guest_read(struct vtime_vmm_vcpu *v, volatile struct vtime_pvclock_vcpu_time_info *rec, uint64_t t)
+{
+	struct vtime_pvclock_vcpu_time_info body;
+	CU_ASSERT(vtime_pvclock_snapshot(rec, 0, &body) == 0);
+	return vtime_pvclock_time(&body, vtime_vmm_vcpu_rdtsc(v, t));
+}
+
+/* A record's fields in host byte order (records are little-endian). */
+static struct vtime_pvclock_vcpu_time_info body_of(const struct vtime_pvclock_vcpu_time_info *rec)
+{
+	struct vtime_pvclock_vcpu_time_info b;
+	memset(&b, 0, sizeof(b));
+	CU_ASSERT(vtime_pvclock_snapshot(rec, 0, &b) == 0);
+	return b;
+}
+
+#define F(rec, field) (body_of(&(rec)).field)
+
+static void test_native_records(void)
+{
+	const uint64_t hz = 2599999000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm;
+		struct vtime_vmm_vcpu a, b;
+		struct vtime_pvclock_vcpu_time_info ra, rb;
+		struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+		struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
+		uint64_t last = 0;
+
+		memset(&ra, 0, sizeof(ra));
+		memset(&rb, 0, sizeof(rb));
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_init(&vm, &b);
+		vtime_vmm_vcpu_set_record(&a, &ra);
+		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) == VTIME_ESTATE); /* TSC never written */
+		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+		vtime_vmm_vcpu_write_tsc(&b, 0, &n, true);
+		CU_ASSERT(vtime_vmm_vcpu_publish(&b, &n) == VTIME_ENODEV); /* no record */
+		vtime_vmm_vcpu_set_record(&b, &rb);
+		CU_ASSERT(vtime_vmm_publish_all(&vm, &n) == 0);
+		CU_ASSERT(F(ra, version) == 2 && F(rb, version) == 2);
+		CU_ASSERT(F(ra, flags) == VTIME_PVCLOCK_TSC_STABLE);
+		/* Same reference on both: identical bodies; guest TSC 0 at kvmclock 0. */
+		CU_ASSERT(F(ra, tsc_timestamp) == 0 && F(ra, system_time) == 0);
+		CU_ASSERT(memcmp(&ra, &rb, sizeof(ra)) == 0);
+		/* Readings equal the VM clock exactly (same scale), across the wrap,
+		 * and never go backwards alternating vCPUs. */
+		for (uint64_t i = 1; i <= 3000; i++) {
+			uint64_t t = n.host_tsc + i * 2600000u + (i * 7919u) % 1000u;
+			uint64_t g = guest_read(i & 1 ? &a : &b, i & 1 ? &ra : &rb, t);
+			CU_ASSERT_EQUAL(g, vtime_vmm_clock(&vm, t));
+			CU_ASSERT(g >= last);
+			last = g;
+		}
+		/* Re-anchoring the master keeps the clock continuous. */
+		{
+			uint64_t t = n.host_tsc + 5 * hz, before = vtime_vmm_clock(&vm, t + hz);
+			struct vtime_vmm_now m = at(starts[k], hz, 5 * hz, 0);
+			vtime_vmm_update_master(&vm, &m);
+			CU_ASSERT(vtime_vmm_publish_all(&vm, &m) == 0);
+			CU_ASSERT(F(ra, version) == 4);
+			CU_ASSERT(llabs(sdiff(vtime_vmm_clock(&vm, t + hz), before)) <= 1);
+			CU_ASSERT(llabs(sdiff(guest_read(&a, &ra, t + hz), before)) <= 1);
+		}
+	}
+}
+
+static void test_scaled(void)
+{
+	const uint64_t host = 3000000000u, guest = 2000000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm;
+		struct vtime_vmm_vcpu a;
+		struct vtime_pvclock_vcpu_time_info ra;
+		struct vtime_vmm_config cfg = cfg_of(host, guest, true);
+		/* The hardware formula scales the raw host counter, so a host wrap
+		 * is a discontinuity (centuries away): wrap the guest TSC instead. */
+		struct vtime_vmm_now n = at(12345, host, 0, 0);
+		uint64_t g0, g1, t1;
+
+		memset(&ra, 0, sizeof(ra));
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		CU_ASSERT_FATAL(vm.mode == VTIME_VMM_TSC_SCALED);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_set_record(&a, &ra);
+		vtime_vmm_vcpu_write_tsc(&a, starts[k] + 12345, &n, true);
+		/* guest = ((host * ratio) >> 48) + offset, checked against the oracle. */
+		for (uint64_t i = 0; i < 1000; i++) {
+			uint64_t t = n.host_tsc + i * 987654321u;
+			uint64_t want = oracle_mulshr(t, vm.ratio, 48) + a.tsc_offset;
+			CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a, t), want);
+		}
+		/* One host second is guest_hz guest cycles (ratio floor: within 1 ppm). */
+		t1 = n.host_tsc + host;
+		g0 = vtime_vmm_vcpu_tsc(&a, n.host_tsc);
+		g1 = vtime_vmm_vcpu_tsc(&a, t1);
+		CU_ASSERT(llabs(sdiff(g1 - g0, guest)) <= (long long)(guest / 1000000u));
+		/* The guest's kvmclock from the record follows the VM clock (ppb level). */
+		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+		for (uint64_t s = 1; s <= 10; s++) {
+			uint64_t t = n.host_tsc + s * host;
+			CU_ASSERT(llabs(sdiff(guest_read(&a, &ra, t), vtime_vmm_clock(&vm, t))) <= 100);
+		}
+	}
+}
+
+static void test_catchup(void)
+{
+	const uint64_t host = 2000000000u, guest = 2500000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm;
+		struct vtime_vmm_vcpu a;
+		struct vtime_pvclock_vcpu_time_info ra;
+		struct vtime_vmm_config cfg = cfg_of(host, guest, false);
+		struct vtime_vmm_now n = at(starts[k], host, 0, 0);
+		uint64_t last = 0, off;
+
+		memset(&ra, 0, sizeof(ra));
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		CU_ASSERT_FATAL(vm.mode == VTIME_VMM_TSC_CATCHUP);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_set_record(&a, &ra);
+		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+		CU_ASSERT(!(F(ra, flags) & VTIME_PVCLOCK_TSC_STABLE)); /* no master clock */
+		/* Updates every 100 ms of host time for 3 s. */
+		for (uint64_t u = 1; u <= 30; u++) {
+			struct vtime_vmm_now m = at(starts[k], host, u * host / 10, 0);
+			uint64_t ns = vtime_vmm_clock(&vm, m.host_tsc);
+			uint64_t target = vtime_scale_apply(&vm.ns_to_guest, ns); /* written 0 at kvmclock 0 */
+			/* Just before the update the guest runs slow but forward. */
+			uint64_t g = guest_read(&a, &ra, m.host_tsc - 1);
+			CU_ASSERT(g >= last);
+			last = g;
+			off = a.tsc_offset;
+			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &m) > 0);
+			/* At the update the guest TSC sits where the virtual rate puts it. */
+			CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a, m.host_tsc), target);
+			CU_ASSERT(a.tsc_offset - off < (uint64_t)1 << 63); /* forward only */
+			CU_ASSERT(F(ra, system_time) == ns);
+			g = guest_read(&a, &ra, m.host_tsc);
+			CU_ASSERT(g >= last);
+			CU_ASSERT(llabs(sdiff(g, ns)) <= 1);
+			last = g;
+			/* A second update at the same instant does not move it. */
+			off = a.tsc_offset;
+			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &m) > 0);
+			CU_ASSERT(a.tsc_offset == off);
+		}
+	}
+}
+
+static void test_emulated(void)
+{
+	const uint64_t host = 3000000000u, guest = 2000000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm;
+		struct vtime_vmm_vcpu a, b;
+		struct vtime_pvclock_vcpu_time_info ra;
+		struct vtime_vmm_config cfg = cfg_of(host, guest, false);
+		struct vtime_vmm_now n = at(starts[k], host, 0, 0);
+		uint64_t prev = 0;
+
+		memset(&ra, 0, sizeof(ra));
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		CU_ASSERT_FATAL(vm.mode == VTIME_VMM_TSC_EMULATED);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_init(&vm, &b);
+		vtime_vmm_vcpu_set_record(&a, &ra);
+		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+		vtime_vmm_vcpu_write_tsc(&b, 0, &n, true);
+		CU_ASSERT(vtime_vmm_stable(&vm));
+		/* Guest TSC = ns_to_guest(kvmclock) + offset: guest_hz per host second. */
+		for (uint64_t s = 1; s <= 5; s++) {
+			uint64_t t = n.host_tsc + s * host;
+			uint64_t want = vtime_scale_apply(&vm.ns_to_guest, vtime_vmm_clock(&vm, t)) + a.tsc_offset;
+			CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a, t), want);
+			CU_ASSERT(llabs(sdiff(vtime_vmm_vcpu_tsc(&a, t), s * guest)) <= (long long)(s * guest / 100000000u)); /* 10 ppb */
+		}
+		/* Host counters out of step by up to 5 us: the vCPU on the lagging
+		 * host CPU still never sees the TSC go below the other's. */
+		for (uint64_t i = 1; i <= 2000; i++) {
+			uint64_t t = n.host_tsc + i * 30000u;
+			uint64_t skew = (i * 2654435761u) % 15000u;
+			uint64_t x = vtime_vmm_vcpu_rdtsc(i & 1 ? &a : &b, i & 1 ? t : t - skew);
+			CU_ASSERT(x >= prev);
+			prev = x;
+		}
+		/* The record converts the emulated TSC back to the VM clock. */
+		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+		{
+			uint64_t t = n.host_tsc + 7 * host;
+			struct vtime_pvclock_vcpu_time_info body = body_of(&ra);
+			uint64_t g = vtime_pvclock_time(&body, vtime_vmm_vcpu_tsc(&a, t));
+			CU_ASSERT(llabs(sdiff(g, vtime_vmm_clock(&vm, t))) <= 2);
+		}
+	}
+}
+
+static void test_pause_resume(void)
+{
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		for (int pol = 0; pol < 2; pol++) {
+			struct vtime_vmm vm;
+			struct vtime_vmm_vcpu a;
+			struct vtime_pvclock_vcpu_time_info ra;
+			struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+			struct vtime_vmm_now n = at(starts[k], hz, 0, 0), p, r;
+			uint64_t kp;
+
+			memset(&ra, 0, sizeof(ra));
+			CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+			vtime_vmm_vcpu_init(&vm, &a);
+			vtime_vmm_vcpu_set_record(&a, &ra);
+			vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+			p = at(starts[k], hz, 2 * hz, 0);
+			r = at(starts[k], hz, 2 * hz + 3 * hz / 10, 0); /* 300 ms paused */
+			CU_ASSERT(vtime_vmm_resume(&vm, &r, VTIME_VMM_FREEZE) == VTIME_ESTATE);
+			CU_ASSERT(vtime_vmm_pause(&vm, &p) == 0);
+			CU_ASSERT(vtime_vmm_pause(&vm, &p) == VTIME_ESTATE);
+			kp = vtime_vmm_clock(&vm, p.host_tsc);
+			CU_ASSERT(vtime_vmm_resume(&vm, &r, pol ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE) == 0);
+			CU_ASSERT(vtime_vmm_publish_all(&vm, &r) == 0);
+			CU_ASSERT(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
+			if (pol) {
+				CU_ASSERT(llabs(sdiff(guest_read(&a, &ra, r.host_tsc), kp + 3 * NS / 10)) <= 1);
+			} else {
+				CU_ASSERT_EQUAL(vtime_vmm_clock(&vm, r.host_tsc), kp);
+				CU_ASSERT_EQUAL(guest_read(&a, &ra, r.host_tsc), kp);
+			}
+			/* Not consumed: a rewrite keeps it; consumed once: gone. */
+			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &r) > 0);
+			CU_ASSERT(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
+			CU_ASSERT(vtime_pvclock_consume_stopped(&ra));
+			CU_ASSERT(!vtime_pvclock_consume_stopped(&ra));
+			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &r) > 0);
+			CU_ASSERT(!(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED));
+			/* KVMCLOCK_CTRL equivalent. */
+			vtime_vmm_vcpu_request_stopped(&a);
+			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &r) > 0);
+			CU_ASSERT(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
+		}
+	}
+}
+
+/* Save on a 2.6 GHz host, restore on a 3.0 GHz one (guest TSC stays 2.6 GHz). */
+static void restore_case(uint64_t start, bool hw, enum vtime_vmm_policy pol, bool keep_memory)
+{
+	const uint64_t h1 = 2600000000u, h2 = 3000000000u, rt0 = 1700000000ull * NS;
+	struct vtime_vmm vm, vm2;
+	struct vtime_vmm_vcpu a, b, a2, b2;
+	struct vtime_pvclock_vcpu_time_info ra, rb, ra2, rb2;
+	struct vtime_vmm_config c1 = cfg_of(h1, 0, false), c2 = cfg_of(h2, h1, hw);
+	struct vtime_vmm_now n = at(start, h1, 0, rt0), s, r;
+	struct vtime_vmm_snapshot snap;
+	struct vtime_vmm_vcpu_snapshot sa, sb;
+	uint64_t ks, expect, expect_tsc;
+	const uint64_t gone = 5 * NS; /* realtime between save and restore */
+
+	memset(&ra, 0, sizeof(ra));
+	memset(&rb, 0, sizeof(rb));
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &c1, &n) == 0);
+	vtime_vmm_vcpu_init(&vm, &a);
+	vtime_vmm_vcpu_init(&vm, &b);
+	vtime_vmm_vcpu_set_record(&a, &ra);
+	vtime_vmm_vcpu_set_record(&b, &rb);
+	vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+	vtime_vmm_vcpu_write_tsc(&b, 0, &n, true);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT(vtime_vmm_publish_all(&vm, &n) == 0); /* versions reach 6 */
+	s = at(start, h1, 10 * h1 + 12345, rt0);
+	CU_ASSERT(vtime_vmm_save(&vm, &s, &snap) == 0);
+	CU_ASSERT(vtime_vmm_vcpu_save(&a, &s, &sa) == 0);
+	CU_ASSERT(vtime_vmm_vcpu_save(&b, &s, &sb) == 0);
+	CU_ASSERT(sa.version == 6 && sb.version == 6);
+	ks = snap.kvmclock_ns;
+	CU_ASSERT(llabs(sdiff(ks, 10 * NS + 12345u * NS / h1)) <= 20); /* floors: ~0.5 ppb slow */
+
+	/* The new host's counter starts elsewhere and runs at 3 GHz. */
+	r = at(start + 77777, h2, 0, s.realtime_ns + gone);
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm2, &c2, &r) == 0);
+	CU_ASSERT(vm2.mode == (hw ? VTIME_VMM_TSC_SCALED : VTIME_VMM_TSC_EMULATED));
+	vtime_vmm_vcpu_init(&vm2, &a2);
+	vtime_vmm_vcpu_init(&vm2, &b2);
+	if (keep_memory) {
+		ra2 = ra;
+		rb2 = rb;
+	} else {
+		memset(&ra2, 0, sizeof(ra2));
+		memset(&rb2, 0, sizeof(rb2));
+	}
+	vtime_vmm_vcpu_set_record(&a2, &ra2);
+	vtime_vmm_vcpu_set_record(&b2, &rb2);
+	{
+		struct vtime_vmm_snapshot bad = snap;
+		bad.guest_hz = h2;
+		CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &r, pol) == VTIME_EINVAL);
+	}
+	CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, pol) == 0);
+	CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0);
+	CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sb, &r) == 1); /* joined a2's TSC */
+	CU_ASSERT(vtime_vmm_publish_all(&vm2, &r) == 0);
+	expect = ks + (pol == VTIME_VMM_ADVANCE ? gone : 0);
+	expect_tsc = sa.guest_tsc + (pol == VTIME_VMM_ADVANCE ? 5 * h1 : 0);
+	CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), expect);
+	/* ns -> cycles of the pause floors: within 10 ppb of it */
+	CU_ASSERT(llabs(sdiff(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), expect_tsc)) <= 2 + (long long)(5 * h1 / 100000000u));
+	CU_ASSERT(llabs(sdiff(guest_read(&a2, &ra2, r.host_tsc), expect)) <= 2);
+	/* Versions continue above the saved 6, memory kept or not. */
+	CU_ASSERT(F(ra2, version) == 8 && F(rb2, version) == 8);
+	CU_ASSERT(F(ra2, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
+	/* On the new host: 1 s of its counter is 1 s of guest time and
+	 * guest_hz cycles of guest TSC; both vCPUs agree, never backwards. */
+	{
+		uint64_t t = r.host_tsc + h2, ga = guest_read(&a2, &ra2, t), gb = guest_read(&b2, &rb2, t);
+		CU_ASSERT(llabs(sdiff(ga, expect + NS)) <= 1000);
+		CU_ASSERT(llabs(sdiff(vtime_vmm_vcpu_tsc(&a2, t), expect_tsc + h1)) <= (long long)(h1 / 1000000u));
+		CU_ASSERT(llabs(sdiff(ga, gb)) <= 1);
+		CU_ASSERT(sdiff(ga, expect) > 0);
+	}
+}
+
+/* A VM whose vCPUs were created (TSC written 0) before the restore, with a
+ * pause well under 1 s: the restored TSC must not merge into the creation
+ * generation (KVM's rule would), and adopting the hypervisor's own offset
+ * afterwards is exact. */
+static void test_restore_after_creation(void)
+{
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		struct vtime_vmm vm, vm2;
+		struct vtime_vmm_vcpu a, a2, b2;
+		struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+		struct vtime_vmm_now n = at(starts[k], hz, 0, 0), s, c, r;
+		struct vtime_vmm_snapshot snap;
+		struct vtime_vmm_vcpu_snapshot sa;
+
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		vtime_vmm_vcpu_init(&vm, &a);
+		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+		s = at(starts[k], hz, 2 * hz, 0);
+		CU_ASSERT(vtime_vmm_save(&vm, &s, &snap) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_save(&a, &s, &sa) == 0);
+		c = at(starts[k], hz, 2 * hz + hz / 10, 0); /* new VM created 100 ms later */
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm2, &cfg, &c) == 0);
+		vtime_vmm_vcpu_init(&vm2, &a2);
+		vtime_vmm_vcpu_init(&vm2, &b2);
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a2, 0, &c, true) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b2, 0, &c, true) == 1);
+		r = at(starts[k], hz, 2 * hz + hz / 5, 0); /* restored 200 ms after the save */
+		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_VMM_FREEZE) == 0);
+		CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0); /* a generation of its own */
+		CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sa, &r) == 1);
+		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), sa.guest_tsc);
+		CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), snap.kvmclock_ns);
+		CU_ASSERT(vtime_vmm_stable(&vm2));
+		/* The hypervisor kept its creation offset: adopt it exactly. */
+		CU_ASSERT(vtime_vmm_vcpu_adopt_offset(&a2, 0 - c.host_tsc, &r) == 0);
+		CU_ASSERT(!vtime_vmm_stable(&vm2));
+		CU_ASSERT(vtime_vmm_vcpu_adopt_offset(&b2, 0 - c.host_tsc, &r) == 1);
+		CU_ASSERT(vtime_vmm_stable(&vm2));
+		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&b2, r.host_tsc), r.host_tsc - c.host_tsc);
+		/* kvmclock still continues from the saved value (freeze). */
+		CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), snap.kvmclock_ns);
+	}
+}
+
+static void test_snapshot_restore(void)
+{
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+		for (int hw = 0; hw < 2; hw++)
+			for (int pol = 0; pol < 2; pol++)
+				for (int keep = 0; keep < 2; keep++)
+					restore_case(starts[k], hw, pol ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE, keep);
+}
+
+static void test_wall_clock(void)
+{
+	const uint64_t hz = 2600000000u, rt0 = 1795540977ull * NS + 123456789u;
+	struct vtime_vmm vm;
+	struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+	struct vtime_vmm_now n = at(0, hz, 0, rt0), m = at(0, hz, 3 * hz, rt0);
+	struct vtime_pvclock_wall_clock wc;
+	uint32_t sec, nsec;
+
+	memset(&wc, 0, sizeof(wc));
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+	vtime_vmm_wall(&vm, &m, &sec, &nsec);
+	CU_ASSERT(sec == 1795540977u && nsec >= 123456789u && nsec <= 123456790u); /* realtime at kvmclock 0 (+1 ns floor) */
+	CU_ASSERT(vtime_vmm_wall_publish(&vm, &wc, &m) == 2);
+	CU_ASSERT(vtime_pvclock_wall_read(&wc, 0, &sec, &nsec) == 0);
+	CU_ASSERT(vtime_pvclock_wall_ns(sec, nsec, vtime_vmm_clock(&vm, m.host_tsc)) == m.realtime_ns);
+	/* kvmclock set far ahead of realtime: the wall record saturates at 0. */
+	vtime_vmm_set_clock(&vm, &m, m.realtime_ns + NS);
+	vtime_vmm_wall(&vm, &m, &sec, &nsec);
+	CU_ASSERT(sec == 0 && nsec == 0);
+}
+
+/* kvmclock itself crossing 2^64 (set near the top by a restore). */
+static void test_clock_wrap(void)
+{
+	const uint64_t hz = 2600000000u;
+	struct vtime_vmm vm;
+	struct vtime_vmm_vcpu a;
+	struct vtime_pvclock_vcpu_time_info ra;
+	struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+	struct vtime_vmm_now n = at(5, hz, 0, 0);
+
+	memset(&ra, 0, sizeof(ra));
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+	vtime_vmm_vcpu_init(&vm, &a);
+	vtime_vmm_vcpu_set_record(&a, &ra);
+	vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+	vtime_vmm_set_clock(&vm, &n, UINT64_MAX - NS / 2);
+	CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+	CU_ASSERT(llabs(sdiff(vtime_vmm_clock(&vm, n.host_tsc + hz), NS / 2 - 1)) <= 1);
+	CU_ASSERT_EQUAL(guest_read(&a, &ra, n.host_tsc + hz), vtime_vmm_clock(&vm, n.host_tsc + hz));
+}
+
+/* Snapshot records are saved to disk and read back by another build. */
+static void test_abi(void)
+{
+	CU_ASSERT(sizeof(struct vtime_vmm_snapshot) == 32);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, kvmclock_ns) == 0);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, realtime_ns) == 8);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, guest_hz) == 16);
+	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, nr_vcpus) == 24);
+	CU_ASSERT(sizeof(struct vtime_vmm_vcpu_snapshot) == 16);
+	CU_ASSERT(offsetof(struct vtime_vmm_vcpu_snapshot, guest_tsc) == 0);
+	CU_ASSERT(offsetof(struct vtime_vmm_vcpu_snapshot, version) == 8);
+	CU_ASSERT(sizeof(struct vtime_kvm_save_vcpu) == 24);
+	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, system_time) == 8);
+	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, tsc_khz) == 16);
+	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, version) == 20);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, nr_vcpus) == 4);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, clock_ns) == 8);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, realtime_ns) == 16);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, clock_flags) == 24);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, wall_clock) == 32);
+	CU_ASSERT(offsetof(struct vtime_kvm_save, vcpu) == 40);
+	CU_ASSERT(sizeof(struct vtime_kvm_save) == 40 + 24 * VTIME_KVM_SAVE_MAX_VCPUS);
+}
+
+static const struct vt_test_case cases[] = {
+	{ "snapshot record layouts", test_abi },
+	{ "mode selection and published scale", test_mode_selection },
+	{ "TSC matching: KVM's 1-second rule", test_tsc_matching },
+	{ "native records: readings equal the VM clock", test_native_records },
+	{ "scaled TSC against the 128-bit formula", test_scaled },
+	{ "catch-up TSC: forward only, on target at updates", test_catchup },
+	{ "emulated TSC: virtual rate, never backwards across vCPUs", test_emulated },
+	{ "pause/resume freeze and advance, GUEST_STOPPED", test_pause_resume },
+	{ "snapshot/restore onto a host with another TSC rate", test_snapshot_restore },
+	{ "restore into created vCPUs, adopting the hypervisor's offset", test_restore_after_creation },
+	{ "wall clock record", test_wall_clock },
+	{ "kvmclock crossing 2^64", test_clock_wrap },
+	{ NULL, NULL },
+};
+
+static const struct vt_test_suite suites[] = {
+	{ "vmm", cases },
+	{ NULL, NULL },
+};
+
+int main(void)
+{
+	return vt_test_main(suites);
+}
