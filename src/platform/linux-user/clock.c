@@ -802,26 +802,33 @@ uint64_t vtime_ticks(void)
 	return vt_ctr_raw();
 }
 
-uint64_t vtime_ticks_to_ns(uint64_t ticks)
+/* Every case the fast conversion below leaves out. */
+static __attribute__((noinline)) uint64_t ticks_to_ns_slow(uint64_t ticks)
 {
-	uint32_t s;
-	uint64_t tx0, tn0, tscale, tM, tls;
+	uint64_t x0, n0, M, ls;
 	const volatile struct vt_copy *v;
 	int tries = 0;
 
 	for (;;) {
-		s = vt_load32(&hot.seq);
+		uint32_t s = vt_load32(&hot.seq);
 		v = &hot.c[s & 1];
 		/* seq load before the copy loads */
 		vt_rmb();
-		tx0 = vt_load64(&v->tx0);
-		tn0 = vt_load64(&v->tn0);
-		tscale = vt_load64(&v->tscale);
-		tM = vt_load64(&v->tM);
-		tls = vt_load64(&v->tls);
+		if (likely(vt_load32(&v->mode) == M_TSC)) {
+			/* the main line is the counter line: one cache line with seq */
+			x0 = vt_load64(&v->x0);
+			n0 = vt_load64(&v->n0);
+			M = vt_load64(&v->M);
+			ls = vt_load64(&v->ls);
+		} else {
+			x0 = vt_load64(&v->tx0);
+			n0 = vt_load64(&v->tn0);
+			M = vt_load64(&v->tM);
+			ls = vt_load64(&v->tls);
+		}
 		/* copy loads before the seq re-check */
 		vt_rmb();
-		if (likely(vt_load32(&hot.seq) == s && tscale))
+		if (likely(vt_load32(&hot.seq) == s && M))
 			break;
 		if (vt_load32(&hot.seq) == s) {
 			/* not initialised yet; only a handler interrupting the
@@ -832,9 +839,33 @@ uint64_t vtime_ticks_to_ns(uint64_t ticks)
 		}
 	}
 	/* ticks from the last half hour or so: the one-multiply form */
-	if (likely(ticks - tx0 < (1ull << 42)))
-		return vt_line_fast(tn0, tM, tls, ticks - tx0);
-	return vt_line_any(tx0, tn0, tM, tls, ticks);
+	if (likely(ticks - x0 < (1ull << 42)))
+		return vt_line_fast(n0, M, ls, ticks - x0);
+	return vt_line_any(x0, n0, M, ls, ticks);
+}
+
+uint64_t vtime_ticks_to_ns(uint64_t ticks)
+{
+	uint32_t s = vt_load32(&hot.seq);
+	const volatile struct vt_copy *v = &hot.c[s & 1];
+	uint64_t x0, n0, M, ls, d;
+	uint32_t mode;
+
+	/* seq load before the copy loads */
+	vt_rmb();
+	mode = vt_load32(&v->mode);
+	x0 = vt_load64(&v->x0);
+	n0 = vt_load64(&v->n0);
+	M = vt_load64(&v->M);
+	ls = vt_load64(&v->ls);
+	/* copy loads before the seq re-check */
+	vt_rmb();
+	d = ticks - x0;
+	/* counter line in use (it is the main line), ticks at or after its
+	 * base, a counter of 1 GHz or more: one multiply */
+	if (likely(vt_load32(&hot.seq) == s && mode == M_TSC && (int64_t)d >= 0 && ls == 0))
+		return n0 + vt_mulhi(d, M);
+	return ticks_to_ns_slow(ticks);
 }
 
 int vtime_clock_info(struct vtime_clock_info *info)
