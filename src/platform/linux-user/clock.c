@@ -739,7 +739,9 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			if (d >= c.hard)
 				return fallback_now();
 			v = vt_line_any(c.x0, c.n0, c.M, c.ls, x);
-			return vt_clamp_apply_stable_inline(&g_clamp, v, c.one_tsc != 0);
+			/* always recorded (CAS): a later switch to clock_gettime must
+			 * stay above every value this source handed out */
+			return floor_cas(v);
 		default: /* M_FALLBACK */
 			if ((vt_ctr_ordered() - c.x0 >= c.soft || vt_load32(hot.pv) != c.pv_expect) && try_lock()) {
 				maintain();
