@@ -711,8 +711,14 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 					unlock();
 					continue;
 				}
-				if (vt_load32(hot.pv) != c.pv_expect) /* host rewrote the record: trust nothing */
-					return floor_cas(mono_ns(CLOCK_MONOTONIC));
+				if (vt_load32(hot.pv) != c.pv_expect) {
+					/* host rewrote the record and another caller is checking
+					 * it: CLOCK_MONOTONIC, but not below this line's value
+					 * unless the line is clearly off (counter jumped) */
+					uint64_t m = mono_ns(CLOCK_MONOTONIC);
+					v = copy_at_capped(&c, x);
+					return floor_cas(v > m && v - m < 1000000u ? v : m);
+				}
 			}
 			if (d < c.hard)
 				return floor_cas(vt_line_any(c.x0, c.n0, c.M, c.ls, x));
