@@ -103,4 +103,17 @@ clang --target=riscv64-linux-gnu -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I
 qemu-riscv64 -L /usr/riscv64-linux-gnu "$b/example_counter" --require
 fs_check riscv64-linux-gnu
 echo "70-cross: riscv64 passed in $(( $(date +%s) - s )) s"
+# ARMv7 without hardware divide makes even a 32-bit '/' a helper call, and
+# RISC-V without M a 64-bit one: no core file may need either (kernels and
+# bare-metal guests have no libgcc).
+for t in arm-linux-gnueabihf:-march=armv7-a riscv64-linux-gnu:-march=rv64iac; do
+	for f in src/core/*.c; do
+		o="$amalg/divcheck-${t%%-*}-$(basename "$f" .c).o"
+		clang --target="${t%%:*}" "${t#*:}" -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin \
+			-nostdinc -isystem "$(clang -print-file-name=include)" -Iinclude -Isrc/core -c "$f" -o "$o"
+		helpers=$(nm -u "$o" | awk '{print $2}' | grep -E 'div|mod' || true)
+		[ -z "$helpers" ] || { echo "70-cross: $f needs division helpers on ${t%%:*}: $helpers" >&2; exit 1; }
+	done
+done
+echo "70-cross: no core file needs a division helper on ARMv7 (no hardware divide) or rv64 without M"
 echo "70-cross: all targets passed in $(( $(date +%s) - t0 )) s"

@@ -66,13 +66,20 @@ static inline uint64_t vt_mul_frac32(uint64_t d, uint32_t mul)
 }
 
 /* floor(a / d) for d != 0 when the quotient fits in 64 bits (a.hi < d);
- * returns false (and leaves *q alone) otherwise. Restoring division: slow
- * (128 steps) but only used off the fast paths. */
+ * returns false (and leaves *q alone) otherwise. x86-64 uses one divq;
+ * elsewhere a restoring division (64 steps), fine off the fast paths. */
 static inline bool vt_div128(struct vt_u128 a, uint64_t d, uint64_t *q, uint64_t *rem)
 {
-	uint64_t r = a.hi, quo = 0;
+	uint64_t r, quo;
+
 	if (d == 0 || a.hi >= d)
 		return false;
+#if defined(__x86_64__) && defined(__GNUC__)
+	/* One divq: a.hi < d above, so the quotient fits and it cannot fault. */
+	__asm__("divq %4" : "=a"(quo), "=d"(r) : "a"(a.lo), "d"(a.hi), "rm"(d) : "cc");
+#else
+	r = a.hi;
+	quo = 0;
 	for (int i = 63; i >= 0; i--) {
 		uint64_t carry = r >> 63;
 		r = (r << 1) | ((a.lo >> i) & 1u);
@@ -82,6 +89,7 @@ static inline bool vt_div128(struct vt_u128 a, uint64_t d, uint64_t *q, uint64_t
 			quo |= 1u;
 		}
 	}
+#endif
 	*q = quo;
 	if (rem)
 		*rem = r;

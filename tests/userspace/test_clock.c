@@ -85,7 +85,7 @@ static void *cross(void *arg)
 {
 	uint64_t *backs = arg;
 
-	while (!g_stop) {
+	while (!__atomic_load_n(&g_stop, __ATOMIC_RELAXED)) {
 		uint64_t seen = __atomic_load_n(&g_latest, __ATOMIC_ACQUIRE), v = vtime_now_ns(), cur;
 		if (v < seen)
 			(*backs)++;
@@ -105,7 +105,7 @@ static void test_cross_thread(void)
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, cross, &g_backs[i]) == 0);
 	nanosleep(&ts, NULL);
-	g_stop = 1;
+	__atomic_store_n(&g_stop, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	CU_ASSERT_EQUAL(g_backs[0] + g_backs[1], 0);

@@ -237,7 +237,7 @@ int cmd_status(const struct vt_opts *o)
 	printf("  source              %s%s\n", ci.source_name, ci.forced ? " (forced by VTIME_CLOCK_SOURCE)" : "");
 	printf("  why                 %s\n", ci.why);
 	printf("  frequency from      %s (%llu Hz)\n", ci.freq_source, (unsigned long long)ci.nominal_hz);
-	printf("  tracked frequency   %.3f Hz +- %.3f ppm (CLOCK_MONOTONIC's view)\n", ci.freq_hz, ci.freq_ppm);
+	printf("  tracked frequency   %.0f Hz +- %.3f ppm (CLOCK_MONOTONIC's view)\n", ci.freq_hz, ci.freq_ppm);
 	printf("  tracking error      %+lld ns at the last recalibration (interval %.0f ms)\n",
 	       (long long)ci.tracking_error_ns, ci.recal_interval_ns / 1e6);
 	printf("  recalibrations      %llu, steps %llu, fallbacks %llu%s%s\n", (unsigned long long)ci.recalibrations,

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* vtime_now_ns() and friends: CLOCK_MONOTONIC at counter cost.
  *
- * Readers see a latch (two copies of the line parameters, readers use copy
- * seq & 1) so a writer never blocks a reader, not even one interrupting the
- * writer from a signal handler on the same thread. The fast path (source
- * "tsc") is: latch copy, host page version, ordered counter read, one
- * multiply, max with the monotonic floor. Everything else (lazy init, the
+ * The lines (counter -> CLOCK_MONOTONIC) are kept by the core engine
+ * (vtime_calib, see vt_line.h); readers never touch it: after each re-fit
+ * the line is copied into a latch (two copies, readers use copy seq & 1) so
+ * a writer never blocks a reader, not even one interrupting the writer from
+ * a signal handler on the same thread. The fast path (source "tsc") is:
+ * ordered counter read, latch copy, host page version, one multiply, max
+ * with the monotonic floor. Everything else (lazy init, the
  * recalibration deadline, a changed host record, the pvclock and
  * clock_gettime sources) is in the slow path. Maintenance runs in whichever
  * caller first passes the deadline and wins a try-lock; the others carry on
  * with the current copy. No thread, no malloc, no stdio: async-signal-safe.
  *
- * Monotonic floor: values handed out by the fast path are bounded by the
- * line at its hard limit; every slow-path answer and every backward re-anchor
- * raises the floor (CAS), and the fast path returns max(line, floor). Across
+ * Monotonic floor (the core clamp): values handed out by the fast path are
+ * bounded by the line at its hard limit; every slow-path answer, every
+ * re-fit and every switch of source raises the floor (CAS), and the fast
+ * path returns max(line, floor) without writing. Across
  * threads the fast path relies on one TSC for all CPUs, which is exactly
  * what the auto choice requires (TSC_STABLE with CPUID 0x40000001 bit 24, or
  * an invariant TSC the kernel itself uses as clocksource). */
@@ -61,6 +64,7 @@ struct vt_copy {
 	uint64_t tx0, tn0, tscale; /* TSC line for vtime_ticks_to_ns() */
 	uint64_t tM, tls;
 	uint64_t rt_off;       /* CLOCK_REALTIME - CLOCK_MONOTONIC (mod 2^64) */
+	uint64_t one_tsc;      /* 1: the host vouches for one TSC (trusted TSC_STABLE) */
 };
 
 static const uint32_t pv_dummy;
@@ -88,7 +92,10 @@ static struct {
 	struct vtime_machine m;
 	struct vt_line tsc, kvm;
 	uint64_t nominal_hz; /* the counter frequency the source gave, 0 if measured */
+	double rate;         /* ns per count the line started from (source or measurement) */
+	struct { uint64_t x, n, br; } chk; /* the previous sample, for the rate check */
 	int rate_strikes;
+	char freq_why[128];  /* freq_source when the source's claim was refused */
 	struct vtime_clock_info info;
 	const volatile struct vtime_pvclock_vcpu_time_info *test_page;
 	unsigned test_nrec;
@@ -119,6 +126,7 @@ static void copy_load(const struct vt_copy *p, struct vt_copy *o)
 	o->tn0 = vt_load64(&v->tn0);
 	o->tscale = vt_load64(&v->tscale);
 	o->rt_off = vt_load64(&v->rt_off);
+	o->one_tsc = vt_load64(&v->one_tsc);
 	o->mode = vt_load32(&v->mode);
 	o->pv_expect = vt_load32(&v->pv_expect);
 }
@@ -139,6 +147,7 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	vt_store64(&v->tn0, o->tn0);
 	vt_store64(&v->tscale, o->tscale);
 	vt_store64(&v->rt_off, o->rt_off);
+	vt_store64(&v->one_tsc, o->one_tsc);
 	vt_store32(&v->mode, o->mode);
 	vt_store32(&v->pv_expect, o->pv_expect);
 }
@@ -236,8 +245,11 @@ static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, uint64_t *brack
 }
 
 /* kvmclock now from the current CPU's record; the CPU id is read with the
- * counter inside the window, so a migration in between is seen and retried. */
-static int pv_read(uint64_t *kvm)
+ * counter inside the window, so a migration in between is seen and retried.
+ * one_tsc: every record describes the same TSC (trusted TSC_STABLE), so any
+ * record does when the CPU has none of its own. VTIME_ERANGE: this CPU has
+ * no record (the page holds 64) and no other may stand in. */
+static int pv_read(bool one_tsc, uint64_t *kvm)
 {
 	for (int i = 0; i < MAX_TRIES; i++) {
 		struct vtime_pvclock_vcpu_time_info b;
@@ -246,12 +258,14 @@ static int pv_read(uint64_t *kvm)
 		uint64_t tsc;
 		uint32_t v;
 
+		cpu0 = -1;
 		if (cold.m.rdtscp)
 			(void)vt_ctr_cpu(&cpu0);
-		else
-			cpu0 = -1;
-		if (cpu0 < 0 || (unsigned)cpu0 >= cold.nrec)
-			cpu0 = 0; /* no processor id: CPU 0's record (stable pages only) */
+		if (cpu0 < 0 || (unsigned)cpu0 >= cold.nrec) {
+			if (!one_tsc)
+				return VTIME_ERANGE;
+			cpu0 = 0;
+		}
 		r = (const volatile struct vtime_pvclock_vcpu_time_info *)((uintptr_t)cold.page +
 									     (unsigned)cpu0 * VTIME_PVCLOCK_RECORD_STRIDE);
 		v = vt_load32(&r->version) & ~1u;
@@ -266,7 +280,7 @@ static int pv_read(uint64_t *kvm)
 		vt_rmb();
 		if (vt_load32(&r->version) != v)
 			continue;
-		if (cpu1 >= 0 && (unsigned)cpu1 < cold.nrec && cpu1 != cpu0)
+		if (!one_tsc && cpu1 != cpu0)
 			continue; /* migrated between the record and the counter */
 		if (vt_pvclock_check(&b, v))
 			return VTIME_EPROTO;
@@ -278,15 +292,17 @@ static int pv_read(uint64_t *kvm)
 
 static int pair_kvm(uint64_t *x, uint64_t *n, uint64_t *bracket)
 {
+	bool one = cold.page_stable && cold.trust_stable;
 	uint64_t best = UINT64_MAX;
+	int err;
 
 	for (int i = 0; i < 3; i++) {
 		uint64_t a, b, m;
-		if (pv_read(&a))
-			return VTIME_EAGAIN;
+		if ((err = pv_read(one, &a)) != 0)
+			return err;
 		m = mono_ns(CLOCK_MONOTONIC);
-		if (pv_read(&b))
-			return VTIME_EAGAIN;
+		if ((err = pv_read(one, &b)) != 0)
+			return err;
 		if (b - a < best) {
 			best = b - a;
 			*x = a + (b - a) / 2;
@@ -319,6 +335,7 @@ static void build_copy(struct vt_copy *c, uint32_t mode, uint64_t rt_off)
 	c->tscale = cold.tsc.scale;
 	vt_line_split(c->tscale, &c->tM, &c->tls);
 	c->rt_off = rt_off;
+	c->one_tsc = cold.page_stable && cold.trust_stable;
 	c->pv_expect = vt_load32(hot.pv);
 }
 
@@ -361,6 +378,17 @@ static void fall_back(const struct vt_copy *old, uint32_t mode, const char *reas
 }
 
 /* ---- maintenance (lock held) ---- */
+
+/* How far the counter ran from CLOCK_MONOTONIC between two samples, in ppm
+ * of the expected rate, and the measurement's own uncertainty. */
+static double rate_off_ppm(uint64_t x0, uint64_t n0, uint64_t b0, uint64_t x1, uint64_t n1, uint64_t b1,
+			   double ns_per_x, double *unc_ppm)
+{
+	double dn = (double)(n1 - n0), dx = (double)(x1 - x0);
+
+	*unc_ppm = ((double)b0 + (double)b1) / 2 * ns_per_x / dn * 1e6; /* half a bracket at each end */
+	return (dn / (dx * ns_per_x) - 1.0) * 1e6;
+}
 
 /* A measured frequency is good enough to leave clock_gettime: within 1 ppm. */
 static bool converged(void)
@@ -413,12 +441,13 @@ static void maintain(void)
 		info_mode(mode);
 		vt_user_strlcat(cold.info.why, "; frequency measured", sizeof cold.info.why);
 	}
-	if (cold.nominal_hz && cold.forced == F_AUTO && mode == M_TSC && ev >= 0) {
-		struct vtime_calib_stats st;
-		double ppm;
-		vtime_calib_stats_get(&cold.tsc.cal, &st);
-		ppm = st.hz ? ((double)st.hz / (double)cold.nominal_hz - 1.0) * 1e6 : 0;
-		if ((ppm > RATE_BAD_PPM || ppm < -RATE_BAD_PPM) && st.samples_used > 4) {
+	/* Runtime health: the counter must keep the rate the line started from.
+	 * One disagreement beyond 1000 ppm may be a discontinuity (the engine
+	 * re-anchors on it); a second in a row means the counter is unreliable. */
+	if (cold.forced == F_AUTO && mode == M_TSC && cold.rate > 0 && n - cold.chk.n >= 5000000u &&
+	    (int64_t)(x - cold.chk.x) > 0) {
+		double unc, ppm = rate_off_ppm(cold.chk.x, cold.chk.n, cold.chk.br, x, n, br, cold.rate, &unc);
+		if (ppm > RATE_BAD_PPM + 3 * unc || ppm < -RATE_BAD_PPM - 3 * unc) {
 			if (++cold.rate_strikes >= 2) {
 				fall_back(&old, M_FALLBACK, "the TSC rate disagrees with CLOCK_MONOTONIC by more than 1000 ppm",
 					  ": clock_gettime, clamped");
@@ -428,14 +457,25 @@ static void maintain(void)
 			cold.rate_strikes = 0;
 		}
 	}
+	cold.chk.x = x;
+	cold.chk.n = n;
+	cold.chk.br = br;
+	if (ev >= 0 && mode == M_TSC && cold.rate == 0 && cold.tsc.have) {
+		struct vtime_calib_stats st;
+		vtime_calib_stats_get(&cold.tsc.cal, &st);
+		if (st.hz)
+			cold.rate = 1e9 / (double)st.hz; /* measured: the rate it converged to */
+	}
 	if (mode == M_PVCLOCK) {
 		uint64_t kx, kn, kb;
-		if (pair_kvm(&kx, &kn, &kb) != 0) {
+		int err = pair_kvm(&kx, &kn, &kb);
+		if (err != 0 && err != VTIME_ERANGE) {
 			fall_back(&old, M_FALLBACK, "the pvclock records kept changing or became invalid",
 				  ": clock_gettime, clamped");
 			return;
 		}
-		(void)vt_line_feed(&cold.kvm, kx, kn, kb);
+		if (err == 0) /* ERANGE: this CPU has no record; another caller will sample */
+			(void)vt_line_feed(&cold.kvm, kx, kn, kb);
 	}
 	if ((mode == M_FALLBACK || mode == M_PVCLOCK) && cold.page_lost && cold.page_stable && cold.forced == F_AUTO &&
 	    cold.tsc.have) {
@@ -565,8 +605,45 @@ static void init(void)
 			     "no invariant TSC used by the kernel)", NULL);
 	}
 
-	cold.nominal_hz = (uint64_t)hz;
 	pair_tsc(&x, &n, &rt_off, &br);
+	if (hz > 0) {
+		/* check the claim against CLOCK_MONOTONIC over 100 us before using
+		 * it: a frequency 1000 ppm off is refused, the engine measures */
+		uint64_t x1, n1, b1, rt1;
+		double unc, ppm;
+		/* a preempted sample widens the bracket: wait longer, up to 0.5 ms */
+		for (uint64_t wait = 100000u; wait <= 500000u; wait += 100000u) {
+			while (mono_ns(CLOCK_MONOTONIC) - n < wait)
+				vt_cpu_relax();
+			pair_tsc(&x1, &n1, &rt1, &b1);
+			ppm = rate_off_ppm(x, n, br, x1, n1, b1, 1e9 / hz, &unc);
+			if (unc <= 400.0)
+				break;
+		}
+		if (ppm > RATE_BAD_PPM + 3 * unc || ppm < -RATE_BAD_PPM - 3 * unc) {
+			char num[24];
+			int i = (int)sizeof num - 1;
+			uint64_t a = (uint64_t)(ppm < 0 ? -ppm : ppm);
+			num[i] = '\0';
+			do
+				num[--i] = (char)('0' + a % 10);
+			while ((a /= 10) && i > 1);
+			num[--i] = ppm < 0 ? '-' : '+';
+			vt_user_strlcpy(cold.freq_why, "measured against CLOCK_MONOTONIC (", sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, cold.info.freq_source, sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, " is off by ", sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, num + i, sizeof cold.freq_why);
+			vt_user_strlcat(cold.freq_why, " ppm)", sizeof cold.freq_why);
+			cold.info.freq_source = cold.freq_why;
+			hz = 0;
+		}
+	}
+	cold.nominal_hz = (uint64_t)hz;
+	cold.info.nominal_hz = (uint64_t)hz;
+	cold.rate = hz > 0 ? 1e9 / hz : 0;
+	cold.chk.x = x;
+	cold.chk.n = n;
+	cold.chk.br = br;
 	vt_line_init(&cold.tsc, (uint64_t)hz);
 	(void)vt_line_feed(&cold.tsc, x, n, br);
 	if (!cold.tsc.have) {
@@ -613,6 +690,7 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 	for (int tries = 0; tries < 4; tries++) {
 		struct vt_copy c;
 		uint64_t x, d, v;
+		int err;
 
 		latch_read(&c);
 		switch (c.mode) {
@@ -633,8 +711,14 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 					unlock();
 					continue;
 				}
-				if (vt_load32(hot.pv) != c.pv_expect) /* host rewrote the record: trust nothing */
-					return floor_cas(mono_ns(CLOCK_MONOTONIC));
+				if (vt_load32(hot.pv) != c.pv_expect) {
+					/* host rewrote the record and another caller is checking
+					 * it: CLOCK_MONOTONIC, but not below this line's value
+					 * unless the line is clearly off (counter jumped) */
+					uint64_t m = mono_ns(CLOCK_MONOTONIC);
+					v = copy_at_capped(&c, x);
+					return floor_cas(v > m && v - m < 1000000u ? v : m);
+				}
 			}
 			if (d < c.hard)
 				return floor_cas(vt_line_any(c.x0, c.n0, c.M, c.ls, x));
@@ -642,9 +726,10 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			x = mono_ns(CLOCK_MONOTONIC);
 			return floor_cas(x > v ? x : v);
 		case M_PVCLOCK:
-			if (pv_read(&x) != 0) {
-				/* records stuck or invalid: maintenance decides to leave them */
-				if (try_lock()) {
+			if ((err = pv_read(c.one_tsc != 0, &x)) != 0) {
+				/* no record for this CPU (beyond 64): clock_gettime for this read;
+				 * records stuck or invalid: maintenance decides to leave them */
+				if (err != VTIME_ERANGE && try_lock()) {
 					maintain();
 					unlock();
 				}
@@ -660,7 +745,9 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			if (d >= c.hard)
 				return fallback_now();
 			v = vt_line_any(c.x0, c.n0, c.M, c.ls, x);
-			return vt_clamp_apply_stable_inline(&g_clamp, v, cold.page_stable && cold.trust_stable);
+			/* always recorded (CAS): a later switch to clock_gettime must
+			 * stay above every value this source handed out */
+			return floor_cas(v);
 		default: /* M_FALLBACK */
 			if ((vt_ctr_ordered() - c.x0 >= c.soft || vt_load32(hot.pv) != c.pv_expect) && try_lock()) {
 				maintain();
@@ -723,26 +810,33 @@ uint64_t vtime_ticks(void)
 	return vt_ctr_raw();
 }
 
-uint64_t vtime_ticks_to_ns(uint64_t ticks)
+/* Every case the fast conversion below leaves out. */
+static __attribute__((noinline)) uint64_t ticks_to_ns_slow(uint64_t ticks)
 {
-	uint32_t s;
-	uint64_t tx0, tn0, tscale, tM, tls;
+	uint64_t x0, n0, M, ls;
 	const volatile struct vt_copy *v;
 	int tries = 0;
 
 	for (;;) {
-		s = vt_load32(&hot.seq);
+		uint32_t s = vt_load32(&hot.seq);
 		v = &hot.c[s & 1];
 		/* seq load before the copy loads */
 		vt_rmb();
-		tx0 = vt_load64(&v->tx0);
-		tn0 = vt_load64(&v->tn0);
-		tscale = vt_load64(&v->tscale);
-		tM = vt_load64(&v->tM);
-		tls = vt_load64(&v->tls);
+		if (likely(vt_load32(&v->mode) == M_TSC)) {
+			/* the main line is the counter line: one cache line with seq */
+			x0 = vt_load64(&v->x0);
+			n0 = vt_load64(&v->n0);
+			M = vt_load64(&v->M);
+			ls = vt_load64(&v->ls);
+		} else {
+			x0 = vt_load64(&v->tx0);
+			n0 = vt_load64(&v->tn0);
+			M = vt_load64(&v->tM);
+			ls = vt_load64(&v->tls);
+		}
 		/* copy loads before the seq re-check */
 		vt_rmb();
-		if (likely(vt_load32(&hot.seq) == s && tscale))
+		if (likely(vt_load32(&hot.seq) == s && M))
 			break;
 		if (vt_load32(&hot.seq) == s) {
 			/* not initialised yet; only a handler interrupting the
@@ -753,9 +847,33 @@ uint64_t vtime_ticks_to_ns(uint64_t ticks)
 		}
 	}
 	/* ticks from the last half hour or so: the one-multiply form */
-	if (likely(ticks - tx0 < (1ull << 42)))
-		return vt_line_fast(tn0, tM, tls, ticks - tx0);
-	return vt_line_any(tx0, tn0, tM, tls, ticks);
+	if (likely(ticks - x0 < (1ull << 42)))
+		return vt_line_fast(n0, M, ls, ticks - x0);
+	return vt_line_any(x0, n0, M, ls, ticks);
+}
+
+uint64_t vtime_ticks_to_ns(uint64_t ticks)
+{
+	uint32_t s = vt_load32(&hot.seq);
+	const volatile struct vt_copy *v = &hot.c[s & 1];
+	uint64_t x0, n0, M, ls, d;
+	uint32_t mode;
+
+	/* seq load before the copy loads */
+	vt_rmb();
+	mode = vt_load32(&v->mode);
+	x0 = vt_load64(&v->x0);
+	n0 = vt_load64(&v->n0);
+	M = vt_load64(&v->M);
+	ls = vt_load64(&v->ls);
+	/* copy loads before the seq re-check */
+	vt_rmb();
+	d = ticks - x0;
+	/* counter line in use (it is the main line), ticks at or after its
+	 * base, a counter of 1 GHz or more: one multiply */
+	if (likely(vt_load32(&hot.seq) == s && mode == M_TSC && (int64_t)d >= 0 && ls == 0))
+		return n0 + vt_mulhi(d, M);
+	return ticks_to_ns_slow(ticks);
 }
 
 int vtime_clock_info(struct vtime_clock_info *info)
