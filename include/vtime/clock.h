@@ -108,7 +108,8 @@ VTIME_API uint64_t vtime_now_ns(void);
 VTIME_API uint64_t vtime_realtime_ns(void);
 
 /* The raw counter at counter cost (unordered rdtsc): for tracers that
- * timestamp now and convert later with vtime_ticks_to_ns(). */
+ * timestamp now and convert later with vtime_ticks_to_ns(). (Not the
+ * timer-interrupt engine of <vtime/ticks.h>, whose names are vtime_ticks_*.) */
 VTIME_API uint64_t vtime_ticks(void);
 
 /* A vtime_ticks() value as CLOCK_MONOTONIC ns through the current line. */

@@ -2,7 +2,8 @@
 /* Late timer interrupts. Host side: an engine that decides when an emulated
  * periodic timer (PIT, RTC, HPET, LAPIC) raises its interrupt when the VMM
  * runs late, under a lost-tick policy. Guest side: tick accounting from a
- * clock read. Integer-only, no allocation; see docs/ticks.md. */
+ * clock read. Integer-only, no allocation; see docs/ticks.md. ("Ticks" here
+ * are timer interrupts; vtime_ticks() in <vtime/clock.h> is the raw counter.) */
 #ifndef VTIME_TICKS_H
 #define VTIME_TICKS_H
 
