@@ -13,6 +13,7 @@
 #include <vtime/error.h>
 
 #include "vt_atomic.h"
+#include "vt_math.h"
 
 #ifndef VT_ALWAYS_INLINE
 #define VT_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -27,14 +28,11 @@ static VT_ALWAYS_INLINE uint64_t vt_calib_scale(uint64_t base_counter, uint64_t 
 						uint64_t c)
 {
 	uint64_t delta = c - base_counter, d;
-	uint64_t mul = (uint32_t)scale;
-	int shift = (int8_t)(uint8_t)(scale >> 32);
 	bool behind = (delta >> 63) != 0;
 
 	if (behind)
 		delta = 0 - delta; /* counter behind the base: scale the gap */
-	d = shift < 0 ? delta >> -shift : delta << shift;
-	d = (d >> 32) * mul + (((d & 0xffffffffu) * mul) >> 32);
+	d = vt_mul_frac32(vt_shift64(delta, (int8_t)(uint8_t)(scale >> 32)), (uint32_t)scale);
 	return behind ? base_ns - d : base_ns + d;
 }
 
