@@ -244,6 +244,16 @@ static void pair_tsc(uint64_t *x, uint64_t *n, uint64_t *rt_off, uint64_t *brack
 	}
 }
 
+/* Counter hook for the core's read template: the ordered counter and, with
+ * rdtscp, the CPU it was read on (into *ctx; -1 without rdtscp). */
+static inline __attribute__((always_inline)) uint64_t pv_counter_cpu(void *ctx)
+{
+	if (cold.m.rdtscp)
+		return vt_ctr_cpu((int *)ctx);
+	*(int *)ctx = -1;
+	return vt_ctr_ordered();
+}
+
 /* kvmclock now from the current CPU's record; the CPU id is read with the
  * counter inside the window, so a migration in between is seen and retried.
  * one_tsc: every record describes the same TSC (trusted TSC_STABLE), so any
@@ -254,9 +264,8 @@ static int pv_read(bool one_tsc, uint64_t *kvm)
 	for (int i = 0; i < MAX_TRIES; i++) {
 		struct vtime_pvclock_vcpu_time_info b;
 		const volatile struct vtime_pvclock_vcpu_time_info *r;
-		int cpu0, cpu1;
+		int cpu0, cpu1, err;
 		uint64_t tsc;
-		uint32_t v;
 
 		cpu0 = -1;
 		if (cold.m.rdtscp)
@@ -268,22 +277,14 @@ static int pv_read(bool one_tsc, uint64_t *kvm)
 		}
 		r = (const volatile struct vtime_pvclock_vcpu_time_info *)((uintptr_t)cold.page +
 									     (unsigned)cpu0 * VTIME_PVCLOCK_RECORD_STRIDE);
-		v = vt_load32(&r->version) & ~1u;
-		/* version load before the body and counter */
-		vt_rmb();
-		vt_pvclock_load_body(r, &b);
-		if (cold.m.rdtscp)
-			tsc = vt_ctr_cpu(&cpu1);
-		else
-			tsc = vt_ctr_ordered(), cpu1 = -1;
-		/* body and counter before the version re-check */
-		vt_rmb();
-		if (vt_load32(&r->version) != v)
+		/* one try per pick of the record: a retry re-reads the CPU */
+		err = vt_pvclock_read_window(r, pv_counter_cpu, &cpu1, 1, &b, &tsc);
+		if (err == VTIME_EAGAIN)
 			continue;
+		if (err)
+			return VTIME_EPROTO;
 		if (!one_tsc && cpu1 != cpu0)
 			continue; /* migrated between the record and the counter */
-		if (vt_pvclock_check(&b, v))
-			return VTIME_EPROTO;
 		*kvm = vt_pvclock_scale(&b, tsc);
 		return 0;
 	}
