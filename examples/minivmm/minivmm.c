@@ -10,16 +10,16 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <vtime/arch.h>
 
 #include <vtime/error.h>
 
 #include "minivmm.h"
 
+/* The host TSC, ordered after earlier loads (vtime's one counter read). */
 uint64_t minivmm_rdtsc(void)
 {
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 
 static uint64_t ts_ns(clockid_t id)
@@ -553,7 +553,7 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
  * hypervisor's TSC offset is then adopted when it will not take the restored
  * one (this nested host does not): kvmclock still continues per the policy,
  * the records absorb the TSC. */
-static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_vmm_policy policy)
+static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy)
 {
 	struct vtime_vmm_now now;
 	int err;
@@ -589,7 +589,7 @@ static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *s
 	return 0;
 }
 
-int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_kvm_restore_policy policy)
+int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy)
 {
 	int fds[MINIVMM_MAX_CPUS];
 	int err;
@@ -612,7 +612,7 @@ int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enu
 			FAIL(vm, "vtime_kvm_restore_clock: %s", vtime_strerror(err));
 		return 0;
 	}
-	return restore_vmm_mode(vm, snap, policy == VTIME_KVM_RESTORE_ADVANCE ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE);
+	return restore_vmm_mode(vm, snap, policy == VTIME_RESUME_ADVANCE ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE);
 }
 
 void minivmm_snapshot_free(struct minivmm_snapshot *snap)

@@ -20,29 +20,6 @@ static inline bool vt_after_eq(uint64_t a, uint64_t b)
 	return (int64_t)(a - b) >= 0;
 }
 
-/* floor(n / d), d != 0, with no libgcc helper: 64-bit targets with a
- * divide instruction divide natively; 32-bit ones use their 32-bit divide
- * instruction when both operands fit (i386; ARM only with hardware divide,
- * else even that is a helper call), otherwise vt_math.h's loop. */
-#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !(defined(__riscv) && !defined(__riscv_div))
-#define VT_TICKS_DIV64 1
-#elif defined(__i386__) || defined(__ARM_FEATURE_IDIV)
-#define VT_TICKS_DIV32 1
-#endif
-
-static inline uint64_t vt_ticks_div(uint64_t n, uint64_t d)
-{
-#if defined(VT_TICKS_DIV64)
-	return n / d;
-#else
-#if defined(VT_TICKS_DIV32)
-	if ((n >> 32) == 0 && (d >> 32) == 0)
-		return (uint32_t)n / (uint32_t)d;
-#endif
-	return vt_div64(n, d);
-#endif
-}
-
 static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
 {
 	return t->policy == VTIME_TICKS_SLEW ? t->rate : 1u;
@@ -51,7 +28,7 @@ static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
 /* Length of sub-slot 0: ceil(period / rate). */
 static void vt_ticks_set_sub(struct vtime_ticks *t)
 {
-	t->sub = vt_ticks_div(t->period - 1, vt_ticks_rate(t)) + 1;
+	t->sub = vt_div64(t->period - 1, vt_ticks_rate(t)) + 1;
 }
 
 /* Moves the ticks due by now into the backlog; returns how many. */
@@ -65,7 +42,7 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 		n = 1;
 		rem = late;
 	} else {
-		n = vt_ticks_div(late, t->period) + 1;
+		n = vt_div64(late, t->period) + 1;
 		rem = late - (n - 1) * t->period;
 	}
 	/* late - rem + period == n * period, with no overflowing product */
@@ -91,8 +68,8 @@ static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now
 		return start + t->sub; /* sub-slot 0: the on-time case */
 	if ((t->period >> 55) == 0) {
 		/* rate <= 2^8: the products below stay under 2^64 */
-		j = vt_ticks_div(off * rate, t->period);
-		b = vt_ticks_div((j + 1) * t->period + rate - 1, rate);
+		j = vt_div64(off * rate, t->period);
+		b = vt_div64((j + 1) * t->period + rate - 1, rate);
 		return start + b;
 	}
 	/* j = floor(off * rate / period) < rate: the quotient fits */
@@ -356,7 +333,7 @@ uint64_t vtime_ticks_guest_account(struct vtime_ticks_guest *g, uint64_t now, ui
 	else if (d - g->period < g->period)
 		n = 1;
 	else
-		n = vt_ticks_div(d, g->period);
+		n = vt_div64(d, g->period);
 	g->last += n * g->period; /* n * period <= d: no overflow */
 	g->ticks += n;
 	if (into)

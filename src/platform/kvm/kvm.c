@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include <vtime/arch.h>
 #include <vtime/error.h>
 #include <vtime/kvm.h>
 #include <vtime/pvclock.h>
@@ -15,9 +16,7 @@
 /* Host TSC as KVM's offsets see it when the host cannot scale TSCs. */
 static inline uint64_t vt_kvm_rdtsc(void)
 {
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 
 int vtime_kvm_clock_get(int vm_fd, struct vtime_kvm_clock *out)
@@ -180,7 +179,7 @@ int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, cons
 		struct vtime_kvm_save_vcpu *v = &out->vcpu[i];
 		volatile struct vtime_pvclock_vcpu_time_info *rec;
 
-		if ((err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, &v->tsc)) ||
+		if ((err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_MSR_IA32_TSC, &v->tsc)) ||
 		    (err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, &v->system_time)) ||
 		    (err = vtime_kvm_tsc_khz_get(vcpu_fds[i], &v->tsc_khz)))
 			return err;
@@ -207,19 +206,19 @@ int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, cons
 }
 
 int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem, size_t mem_size,
-			    const struct vtime_kvm_save *save, enum vtime_kvm_restore_policy policy)
+			    const struct vtime_kvm_save *save, enum vtime_resume_policy policy)
 {
 	uint64_t elapsed = 0;
 	int err, scaling;
 
 	if (!save || save->magic != VTIME_KVM_SAVE_MAGIC || nr_vcpus != save->nr_vcpus ||
 	    (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS ||
-	    (policy != VTIME_KVM_RESTORE_FREEZE && policy != VTIME_KVM_RESTORE_ADVANCE))
+	    (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
 	/* With TSC scaling the offset applies to the scaled host TSC: leave
 	 * that to KVM's MSR path. */
 	scaling = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_CONTROL) > 0;
-	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+	if (policy == VTIME_RESUME_ADVANCE) {
 		struct timespec ts;
 		uint64_t now;
 
@@ -244,7 +243,7 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 		 * IA32_TSC goes through KVM's 1-second matching rule and, this soon
 		 * after the vCPUs were created, would land on their TSC instead. */
 		if ((scaling || vtime_kvm_tsc_offset_set(vcpu_fds[i], tsc - vt_kvm_rdtsc()) != 0) &&
-		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, tsc)))
+		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_MSR_IA32_TSC, tsc)))
 			return err;
 		if ((err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, v->system_time)))
 			return err;
@@ -253,7 +252,7 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 	 * (realtime now - saved realtime) at the ioctl itself, but only in
 	 * master-clock mode; a VM whose vCPUs never ran is not there yet, so
 	 * then the elapsed time is measured here, just before the ioctl. */
-	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+	if (policy == VTIME_RESUME_ADVANCE) {
 		struct vtime_kvm_clock c;
 		uint64_t clock = save->clock_ns;
 
