@@ -13,7 +13,7 @@ extern "C" {
 enum vtime_error {
 	VTIME_OK = 0,
 	VTIME_EINVAL = -1,   /* invalid argument (NULL, 0 Hz, unknown option) */
-	VTIME_EAGAIN = -2,   /* record kept changing or stayed odd: retry later */
+	VTIME_EAGAIN = -2,   /* record kept changing or stayed odd (VTIME_MAX_TRIES): retry later */
 	VTIME_ERANGE = -3,   /* ratio or result not representable */
 	VTIME_ENOTSUP = -4,  /* not supported on this platform or build */
 	VTIME_ENODEV = -5,   /* the clock or device is not there */
@@ -24,6 +24,12 @@ enum vtime_error {
 	VTIME_ENOMEM = -10,  /* out of memory (platform shims only: the core never allocates) */
 	VTIME_ESTATE = -11,  /* call not valid in the object's current state */
 };
+
+/* One bounded-retry policy for every seqlock reader (pvclock and wall-clock
+ * records, the calibration line, the userspace clock): after this many torn
+ * reads it gives up with VTIME_EAGAIN, so a writer that died inside its
+ * window never hangs a reader. Calls that take max_tries use it for 0. */
+#define VTIME_MAX_TRIES 1024u
 
 /* A static English description; never NULL, also for unknown codes. */
 VTIME_API const char *vtime_strerror(int err);

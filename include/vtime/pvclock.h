@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <vtime/counter.h>
+#include <vtime/error.h>
 #include <vtime/export.h>
 
 #ifdef __cplusplus
@@ -48,9 +49,6 @@ struct vtime_pvclock_wall_clock {
 #define VTIME_PVCLOCK_SHIFT_MIN (-12)
 #define VTIME_PVCLOCK_SHIFT_MAX 20
 
-/* Default bound on seqlock retries before vtime_pvclock_read() gives up. */
-#define VTIME_PVCLOCK_MAX_TRIES 1024u
-
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct vtime_pvclock_vcpu_time_info) == 32, "pvclock record is 32 bytes");
 _Static_assert(__builtin_offsetof(struct vtime_pvclock_vcpu_time_info, tsc_timestamp) == 8, "ABI");
@@ -79,7 +77,7 @@ struct vtime_pvclock_reading {
 };
 
 /* Reads a live record with the version seqlock, calling ctr->read inside the
- * window. Retries at most max_tries times (0 means VTIME_PVCLOCK_MAX_TRIES).
+ * window. Retries at most max_tries times (0 means VTIME_MAX_TRIES).
  * Returns 0, VTIME_EAGAIN (writer stuck or too busy), VTIME_ENODATA (never
  * published), VTIME_EPROTO (mul 0 or shift out of range) or VTIME_EINVAL. */
 VTIME_API int vtime_pvclock_read(const volatile struct vtime_pvclock_vcpu_time_info *rec,
