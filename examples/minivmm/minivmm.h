@@ -111,7 +111,7 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap);
 /* Builds vm (created with minivmm_create_empty in the snapshot's mode) from
  * snap. KVM mode: vtime_kvm_restore_clock(). VMM mode: vtime_vmm_restore()
  * and the vCPU restores; the policy values are the same (freeze 0, advance 1). */
-int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_kvm_restore_policy policy);
+int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy);
 void minivmm_snapshot_free(struct minivmm_snapshot *snap);
 
 #endif

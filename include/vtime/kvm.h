@@ -9,21 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vtime/export.h>
+#include <vtime/kvm_abi.h>
 #include <vtime/pvclock.h>
+#include <vtime/vmm.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* kvm_clock_data flags (KVM ABI values). */
-#define VTIME_KVM_CLOCK_TSC_STABLE 2u /* master clock in use: all vCPUs share one reference */
-#define VTIME_KVM_CLOCK_REALTIME 4u   /* realtime_ns is valid */
-#define VTIME_KVM_CLOCK_HOST_TSC 8u   /* host_tsc is valid */
-
-/* KVM paravirt MSRs and CPUID (guest ABI). */
-#define VTIME_KVM_MSR_WALL_CLOCK_NEW 0x4b564d00u
-#define VTIME_KVM_MSR_SYSTEM_TIME_NEW 0x4b564d01u
-#define VTIME_KVM_MSR_IA32_TSC 0x10u
 
 /* The VM's kvmclock as KVM_GET_CLOCK returns it. */
 struct vtime_kvm_clock {
@@ -84,12 +76,6 @@ struct vtime_kvm_save {
 	struct vtime_kvm_save_vcpu vcpu[VTIME_KVM_SAVE_MAX_VCPUS];
 };
 
-/* What a restore does with the time the VM spent saved. */
-enum vtime_kvm_restore_policy {
-	VTIME_KVM_RESTORE_FREEZE = 0,  /* guest time continues from the saved value */
-	VTIME_KVM_RESTORE_ADVANCE = 1, /* guest time includes the real time that passed */
-};
-
 /* Saves the clock state of a stopped VM (vCPUs out of KVM_RUN, I/O completed).
  * mem/mem_size (optional) map guest-physical 0: used to record each vCPU's
  * record version. Returns 0, VTIME_EINVAL or VTIME_EIO. */
@@ -105,7 +91,7 @@ VTIME_API int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_v
  * Returns 0, VTIME_EINVAL, VTIME_ENOTSUP or VTIME_EIO. */
 VTIME_API int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem,
 				      size_t mem_size, const struct vtime_kvm_save *save,
-				      enum vtime_kvm_restore_policy policy);
+				      enum vtime_resume_policy policy);
 
 /* Host pointer to the 32-byte record at guest-physical gpa inside mem, or
  * NULL if out of range or misaligned (the ABI wants 4-byte alignment). */

@@ -33,7 +33,7 @@ VTIME_API uint64_t vtime_scale_apply(const struct vtime_scale *s, uint64_t delta
  * Exact whenever the frequency is below mul and survived the pre-shift (e.g.
  * 2599999000 from mul 3303822267, shift -1). 0 for mul 0; saturates at
  * UINT64_MAX. */
-VTIME_API uint64_t vtime_scale_from_hz(const struct vtime_scale *s);
+VTIME_API uint64_t vtime_scale_source_hz(const struct vtime_scale *s);
 
 #ifdef __cplusplus
 }

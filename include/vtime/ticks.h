@@ -3,7 +3,7 @@
  * periodic timer (PIT, RTC, HPET, LAPIC) raises its interrupt when the VMM
  * runs late, under a lost-tick policy. Guest side: tick accounting from a
  * clock read. Integer-only, no allocation; see docs/ticks.md. ("Ticks" here
- * are timer interrupts; vtime_ticks() in <vtime/clock.h> is the raw counter.) */
+ * are timer interrupts; vtime_counter_now() in <vtime/clock.h> is the raw counter.) */
 #ifndef VTIME_TICKS_H
 #define VTIME_TICKS_H
 

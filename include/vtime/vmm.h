@@ -29,10 +29,11 @@ enum vtime_vmm_tsc_mode {
 	VTIME_VMM_TSC_EMULATED,  /* RDTSC trapped: guest TSC derived from kvmclock */
 };
 
-/* What guest time does over a pause or a save/restore. */
-enum vtime_vmm_policy {
-	VTIME_VMM_FREEZE = 0,  /* continues from the value at pause/save */
-	VTIME_VMM_ADVANCE = 1, /* includes the real time that passed (host realtime) */
+/* What guest time does over a pause or a save/restore (also the KVM shim's
+ * restore). Values are stored in saved state: never renumber. */
+enum vtime_resume_policy {
+	VTIME_RESUME_FREEZE = 0,  /* continues from the value at pause/save */
+	VTIME_RESUME_ADVANCE = 1, /* includes the real time that passed (host realtime) */
 };
 
 /* One host reading, taken as close together as the VMM can. */
@@ -162,7 +163,7 @@ VTIME_API uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile s
  * both request GUEST_STOPPED on every vCPU. Publish before running the vCPUs
  * again. VTIME_ESTATE if not paused / already paused. */
 VTIME_API int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
-VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
+VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_resume_policy policy);
 
 /* Request GUEST_STOPPED on the next publish (what KVM_KVMCLOCK_CTRL does). */
 VTIME_API void vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu);
@@ -196,7 +197,7 @@ VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struc
  * requested. vtime_vmm_vcpu_restore() returns like vtime_vmm_vcpu_write_tsc()
  * (1: joined the other vCPUs' TSC). */
 VTIME_API int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap,
-				const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
+				const struct vtime_vmm_now *now, enum vtime_resume_policy policy);
 VTIME_API int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,
 				     const struct vtime_vmm_now *now);
 

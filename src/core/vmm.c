@@ -357,14 +357,14 @@ int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 	return 0;
 }
 
-int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy)
+int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_resume_policy policy)
 {
-	if (!vm || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
+	if (!vm || !now || (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
 	if (!vm->paused)
 		return VTIME_ESTATE;
 	vm->paused = false;
-	if (policy == VTIME_VMM_FREEZE) {
+	if (policy == VTIME_RESUME_FREEZE) {
 		/* kvmclock continues from the pause; the guest TSC keeps running
 		 * (as with KVM_SET_CLOCK): the records absorb the difference, and
 		 * no offset has to change in the hypervisor. */
@@ -405,15 +405,15 @@ int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vm
 }
 
 int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap, const struct vtime_vmm_now *now,
-		      enum vtime_vmm_policy policy)
+		      enum vtime_resume_policy policy)
 {
 	uint64_t elapsed = 0;
 
-	if (!vm || !snap || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
+	if (!vm || !snap || !now || (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
 	if (snap->guest_hz != vm->guest_hz)
 		return VTIME_EINVAL;
-	if (policy == VTIME_VMM_ADVANCE && now->realtime_ns > snap->realtime_ns)
+	if (policy == VTIME_RESUME_ADVANCE && now->realtime_ns > snap->realtime_ns)
 		elapsed = now->realtime_ns - snap->realtime_ns;
 	vm->restore_elapsed_ns = elapsed;
 	vt_vmm_anchor(vm, now->host_tsc, snap->kvmclock_ns + elapsed);

@@ -298,7 +298,7 @@ static int64_t worst(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
-static int64_t pause_resume(enum minivmm_mode mode, enum vtime_vmm_policy policy)
+static int64_t pause_resume(enum minivmm_mode mode, enum vtime_resume_policy policy)
 {
 	int64_t worst_excess = 0;
 
@@ -339,13 +339,13 @@ static int64_t pause_resume(enum minivmm_mode mode, enum vtime_vmm_policy policy
 		/* The vCPU was out of the guest from its park to its wake-up; with
 		 * freeze kvmclock did not count [pause, resume] of that. */
 		int64_t stopped = (int64_t)(vm.cpu[i].t_unpark - vm.cpu[i].t_park);
-		int64_t frozen = policy == VTIME_VMM_FREEZE ? (int64_t)(n1.host_ns - n0.host_ns) : 0;
+		int64_t frozen = policy == VTIME_RESUME_FREEZE ? (int64_t)(n1.host_ns - n0.host_ns) : 0;
 		int64_t step = c->epoch_step, excess = step - (stopped - frozen);
 
 		printf("\n  measured: %s mode (%s): cpu %u: paused %.3f ms (vCPU out %.3f ms, clock frozen %.3f ms), "
 		       "guest step at resume %.3f ms, excess over expected %+.3f ms, GUEST_STOPPED seen %u time(s), "
 		       "%llu reads, %llu backwards",
-		       mode_name(mode), policy == VTIME_VMM_FREEZE ? "freeze" : "advance", i, (t1 - t0) / 1e6,
+		       mode_name(mode), policy == VTIME_RESUME_FREEZE ? "freeze" : "advance", i, (t1 - t0) / 1e6,
 		       stopped / 1e6, frozen / 1e6, step / 1e6, excess / 1e6, c->stopped, (unsigned long long)c->reads,
 		       (unsigned long long)c->backwards);
 		int64_t werr = guest_wall_error(&vm, i);
@@ -357,7 +357,7 @@ static int64_t pause_resume(enum minivmm_mode mode, enum vtime_vmm_policy policy
 		CU_ASSERT(c->epoch_seen == vm.shared->epoch);
 		CU_ASSERT(step >= 0);
 		worst_excess = worst(worst_excess, excess);
-		if (policy == VTIME_VMM_ADVANCE) {
+		if (policy == VTIME_RESUME_ADVANCE) {
 			CU_ASSERT(step >= (int64_t)(t1 - t0));
 		}
 		check_stopped_consumed(&vm, i);
@@ -367,7 +367,7 @@ static int64_t pause_resume(enum minivmm_mode mode, enum vtime_vmm_policy policy
 	return worst_excess;
 }
 
-static void pause_timed(enum minivmm_mode mode, enum vtime_vmm_policy policy)
+static void pause_timed(enum minivmm_mode mode, enum vtime_resume_policy policy)
 {
 	int64_t best = INT64_MAX;
 	int n = 0;
@@ -383,22 +383,22 @@ static void pause_timed(enum minivmm_mode mode, enum vtime_vmm_policy policy)
 
 static void test_pause_kvm(void)
 {
-	pause_timed(MINIVMM_MODE_KVM, VTIME_VMM_ADVANCE); /* KVM's clock runs on */
+	pause_timed(MINIVMM_MODE_KVM, VTIME_RESUME_ADVANCE); /* KVM's clock runs on */
 }
 
 static void test_pause_vmm_freeze(void)
 {
-	pause_timed(MINIVMM_MODE_VMM, VTIME_VMM_FREEZE);
+	pause_timed(MINIVMM_MODE_VMM, VTIME_RESUME_FREEZE);
 }
 
 static void test_pause_vmm_advance(void)
 {
-	pause_timed(MINIVMM_MODE_VMM, VTIME_VMM_ADVANCE);
+	pause_timed(MINIVMM_MODE_VMM, VTIME_RESUME_ADVANCE);
 }
 
 /* ---- snapshot and restore into a new VM ---- */
 
-static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_policy policy)
+static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_resume_policy policy)
 {
 	int64_t worst_excess = 0;
 	struct minivmm vm, vm2;
@@ -434,7 +434,7 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_p
 	/* Clock level: right after the restore the VM clock reads the saved
 	 * value (freeze) or the saved value plus the real pause (advance). */
 	clock_err = (int64_t)(vm_clock(&vm2) - saved) -
-		    (policy == VTIME_KVM_RESTORE_ADVANCE ? (int64_t)(rt_set - saved_rt) : 0);
+		    (policy == VTIME_RESUME_ADVANCE ? (int64_t)(rt_set - saved_rt) : 0);
 	vm2.shared->epoch++;
 	CU_ASSERT_FATAL(minivmm_start(&vm2) == 0);
 	sleep_ms(100);
@@ -447,7 +447,7 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_p
 	CU_ASSERT(all_done(&vm2));
 	printf("\n  measured: %s mode snapshot/restore (%s): VM clock right after restore minus expected: %+.3f ms; "
 	       "guest wall clock error after restore %+.3f ms",
-	       mode_name(mode), policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", clock_err / 1e6,
+	       mode_name(mode), policy == VTIME_RESUME_FREEZE ? "freeze" : "advance", clock_err / 1e6,
 	       wall_err / 1e6);
 	CU_ASSERT(clock_err > -1000000 && clock_err < 1000000); /* realtime slews against the raw base */
 	CU_ASSERT(wall_err > -1000000 && wall_err < 1000000);
@@ -461,14 +461,14 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_p
 		uint64_t msr = mode == MINIVMM_MODE_KVM ? snap.clock.vcpu[i].system_time : snap.rec_gpa[i] | 1u;
 		uint32_t v0 = mode == MINIVMM_MODE_KVM ? snap.clock.vcpu[i].version : snap.vt_cpu[i].version;
 		int64_t gap = (int64_t)(first - saved);
-		int64_t excess = gap - wait - (policy == VTIME_KVM_RESTORE_ADVANCE ? real : 0);
+		int64_t excess = gap - wait - (policy == VTIME_RESUME_ADVANCE ? real : 0);
 		struct vtime_pvclock_vcpu_time_info r;
 
 		CU_ASSERT(vtime_kvm_guest_record_read(vm2.mem, vm2.mem_size, msr, &r) == 0);
 		printf("\n  measured: %s mode snapshot/restore (%s): cpu %u: first reading after restore minus saved clock "
 		       "%.3f ms (real pause %.3f ms, restore->first entry %.3f ms, excess %+.3f ms), step over the last "
 		       "reading before save %.3f ms, %llu backwards, record version %u -> %u",
-		       mode_name(mode), policy == VTIME_KVM_RESTORE_FREEZE ? "freeze" : "advance", i, gap / 1e6,
+		       mode_name(mode), policy == VTIME_RESUME_FREEZE ? "freeze" : "advance", i, gap / 1e6,
 		       real / 1e6, wait / 1e6, excess / 1e6, step / 1e6, (unsigned long long)c->backwards, v0, r.version);
 		{
 			int64_t werr = guest_wall_error(&vm2, i);
@@ -490,7 +490,7 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_kvm_restore_p
 	return worst_excess;
 }
 
-static void snapshot_timed(enum minivmm_mode mode, enum vtime_kvm_restore_policy policy)
+static void snapshot_timed(enum minivmm_mode mode, enum vtime_resume_policy policy)
 {
 	int64_t best = INT64_MAX;
 	int n = 0;
@@ -506,22 +506,22 @@ static void snapshot_timed(enum minivmm_mode mode, enum vtime_kvm_restore_policy
 
 static void test_snapshot_freeze(void)
 {
-	snapshot_timed(MINIVMM_MODE_KVM, VTIME_KVM_RESTORE_FREEZE);
+	snapshot_timed(MINIVMM_MODE_KVM, VTIME_RESUME_FREEZE);
 }
 
 static void test_snapshot_advance(void)
 {
-	snapshot_timed(MINIVMM_MODE_KVM, VTIME_KVM_RESTORE_ADVANCE);
+	snapshot_timed(MINIVMM_MODE_KVM, VTIME_RESUME_ADVANCE);
 }
 
 static void test_snapshot_vmm_freeze(void)
 {
-	snapshot_timed(MINIVMM_MODE_VMM, VTIME_KVM_RESTORE_FREEZE);
+	snapshot_timed(MINIVMM_MODE_VMM, VTIME_RESUME_FREEZE);
 }
 
 static void test_snapshot_vmm_advance(void)
 {
-	snapshot_timed(MINIVMM_MODE_VMM, VTIME_KVM_RESTORE_ADVANCE);
+	snapshot_timed(MINIVMM_MODE_VMM, VTIME_RESUME_ADVANCE);
 }
 
 static const struct vt_test_case kvm_cases[] = {

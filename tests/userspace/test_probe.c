@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_test.h"

@@ -376,11 +376,11 @@ static void test_pause_resume(void)
 			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
 			p = at(starts[k], hz, 2 * hz, 0);
 			r = at(starts[k], hz, 2 * hz + 3 * hz / 10, 0); /* 300 ms paused */
-			CU_ASSERT(vtime_vmm_resume(&vm, &r, VTIME_VMM_FREEZE) == VTIME_ESTATE);
+			CU_ASSERT(vtime_vmm_resume(&vm, &r, VTIME_RESUME_FREEZE) == VTIME_ESTATE);
 			CU_ASSERT(vtime_vmm_pause(&vm, &p) == 0);
 			CU_ASSERT(vtime_vmm_pause(&vm, &p) == VTIME_ESTATE);
 			kp = vtime_vmm_clock(&vm, p.host_tsc);
-			CU_ASSERT(vtime_vmm_resume(&vm, &r, pol ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE) == 0);
+			CU_ASSERT(vtime_vmm_resume(&vm, &r, pol ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE) == 0);
 			CU_ASSERT(vtime_vmm_publish_all(&vm, &r) == 0);
 			CU_ASSERT(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
 			if (pol) {
@@ -405,7 +405,7 @@ static void test_pause_resume(void)
 }
 
 /* Save on a 2.6 GHz host, restore on a 3.0 GHz one (guest TSC stays 2.6 GHz). */
-static void restore_case(uint64_t start, bool hw, enum vtime_vmm_policy pol, bool keep_memory)
+static void restore_case(uint64_t start, bool hw, enum vtime_resume_policy pol, bool keep_memory)
 {
 	const uint64_t h1 = 2600000000u, h2 = 3000000000u, rt0 = 1700000000ull * NS;
 	struct vtime_vmm vm, vm2;
@@ -461,8 +461,8 @@ static void restore_case(uint64_t start, bool hw, enum vtime_vmm_policy pol, boo
 	CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0);
 	CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sb, &r) == 1); /* joined a2's TSC */
 	CU_ASSERT(vtime_vmm_publish_all(&vm2, &r) == 0);
-	expect = ks + (pol == VTIME_VMM_ADVANCE ? gone : 0);
-	expect_tsc = sa.guest_tsc + (pol == VTIME_VMM_ADVANCE ? 5 * h1 : 0);
+	expect = ks + (pol == VTIME_RESUME_ADVANCE ? gone : 0);
+	expect_tsc = sa.guest_tsc + (pol == VTIME_RESUME_ADVANCE ? 5 * h1 : 0);
 	CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), expect);
 	/* ns -> cycles of the pause floors: within 10 ppb of it */
 	CU_ASSERT(llabs(sdiff(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), expect_tsc)) <= 2 + (long long)(5 * h1 / 100000000u));
@@ -509,7 +509,7 @@ static void test_restore_after_creation(void)
 		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a2, 0, &c, true) == 0);
 		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b2, 0, &c, true) == 1);
 		r = at(starts[k], hz, 2 * hz + hz / 5, 0); /* restored 200 ms after the save */
-		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_VMM_FREEZE) == 0);
+		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_RESUME_FREEZE) == 0);
 		CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0); /* a generation of its own */
 		CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sa, &r) == 1);
 		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), sa.guest_tsc);
@@ -532,7 +532,7 @@ static void test_snapshot_restore(void)
 		for (int hw = 0; hw < 2; hw++)
 			for (int pol = 0; pol < 2; pol++)
 				for (int keep = 0; keep < 2; keep++)
-					restore_case(starts[k], hw, pol ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE, keep);
+					restore_case(starts[k], hw, pol ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE, keep);
 }
 
 static void test_wall_clock(void)

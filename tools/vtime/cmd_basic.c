@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_tool.h"
@@ -98,7 +99,7 @@ int cmd_scale(const struct vt_opts *o)
 		vj_obj(&j, "tsc_to_ns");
 		vj_i64(&j, "shift", to_ns.shift);
 		vj_u64(&j, "mul", to_ns.mul);
-		vj_u64(&j, "recovered_hz", vtime_scale_from_hz(&to_ns));
+		vj_u64(&j, "recovered_hz", vtime_scale_source_hz(&to_ns));
 		vj_end_obj(&j);
 		vj_obj(&j, "ns_to_tsc");
 		vj_i64(&j, "shift", from_ns.shift);
@@ -111,8 +112,8 @@ int cmd_scale(const struct vt_opts *o)
 	printf("TSC -> ns         shift %d, mul %u (0x%08x)   <- what a VMM publishes in pvclock\n",
 	       to_ns.shift, to_ns.mul, to_ns.mul);
 	printf("ns -> TSC         shift %d, mul %u (0x%08x)\n", from_ns.shift, from_ns.mul, from_ns.mul);
-	printf("recovered         %llu Hz (vtime_scale_from_hz of the TSC -> ns scale)\n",
-	       (unsigned long long)vtime_scale_from_hz(&to_ns));
+	printf("recovered         %llu Hz (vtime_scale_source_hz of the TSC -> ns scale)\n",
+	       (unsigned long long)vtime_scale_source_hz(&to_ns));
 	return VT_EXIT_OK;
 }
 
@@ -193,7 +194,7 @@ int cmd_pvclock(const struct vt_opts *o)
 		if (rec.flags & VTIME_PVCLOCK_COUNTS_FROM_ZERO)
 			vj_str(&j, NULL, "COUNTS_FROM_ZERO");
 		vj_end_arr(&j);
-		vj_u64(&j, "tsc_hz", vtime_scale_from_hz(&sc));
+		vj_u64(&j, "tsc_hz", vtime_scale_source_hz(&sc));
 		vj_u64(&j, "kvmclock_ns", rd.ns);
 		vj_u64(&j, "tsc", rd.tsc);
 		vj_finish(&j);
@@ -208,7 +209,7 @@ int cmd_pvclock(const struct vt_opts *o)
 	printf("tsc_shift           %d\n", rec.tsc_shift);
 	printf("flags               0x%02x (%s)\n", rec.flags, flags);
 	printf("TSC frequency       %llu Hz (recovered from mul/shift)\n",
-	       (unsigned long long)vtime_scale_from_hz(&sc));
+	       (unsigned long long)vtime_scale_source_hz(&sc));
 	printf("kvmclock now        %llu ns (%.6f s) at TSC %llu\n", (unsigned long long)rd.ns, rd.ns / 1e9,
 	       (unsigned long long)rd.tsc);
 	return VT_EXIT_OK;

@@ -24,7 +24,7 @@ __all__ = [
     "VtimeError", "version", "strerror",
     "Scale", "scale_init", "scale_apply", "scale_from_hz",
     "PvclockRecord", "WallClock", "parse_records", "publish", "consume_stopped",
-    "now_ns", "realtime_ns", "info", "ClockInfo", "ticks", "ticks_to_ns",
+    "now_ns", "realtime_ns", "info", "ClockInfo", "counter_now", "counter_to_ns",
     "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE",
     "TSC_STABLE", "GUEST_STOPPED", "COUNTS_FROM_ZERO",
 ]
@@ -97,7 +97,7 @@ class Scale:
 
     @property
     def from_hz(self):
-        """Source frequency of a to-ns scale (exact in Hz, see vtime_scale_from_hz)."""
+        """Source frequency of a to-ns scale (exact in Hz, see vtime_scale_source_hz)."""
         return scale_from_hz(self)
 
 
@@ -117,7 +117,7 @@ def scale_apply(scale, delta):
 
 def scale_from_hz(scale):
     s = scale._c()
-    return lib.vtime_scale_from_hz(ctypes.byref(s))
+    return lib.vtime_scale_source_hz(ctypes.byref(s))
 
 
 # ---- pvclock records as bytes ----
@@ -278,4 +278,4 @@ def consume_stopped(buf, offset=0):
 
 # ---- this machine's clock (include/vtime/clock.h, Linux builds) ----
 
-from ._clock import ClockInfo, info, now_ns, realtime_ns, ticks, ticks_to_ns  # noqa: E402
+from ._clock import ClockInfo, info, now_ns, realtime_ns, counter_now, counter_to_ns  # noqa: E402

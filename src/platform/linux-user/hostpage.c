@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/error.h>
 
 #include "vt_pvclock_read.h"
