@@ -1,6 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Error codes: every fallible vtime function returns 0 or one of these
- * negative values. They are vtime's own and do not alias errno. */
+/* Error codes, and the one return rule of vtime's API (core, shims, and
+ * their private helpers alike):
+ *   - A call that can fail returns int: 0 on success or one of the negative
+ *     VTIME_E* codes below. Its results go out through pointers (optional
+ *     ones may be NULL). It never returns a count, a mask or a version in
+ *     place of the status, and never fails silently: a NULL object pointer
+ *     is VTIME_EINVAL.
+ *   - A pure or hot-path function that cannot fail on valid input (a
+ *     conversion, a clamp, a fast clock, a writer into memory the caller
+ *     owns) returns its value directly and checks nothing: its header
+ *     comment states the preconditions (e.g. "c initialised").
+ * The codes are vtime's own and do not alias errno. */
 #ifndef VTIME_ERROR_H
 #define VTIME_ERROR_H
 

@@ -59,9 +59,10 @@ struct vtime_host_page {
  * VTIME_EIO. hp->why explains every failure. */
 VTIME_API int vtime_host_page_find(struct vtime_host_page *hp);
 
-/* CPU cpu's record in a found page, or NULL (cpu >= nrecords). */
-VTIME_API const volatile struct vtime_pvclock_vcpu_time_info *
-vtime_host_page_record(const struct vtime_host_page *hp, unsigned cpu);
+/* *rec = CPU cpu's record in a found page. 0, VTIME_ENODEV (no page),
+ * VTIME_ERANGE (cpu >= nrecords) or VTIME_EINVAL. */
+VTIME_API int vtime_host_page_record(const struct vtime_host_page *hp, unsigned cpu,
+				     const volatile struct vtime_pvclock_vcpu_time_info **rec);
 
 
 /* ---- what this machine offers (vtime status) ---- */

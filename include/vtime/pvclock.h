@@ -65,7 +65,8 @@ _Static_assert(__builtin_offsetof(struct vtime_pvclock_wall_clock, nsec) == 8, "
  * shared memory (fields in host byte order, as returned by
  * vtime_pvclock_snapshot()). For (tsc - tsc_timestamp) mod 2^64 < 2^63 it is
  * bit-identical to the reference formula; a tsc behind tsc_timestamp gives
- * system_time minus the scaled gap, saturating at 0. */
+ * system_time minus the scaled gap, saturating at 0. Pure; rec must point
+ * at a record (a shift outside [-63, 63] gives 0 for the delta, not UB). */
 VTIME_API uint64_t vtime_pvclock_time(const struct vtime_pvclock_vcpu_time_info *rec, uint64_t tsc);
 
 /* One consistent reading of a live record. */
@@ -92,14 +93,16 @@ VTIME_API int vtime_pvclock_snapshot(const volatile struct vtime_pvclock_vcpu_ti
 /* Writer: publishes body (host byte order; version and pad ignored) into rec
  * as version (v+1)|1, body, v+2-ish even. A GUEST_STOPPED bit already in rec
  * that the guest has not consumed is kept. One writer per record at a time.
- * Returns the new (even) version. */
+ * Cannot fail: rec and body must point at records (8-byte aligned). Returns
+ * the new (even) version. */
 VTIME_API uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec,
 					 const struct vtime_pvclock_vcpu_time_info *body);
 
 /* Guest side: atomically clears GUEST_STOPPED; true if it was set. */
 VTIME_API bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info *rec);
 
-/* Wall-clock record writer and reader (same seqlock protocol). */
+/* Wall-clock record writer (preconditions as vtime_pvclock_publish()) and
+ * reader (same seqlock protocol). */
 VTIME_API uint32_t vtime_pvclock_wall_publish(volatile struct vtime_pvclock_wall_clock *wc,
 					      uint32_t sec, uint32_t nsec);
 VTIME_API int vtime_pvclock_wall_read(const volatile struct vtime_pvclock_wall_clock *wc,

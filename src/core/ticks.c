@@ -13,6 +13,7 @@
 #include <vtime/ticks.h>
 
 #include "vt_math.h"
+#include "vt_state.h"
 
 /* a is at or after b on the wrapping clock. */
 static inline bool vt_after_eq(uint64_t a, uint64_t b)
@@ -191,15 +192,16 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	return 0;
 }
 
-void vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c)
+int vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c)
 {
 	if (!t || !c)
-		return;
+		return VTIME_EINVAL;
 	c->due = t->due;
 	c->delivered = t->delivered;
 	c->dropped = t->dropped;
 	c->backlog = t->backlog;
 	c->coalesced = t->coalesced;
+	return 0;
 }
 
 int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_ticks_state *st)
@@ -210,8 +212,6 @@ int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_tic
 		return VTIME_EINVAL;
 	c = *t;
 	vt_ticks_account(&c, now);
-	st->version = VTIME_TICKS_STATE_VERSION;
-	st->size = VTIME_TICKS_STATE_BYTES;
 	st->policy = c.policy;
 	st->rate = c.rate;
 	st->period = c.period;
@@ -229,17 +229,22 @@ int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_tic
 
 int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *st, uint64_t now)
 {
+	uint64_t sum;
+
 	if (!t || !st)
 		return VTIME_EINVAL;
-	if (st->version > VTIME_TICKS_STATE_VERSION)
-		return VTIME_ENOTSUP;
-	if (st->version == 0 || st->size != VTIME_TICKS_STATE_BYTES)
-		return VTIME_EPROTO;
 	if (st->policy > VTIME_TICKS_SLEW || st->rate < 2 || st->rate > VTIME_TICKS_RATE_MAX)
 		return VTIME_EPROTO;
-	if (st->period == 0 || st->due_in == 0 || st->due_in > st->period || st->inject_in > st->due_in)
+	/* times compare by signed difference: a period of 2^63 or more would
+	 * put "now + period" in the past */
+	if (st->period == 0 || (st->period >> 63) || st->due_in == 0 || st->due_in > st->period ||
+	    st->inject_in > st->due_in)
 		return VTIME_EPROTO;
-	if (st->backlog_rem >= st->period || st->due != st->delivered + st->dropped + st->backlog)
+	/* due = delivered + dropped + backlog, with no sum wrapping past 2^64 */
+	sum = st->delivered + st->dropped;
+	if (sum < st->delivered || sum + st->backlog < sum || sum + st->backlog != st->due)
+		return VTIME_EPROTO;
+	if (st->backlog_rem >= st->period || st->coalesced > st->due)
 		return VTIME_EPROTO;
 	/* The saved copy may hold ticks accounted but not yet handled (discard
 	 * included): the next update applies the policy to them. A cap holds
@@ -260,44 +265,62 @@ int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *s
 	return 0;
 }
 
-static void vt_put_le(uint8_t *p, uint64_t v, unsigned bytes)
+int vtime_ticks_state_encode(const struct vtime_ticks_state *st, void *buf, size_t len)
 {
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	struct vt_state_cur c;
+	int err;
+
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_write(&c, buf, len, VTIME_TICKS_STATE_MAGIC, VTIME_TICKS_STATE_VERSION,
+					VTIME_TICKS_STATE_BYTES)))
+		return err;
+	vt_state_put(&c, st->policy, 4);
+	vt_state_put(&c, st->rate, 4);
+	vt_state_put(&c, st->period, 8);
+	vt_state_put(&c, st->cap, 8);
+	vt_state_put(&c, st->due_in, 8);
+	vt_state_put(&c, st->inject_in, 8);
+	vt_state_put(&c, st->backlog, 8);
+	vt_state_put(&c, st->backlog_rem, 8);
+	vt_state_put(&c, st->due, 8);
+	vt_state_put(&c, st->delivered, 8);
+	vt_state_put(&c, st->dropped, 8);
+	vt_state_put(&c, st->coalesced, 8);
+	return vt_state_end(&c);
 }
 
-static uint64_t vt_get_le(const uint8_t *p, unsigned bytes)
+int vtime_ticks_state_decode(struct vtime_ticks_state *st, const void *buf, size_t len)
 {
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
+	struct vt_state_cur c;
+	struct vtime_ticks_state d;
+	uint16_t version;
+	uint32_t size;
+	int err;
 
-void vtime_ticks_state_encode(const struct vtime_ticks_state *st, uint8_t out[VTIME_TICKS_STATE_BYTES])
-{
-	const uint64_t q[] = { st->period, st->cap, st->due_in, st->inject_in, st->backlog, st->backlog_rem,
-			       st->due, st->delivered, st->dropped, st->coalesced };
-
-	vt_put_le(out + 0, st->version, 4);
-	vt_put_le(out + 4, st->size, 4);
-	vt_put_le(out + 8, st->policy, 4);
-	vt_put_le(out + 12, st->rate, 4);
-	for (unsigned i = 0; i < 10; i++)
-		vt_put_le(out + 16 + 8 * i, q[i], 8);
-}
-
-void vtime_ticks_state_decode(struct vtime_ticks_state *st, const uint8_t in[VTIME_TICKS_STATE_BYTES])
-{
-	uint64_t *q[] = { &st->period, &st->cap, &st->due_in, &st->inject_in, &st->backlog, &st->backlog_rem,
-			  &st->due, &st->delivered, &st->dropped, &st->coalesced };
-
-	st->version = (uint32_t)vt_get_le(in + 0, 4);
-	st->size = (uint32_t)vt_get_le(in + 4, 4);
-	st->policy = (uint32_t)vt_get_le(in + 8, 4);
-	st->rate = (uint32_t)vt_get_le(in + 12, 4);
-	for (unsigned i = 0; i < 10; i++)
-		*q[i] = vt_get_le(in + 16 + 8 * i, 8);
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_read(&c, buf, len, VTIME_TICKS_STATE_MAGIC, VTIME_TICKS_STATE_VERSION, &version,
+				       &size)))
+		return err;
+	if (size != VTIME_TICKS_STATE_BYTES)
+		return VTIME_EPROTO;
+	d.policy = (uint32_t)vt_state_get(&c, 4);
+	d.rate = (uint32_t)vt_state_get(&c, 4);
+	d.period = vt_state_get(&c, 8);
+	d.cap = vt_state_get(&c, 8);
+	d.due_in = vt_state_get(&c, 8);
+	d.inject_in = vt_state_get(&c, 8);
+	d.backlog = vt_state_get(&c, 8);
+	d.backlog_rem = vt_state_get(&c, 8);
+	d.due = vt_state_get(&c, 8);
+	d.delivered = vt_state_get(&c, 8);
+	d.dropped = vt_state_get(&c, 8);
+	d.coalesced = vt_state_get(&c, 8);
+	if ((err = vt_state_end(&c)))
+		return err;
+	*st = d;
+	return 0;
 }
 
 /* ---- guest side ---- */

@@ -403,6 +403,9 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_resume_policy
 	int64_t worst_excess = 0;
 	struct minivmm vm, vm2;
 	struct minivmm_snapshot snap;
+	struct vtime_kvm_save ck;
+	struct vtime_vmm_state vs;
+	struct vtime_vmm_vcpu_state vcs[MINIVMM_MAX_CPUS];
 	uint64_t last[MINIVMM_MAX_CPUS], t_set, rt_set, saved, saved_rt;
 	uint32_t wsec, wnsec;
 	int64_t wall_err, clock_err;
@@ -416,8 +419,18 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_resume_policy
 	CU_ASSERT_FATAL(minivmm_snapshot(&vm, &snap) == 0);
 	for (unsigned i = 0; i < vm.nr_cpus; i++)
 		last[i] = vm.shared->cpu[i].last_ns;
-	saved = mode == MINIVMM_MODE_KVM ? snap.clock.clock_ns : snap.vt.kvmclock_ns;
-	saved_rt = mode == MINIVMM_MODE_KVM ? snap.clock.realtime_ns : snap.vt.realtime_ns;
+	/* what the snapshot's byte images hold */
+	if (mode == MINIVMM_MODE_KVM) {
+		CU_ASSERT_FATAL(vtime_kvm_save_decode(&ck, snap.clock, sizeof snap.clock) == 0);
+		saved = ck.clock_ns;
+		saved_rt = ck.realtime_ns;
+	} else {
+		CU_ASSERT_FATAL(vtime_vmm_state_decode(&vs, snap.vt, sizeof snap.vt) == 0);
+		for (unsigned i = 0; i < vm.nr_cpus; i++)
+			CU_ASSERT_FATAL(vtime_vmm_vcpu_state_decode(&vcs[i], snap.vt_cpu[i], sizeof snap.vt_cpu[i]) == 0);
+		saved = vs.kvmclock_ns;
+		saved_rt = vs.realtime_ns;
+	}
 	minivmm_destroy(&vm);
 	sleep_ms(200);
 
@@ -458,8 +471,8 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_resume_policy
 		/* The clock ran from the restore until this vCPU's first entry. */
 		int64_t wait = (int64_t)(vm2.cpu[i].t_first_run - t_set);
 		int64_t real = (int64_t)(rt_set - saved_rt);
-		uint64_t msr = mode == MINIVMM_MODE_KVM ? snap.clock.vcpu[i].system_time : snap.rec_gpa[i] | 1u;
-		uint32_t v0 = mode == MINIVMM_MODE_KVM ? snap.clock.vcpu[i].version : snap.vt_cpu[i].version;
+		uint64_t msr = mode == MINIVMM_MODE_KVM ? ck.vcpu[i].system_time : snap.rec_gpa[i] | 1u;
+		uint32_t v0 = mode == MINIVMM_MODE_KVM ? ck.vcpu[i].version : vcs[i].version;
 		int64_t gap = (int64_t)(first - saved);
 		int64_t excess = gap - wait - (policy == VTIME_RESUME_ADVANCE ? real : 0);
 		struct vtime_pvclock_vcpu_time_info r;

@@ -291,7 +291,6 @@ static void test_save_restore_mid_backlog(void)
 			a.nstalls = 1;
 			sim_run(&a, 12600 * US);
 			CU_ASSERT_EQUAL(vtime_ticks_save(&a.t, bases[b] + 12600 * US, &st), 0);
-			CU_ASSERT_EQUAL(st.version, VTIME_TICKS_STATE_VERSION);
 			CU_ASSERT_EQUAL(st.due, 12);
 			CU_ASSERT_EQUAL(st.due_in, 400 * US);
 			if (pols[p] == VTIME_TICKS_SLEW) {
@@ -303,9 +302,9 @@ static void test_save_restore_mid_backlog(void)
 				CU_ASSERT_EQUAL(st.backlog, 9);
 				CU_ASSERT_EQUAL(st.inject_in, 400 * US);
 			}
-			vtime_ticks_state_encode(&st, img);
+			CU_ASSERT_EQUAL(vtime_ticks_state_encode(&st, img, sizeof img), 0);
 			memset(&st2, 0xa5, sizeof st2);
-			vtime_ticks_state_decode(&st2, img);
+			CU_ASSERT_EQUAL(vtime_ticks_state_decode(&st2, img, sizeof img), 0);
 			CU_ASSERT_EQUAL(memcmp(&st, &st2, sizeof st), 0);
 
 			/* r's relative clock continues at 12.6 on the new host clock */
@@ -358,32 +357,75 @@ static void test_restore_rejects(void)
 	CU_ASSERT_EQUAL(vtime_ticks_save(&t, 0, &st), 0);
 	keep = t;
 	bad = st;
-	bad.version = 2;
-	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_ENOTSUP);
-	bad = st;
-	bad.version = 0;
-	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
-	bad = st;
-	bad.size = 88;
-	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
-	bad = st;
 	bad.policy = 3;
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
+	bad = st;
+	bad.rate = 1;
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
 	bad = st;
 	bad.period = 0;
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
 	bad = st;
+	bad.period = bad.due_in = 1ull << 63; /* now + period would lie in the past */
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
+	bad = st;
 	bad.due_in = MS + 1;
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
+	bad = st;
+	bad.inject_in = bad.due_in + 1;
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
+	bad = st;
+	bad.backlog_rem = MS;
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
 	bad = st;
 	bad.backlog = 3; /* invents ticks: due no longer adds up */
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
 	bad = st;
-	bad.backlog_rem = MS;
+	/* adds up only modulo 2^64: 6 + 0 + (2^64 - 1) = 5 */
+	bad.due = 5;
+	bad.delivered = 6;
+	bad.backlog = UINT64_MAX;
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
+	bad = st;
+	bad.coalesced = bad.due + 1;
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &bad, 5), VTIME_EPROTO);
 	CU_ASSERT_EQUAL(memcmp(&t, &keep, sizeof t), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, NULL, 5), VTIME_EINVAL);
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &st, 5), 0);
-	CU_ASSERT_EQUAL(t.next_due, 5 + MS);
+}
+
+/* The byte image's header: every malformed one is refused, t untouched. */
+static void test_state_decode_rejects(void)
+{
+	struct vtime_ticks t;
+	struct vtime_ticks_state st, out;
+	uint8_t img[VTIME_TICKS_STATE_BYTES + 8], bad[sizeof img];
+
+	CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_DELAY, 0), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_save(&t, 0, &st), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(&st, img, VTIME_TICKS_STATE_BYTES - 1), VTIME_ERANGE);
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(NULL, img, sizeof img), VTIME_EINVAL);
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(&st, NULL, sizeof img), VTIME_EINVAL);
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(&st, img, sizeof img), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_state_decode(&out, img, sizeof img), 0); /* a longer buffer is fine */
+	CU_ASSERT_EQUAL(vtime_ticks_state_decode(&out, img, VTIME_TICKS_STATE_BYTES - 1), VTIME_EPROTO);
+	CU_ASSERT_EQUAL(vtime_ticks_state_decode(&out, img, 3), VTIME_EPROTO);
+	CU_ASSERT_EQUAL(vtime_ticks_state_decode(&out, NULL, sizeof img), VTIME_EINVAL);
+	static const struct { unsigned off; uint8_t val; int err; } cases[] = {
+		{ 0, 'X', VTIME_EPROTO },  /* magic */
+		{ 4, 0, VTIME_EPROTO },    /* version 0 */
+		{ 4, 2, VTIME_ENOTSUP },   /* a later version */
+		{ 6, 24, VTIME_EPROTO },   /* header length */
+		{ 8, 96, VTIME_EPROTO },   /* size of another layout */
+		{ 8, 200, VTIME_EPROTO },  /* size beyond the buffer */
+		{ 12, 1, VTIME_EPROTO },   /* reserved bits */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memcpy(bad, img, sizeof img);
+		bad[cases[i].off] = cases[i].val;
+		memset(&out, 0x5a, sizeof out);
+		CU_ASSERT_EQUAL(vtime_ticks_state_decode(&out, bad, sizeof bad), cases[i].err);
+	}
 }
 
 /* Huge owed time that does not fit after conversion: ERANGE, state kept. */
@@ -485,44 +527,50 @@ static void test_args(void)
 	CU_ASSERT_EQUAL(t.due, 0);
 }
 
-/* The saved state is an ABI: sizes and offsets are fixed for version 1,
- * and the byte image is little-endian in struct order. */
+
+/* The saved state is an ABI: the byte image is the 16-byte header, then
+ * the fields little-endian in struct order, on every host. The image below
+ * is written out by hand: a big-endian host (s390x in CI) encodes the same
+ * bytes and decodes them to the same fields, so a state saved on one byte
+ * order restores on the other. */
 static void test_state_abi(void)
 {
-	struct vtime_ticks_state st;
+	static const uint8_t want[VTIME_TICKS_STATE_BYTES] = {
+		'V', 'T', 'T', 'K', 1, 0, 16, 0, 104, 0, 0, 0, 0, 0, 0, 0, /* header */
+		2, 0, 0, 0, 4, 0, 0, 0,                          /* policy slew, rate 4 */
+		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* period */
+		3, 0, 0, 0, 0, 0, 0, 0,                          /* cap */
+		0x40, 0x42, 0x0f, 0, 0, 0, 0, 0,                 /* due_in 1000000 */
+		0x10, 0x27, 0, 0, 0, 0, 0, 0,                    /* inject_in 10000 */
+		2, 0, 0, 0, 0, 0, 0, 0,                          /* backlog */
+		5, 0, 0, 0, 0, 0, 0, 0,                          /* backlog_rem */
+		9, 0, 0, 0, 0, 0, 0, 0,                          /* due */
+		6, 0, 0, 0, 0, 0, 0, 0,                          /* delivered */
+		1, 0, 0, 0, 0, 0, 0, 0,                          /* dropped */
+		0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0, /* coalesced */
+	};
+	struct vtime_ticks_state st = { 2, 4, 0x0102030405060708ull, 3, 1000000, 10000, 2, 5, 9, 6, 1,
+					0xf0e0d0c0b0a09080ull };
+	struct vtime_ticks_state back;
 	uint8_t img[VTIME_TICKS_STATE_BYTES];
 
-	CU_ASSERT_EQUAL(sizeof st, 96);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, version), 0);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, size), 4);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, policy), 8);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, rate), 12);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, period), 16);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, cap), 24);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, due_in), 32);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, inject_in), 40);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, backlog), 48);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, backlog_rem), 56);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, due), 64);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, delivered), 72);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, dropped), 80);
-	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, coalesced), 88);
 	CU_ASSERT_EQUAL(VTIME_TICKS_SLEW, 2);
-	memset(&st, 0, sizeof st);
-	st.version = 1;
-	st.size = 96;
-	st.policy = 2;
-	st.period = 0x0102030405060708ull;
-	st.coalesced = 0xf0e0d0c0b0a09080ull;
-	vtime_ticks_state_encode(&st, img);
-	CU_ASSERT_EQUAL(img[0], 1);
-	CU_ASSERT_EQUAL(img[3], 0);
-	CU_ASSERT_EQUAL(img[4], 96);
-	CU_ASSERT_EQUAL(img[8], 2);
-	CU_ASSERT_EQUAL(img[16], 0x08);
-	CU_ASSERT_EQUAL(img[23], 0x01);
-	CU_ASSERT_EQUAL(img[88], 0x80);
-	CU_ASSERT_EQUAL(img[95], 0xf0);
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(&st, img, sizeof img), 0);
+	CU_ASSERT_EQUAL(memcmp(img, want, sizeof want), 0);
+	memset(&back, 0, sizeof back);
+	CU_ASSERT_EQUAL(vtime_ticks_state_decode(&back, want, sizeof want), 0);
+	CU_ASSERT_EQUAL(back.policy, 2);
+	CU_ASSERT_EQUAL(back.rate, 4);
+	CU_ASSERT_EQUAL(back.period, 0x0102030405060708ull);
+	CU_ASSERT_EQUAL(back.cap, 3);
+	CU_ASSERT_EQUAL(back.due_in, 1000000);
+	CU_ASSERT_EQUAL(back.inject_in, 10000);
+	CU_ASSERT_EQUAL(back.backlog, 2);
+	CU_ASSERT_EQUAL(back.backlog_rem, 5);
+	CU_ASSERT_EQUAL(back.due, 9);
+	CU_ASSERT_EQUAL(back.delivered, 6);
+	CU_ASSERT_EQUAL(back.dropped, 1);
+	CU_ASSERT_EQUAL(back.coalesced, 0xf0e0d0c0b0a09080ull);
 }
 
 /* ---- properties over seeded random schedules ---- */
@@ -796,6 +844,7 @@ static const struct vt_test_case scenario_cases[] = {
 	{ "save/restore mid-backlog", test_save_restore_mid_backlog },
 	{ "save/restore with unhandled ticks", test_save_restore_unhandled },
 	{ "restore rejects bad states", test_restore_rejects },
+	{ "saved-state image: malformed headers refused", test_state_decode_rejects },
 	{ "period change range and remainder", test_period_change_range },
 	{ "periods past 2^55 (128-bit path)", test_huge_period },
 	{ "argument checks", test_args },

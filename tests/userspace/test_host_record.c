@@ -83,8 +83,13 @@ static void test_record_sane(void)
 	CU_ASSERT(hz > 10000000u && hz < 10000000000u);
 	CU_ASSERT_EQUAL(hp.addr % 4096u, 0);
 	CU_ASSERT(hp.nrecords >= 1 && hp.nrecords <= 64);
-	CU_ASSERT_PTR_EQUAL(vtime_host_page_record(&hp, 0), hp.rec);
-	CU_ASSERT_PTR_NULL(vtime_host_page_record(&hp, hp.nrecords));
+	{
+		const volatile struct vtime_pvclock_vcpu_time_info *r = NULL;
+		CU_ASSERT_EQUAL(vtime_host_page_record(&hp, 0, &r), 0);
+		CU_ASSERT_PTR_EQUAL(r, hp.rec);
+		CU_ASSERT_EQUAL(vtime_host_page_record(&hp, hp.nrecords, &r), VTIME_ERANGE);
+		CU_ASSERT_EQUAL(vtime_host_page_record(&hp, 0, NULL), VTIME_EINVAL);
+	}
 }
 
 int main(void)

@@ -17,6 +17,44 @@
 
 #include "vt_test.h"
 
+/* The calls' results as one int, to keep the assertions short: 1/0 for
+ * "synchronised", the new version (> 0), or the error (negative). */
+static int wtsc(struct vtime_vmm_vcpu *v, uint64_t value, const struct vtime_vmm_now *n, bool host)
+{
+	bool synced = false;
+	int err = vtime_vmm_vcpu_write_tsc(v, value, n, host, &synced);
+	return err ? err : synced;
+}
+
+static int adopt(struct vtime_vmm_vcpu *v, uint64_t offset, const struct vtime_vmm_now *n)
+{
+	bool synced = false;
+	int err = vtime_vmm_vcpu_adopt_offset(v, offset, n, &synced);
+	return err ? err : synced;
+}
+
+static int vrestore(struct vtime_vmm_vcpu *v, const struct vtime_vmm_vcpu_state *st, const struct vtime_vmm_now *n)
+{
+	bool synced = false;
+	int err = vtime_vmm_vcpu_restore(v, st, n, &synced);
+	return err ? err : synced;
+}
+
+static int64_t pub(struct vtime_vmm_vcpu *v, const struct vtime_vmm_now *n)
+{
+	uint32_t version = 0;
+	int err = vtime_vmm_vcpu_publish(v, n, &version);
+	return err ? err : (int64_t)version;
+}
+
+static int64_t wpub(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
+		    const struct vtime_vmm_now *n)
+{
+	uint32_t version = 0;
+	int err = vtime_vmm_wall_publish(vm, wc, n, &version);
+	return err ? err : (int64_t)version;
+}
+
 #define NS 1000000000ull
 
 /* Host counter starts: from 0 and just below 2^64 (it wraps mid-test). */
@@ -122,11 +160,11 @@ static void test_tsc_matching(void)
 		vtime_vmm_vcpu_init(&vm, &a);
 		vtime_vmm_vcpu_init(&vm, &b);
 		vtime_vmm_vcpu_init(&vm, &c);
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a, 0, &n, true) == 0); /* first: new generation */
+		CU_ASSERT(wtsc(&a, 0, &n, true) == 0); /* first: new generation */
 		CU_ASSERT(a.tsc_offset == 0 - n.host_tsc);
 		CU_ASSERT(!vtime_vmm_stable(&vm));
 		n = at(starts[k], hz, hz / 100, 0); /* 10 ms later: host-initiated 0 synchronises */
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b, 0, &n, true) == 1);
+		CU_ASSERT(wtsc(&b, 0, &n, true) == 1);
 		CU_ASSERT(b.tsc_offset == a.tsc_offset);
 		CU_ASSERT(vtime_vmm_vcpu_tsc(&b, n.host_tsc) == vtime_vmm_vcpu_tsc(&a, n.host_tsc));
 		CU_ASSERT(!vtime_vmm_stable(&vm)); /* c not written yet */
@@ -134,23 +172,23 @@ static void test_tsc_matching(void)
 		n = at(starts[k], hz, hz / 100 + hz / 2, 0);
 		exp = 0 + (uint64_t)((hz / 2) * 1); /* last write 0 at 10 ms, +0.5 s of guest cycles */
 		/* (the extrapolation floors: keep a few cycles off the exact edge) */
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&c, exp + hz - 8, &n, false) == 1);
+		CU_ASSERT(wtsc(&c, exp + hz - 8, &n, false) == 1);
 		CU_ASSERT(c.tsc_offset == a.tsc_offset); /* the written value is not used */
 		CU_ASSERT(vtime_vmm_stable(&vm));
 		/* Exactly 1 s off is outside: a new generation, not stable. */
 		n = at(starts[k], hz, hz, 0);
 		exp = (exp + hz - 8) + (hz - (hz / 100 + hz / 2));
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a, exp + hz + 8, &n, false) == 0);
+		CU_ASSERT(wtsc(&a, exp + hz + 8, &n, false) == 0);
 		CU_ASSERT(vtime_vmm_vcpu_tsc(&a, n.host_tsc) == exp + hz + 8);
 		exp += 8;
 		CU_ASSERT(!vtime_vmm_stable(&vm));
 		/* The others rejoin with writes within the window: stable again. */
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b, exp + hz - hz / 3, &n, false) == 1);
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&c, exp + hz + hz / 3, &n, false) == 1);
+		CU_ASSERT(wtsc(&b, exp + hz - hz / 3, &n, false) == 1);
+		CU_ASSERT(wtsc(&c, exp + hz + hz / 3, &n, false) == 1);
 		CU_ASSERT(b.tsc_offset == a.tsc_offset && c.tsc_offset == a.tsc_offset);
 		CU_ASSERT(vtime_vmm_stable(&vm));
 		/* Below the window by one cycle more than 1 s: new generation. */
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b, exp + hz - hz - 8, &n, false) == 0);
+		CU_ASSERT(wtsc(&b, exp + hz - hz - 8, &n, false) == 0);
 		CU_ASSERT(!vtime_vmm_stable(&vm));
 	}
 }
@@ -191,10 +229,10 @@ static void test_native_records(void)
 		vtime_vmm_vcpu_init(&vm, &a);
 		vtime_vmm_vcpu_init(&vm, &b);
 		vtime_vmm_vcpu_set_record(&a, &ra);
-		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) == VTIME_ESTATE); /* TSC never written */
-		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
-		vtime_vmm_vcpu_write_tsc(&b, 0, &n, true);
-		CU_ASSERT(vtime_vmm_vcpu_publish(&b, &n) == VTIME_ENODEV); /* no record */
+		CU_ASSERT(pub(&a, &n) == VTIME_ESTATE); /* TSC never written */
+		wtsc(&a, 0, &n, true);
+		wtsc(&b, 0, &n, true);
+		CU_ASSERT(pub(&b, &n) == VTIME_ENODEV); /* no record */
 		vtime_vmm_vcpu_set_record(&b, &rb);
 		CU_ASSERT(vtime_vmm_publish_all(&vm, &n) == 0);
 		CU_ASSERT(F(ra, version) == 2 && F(rb, version) == 2);
@@ -242,7 +280,7 @@ static void test_scaled(void)
 		CU_ASSERT_FATAL(vm.mode == VTIME_VMM_TSC_SCALED);
 		vtime_vmm_vcpu_init(&vm, &a);
 		vtime_vmm_vcpu_set_record(&a, &ra);
-		vtime_vmm_vcpu_write_tsc(&a, starts[k] + 12345, &n, true);
+		wtsc(&a, starts[k] + 12345, &n, true);
 		/* guest = ((host * ratio) >> 48) + offset, checked against the oracle. */
 		for (uint64_t i = 0; i < 1000; i++) {
 			uint64_t t = n.host_tsc + i * 987654321u;
@@ -255,7 +293,7 @@ static void test_scaled(void)
 		g1 = vtime_vmm_vcpu_tsc(&a, t1);
 		CU_ASSERT(llabs(sdiff(g1 - g0, guest)) <= (long long)(guest / 1000000u));
 		/* The guest's kvmclock from the record follows the VM clock (ppb level). */
-		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+		CU_ASSERT(pub(&a, &n) > 0);
 		for (uint64_t s = 1; s <= 10; s++) {
 			uint64_t t = n.host_tsc + s * host;
 			CU_ASSERT(llabs(sdiff(guest_read(&a, &ra, t), vtime_vmm_clock(&vm, t))) <= 100);
@@ -279,8 +317,8 @@ static void test_catchup(void)
 		CU_ASSERT_FATAL(vm.mode == VTIME_VMM_TSC_CATCHUP);
 		vtime_vmm_vcpu_init(&vm, &a);
 		vtime_vmm_vcpu_set_record(&a, &ra);
-		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
-		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+		wtsc(&a, 0, &n, true);
+		CU_ASSERT(pub(&a, &n) > 0);
 		CU_ASSERT(!(F(ra, flags) & VTIME_PVCLOCK_TSC_STABLE)); /* no master clock */
 		/* Updates every 100 ms of host time for 3 s. */
 		for (uint64_t u = 1; u <= 30; u++) {
@@ -292,7 +330,7 @@ static void test_catchup(void)
 			CU_ASSERT(g >= last);
 			last = g;
 			off = a.tsc_offset;
-			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &m) > 0);
+			CU_ASSERT(pub(&a, &m) > 0);
 			/* At the update the guest TSC sits where the virtual rate puts it. */
 			CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a, m.host_tsc), target);
 			CU_ASSERT(a.tsc_offset - off < (uint64_t)1 << 63); /* forward only */
@@ -303,7 +341,7 @@ static void test_catchup(void)
 			last = g;
 			/* A second update at the same instant does not move it. */
 			off = a.tsc_offset;
-			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &m) > 0);
+			CU_ASSERT(pub(&a, &m) > 0);
 			CU_ASSERT(a.tsc_offset == off);
 		}
 	}
@@ -326,8 +364,8 @@ static void test_emulated(void)
 		vtime_vmm_vcpu_init(&vm, &a);
 		vtime_vmm_vcpu_init(&vm, &b);
 		vtime_vmm_vcpu_set_record(&a, &ra);
-		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
-		vtime_vmm_vcpu_write_tsc(&b, 0, &n, true);
+		wtsc(&a, 0, &n, true);
+		wtsc(&b, 0, &n, true);
 		CU_ASSERT(vtime_vmm_stable(&vm));
 		/* Guest TSC = ns_to_guest(kvmclock) + offset: guest_hz per host second. */
 		for (uint64_t s = 1; s <= 5; s++) {
@@ -346,7 +384,7 @@ static void test_emulated(void)
 			prev = x;
 		}
 		/* The record converts the emulated TSC back to the VM clock. */
-		CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+		CU_ASSERT(pub(&a, &n) > 0);
 		{
 			uint64_t t = n.host_tsc + 7 * host;
 			struct vtime_pvclock_vcpu_time_info body = body_of(&ra);
@@ -372,8 +410,8 @@ static void test_pause_resume(void)
 			CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
 			vtime_vmm_vcpu_init(&vm, &a);
 			vtime_vmm_vcpu_set_record(&a, &ra);
-			vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
-			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+			wtsc(&a, 0, &n, true);
+			CU_ASSERT(pub(&a, &n) > 0);
 			p = at(starts[k], hz, 2 * hz, 0);
 			r = at(starts[k], hz, 2 * hz + 3 * hz / 10, 0); /* 300 ms paused */
 			CU_ASSERT(vtime_vmm_resume(&vm, &r, VTIME_RESUME_FREEZE) == VTIME_ESTATE);
@@ -390,15 +428,15 @@ static void test_pause_resume(void)
 				CU_ASSERT_EQUAL(guest_read(&a, &ra, r.host_tsc), kp);
 			}
 			/* Not consumed: a rewrite keeps it; consumed once: gone. */
-			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &r) > 0);
+			CU_ASSERT(pub(&a, &r) > 0);
 			CU_ASSERT(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
 			CU_ASSERT(vtime_pvclock_consume_stopped(&ra));
 			CU_ASSERT(!vtime_pvclock_consume_stopped(&ra));
-			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &r) > 0);
+			CU_ASSERT(pub(&a, &r) > 0);
 			CU_ASSERT(!(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED));
 			/* KVMCLOCK_CTRL equivalent. */
 			vtime_vmm_vcpu_request_stopped(&a);
-			CU_ASSERT(vtime_vmm_vcpu_publish(&a, &r) > 0);
+			CU_ASSERT(pub(&a, &r) > 0);
 			CU_ASSERT(F(ra, flags) & VTIME_PVCLOCK_GUEST_STOPPED);
 		}
 	}
@@ -413,8 +451,8 @@ static void restore_case(uint64_t start, bool hw, enum vtime_resume_policy pol, 
 	struct vtime_pvclock_vcpu_time_info ra, rb, ra2, rb2;
 	struct vtime_vmm_config c1 = cfg_of(h1, 0, false), c2 = cfg_of(h2, h1, hw);
 	struct vtime_vmm_now n = at(start, h1, 0, rt0), s, r;
-	struct vtime_vmm_snapshot snap;
-	struct vtime_vmm_vcpu_snapshot sa, sb;
+	struct vtime_vmm_state snap;
+	struct vtime_vmm_vcpu_state sa, sb;
 	uint64_t ks, expect, expect_tsc;
 	const uint64_t gone = 5 * NS; /* realtime between save and restore */
 
@@ -425,8 +463,8 @@ static void restore_case(uint64_t start, bool hw, enum vtime_resume_policy pol, 
 	vtime_vmm_vcpu_init(&vm, &b);
 	vtime_vmm_vcpu_set_record(&a, &ra);
 	vtime_vmm_vcpu_set_record(&b, &rb);
-	vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
-	vtime_vmm_vcpu_write_tsc(&b, 0, &n, true);
+	wtsc(&a, 0, &n, true);
+	wtsc(&b, 0, &n, true);
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT(vtime_vmm_publish_all(&vm, &n) == 0); /* versions reach 6 */
 	s = at(start, h1, 10 * h1 + 12345, rt0);
@@ -453,13 +491,13 @@ static void restore_case(uint64_t start, bool hw, enum vtime_resume_policy pol, 
 	vtime_vmm_vcpu_set_record(&a2, &ra2);
 	vtime_vmm_vcpu_set_record(&b2, &rb2);
 	{
-		struct vtime_vmm_snapshot bad = snap;
+		struct vtime_vmm_state bad = snap;
 		bad.guest_hz = h2;
 		CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &r, pol) == VTIME_EINVAL);
 	}
 	CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, pol) == 0);
-	CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0);
-	CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sb, &r) == 1); /* joined a2's TSC */
+	CU_ASSERT(vrestore(&a2, &sa, &r) == 0);
+	CU_ASSERT(vrestore(&b2, &sb, &r) == 1); /* joined a2's TSC */
 	CU_ASSERT(vtime_vmm_publish_all(&vm2, &r) == 0);
 	expect = ks + (pol == VTIME_RESUME_ADVANCE ? gone : 0);
 	expect_tsc = sa.guest_tsc + (pol == VTIME_RESUME_ADVANCE ? 5 * h1 : 0);
@@ -493,12 +531,12 @@ static void test_restore_after_creation(void)
 		struct vtime_vmm_vcpu a, a2, b2;
 		struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
 		struct vtime_vmm_now n = at(starts[k], hz, 0, 0), s, c, r;
-		struct vtime_vmm_snapshot snap;
-		struct vtime_vmm_vcpu_snapshot sa;
+		struct vtime_vmm_state snap;
+		struct vtime_vmm_vcpu_state sa;
 
 		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
 		vtime_vmm_vcpu_init(&vm, &a);
-		vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+		wtsc(&a, 0, &n, true);
 		s = at(starts[k], hz, 2 * hz, 0);
 		CU_ASSERT(vtime_vmm_save(&vm, &s, &snap) == 0);
 		CU_ASSERT(vtime_vmm_vcpu_save(&a, &s, &sa) == 0);
@@ -506,19 +544,19 @@ static void test_restore_after_creation(void)
 		CU_ASSERT_FATAL(vtime_vmm_init(&vm2, &cfg, &c) == 0);
 		vtime_vmm_vcpu_init(&vm2, &a2);
 		vtime_vmm_vcpu_init(&vm2, &b2);
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&a2, 0, &c, true) == 0);
-		CU_ASSERT(vtime_vmm_vcpu_write_tsc(&b2, 0, &c, true) == 1);
+		CU_ASSERT(wtsc(&a2, 0, &c, true) == 0);
+		CU_ASSERT(wtsc(&b2, 0, &c, true) == 1);
 		r = at(starts[k], hz, 2 * hz + hz / 5, 0); /* restored 200 ms after the save */
 		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_RESUME_FREEZE) == 0);
-		CU_ASSERT(vtime_vmm_vcpu_restore(&a2, &sa, &r) == 0); /* a generation of its own */
-		CU_ASSERT(vtime_vmm_vcpu_restore(&b2, &sa, &r) == 1);
+		CU_ASSERT(vrestore(&a2, &sa, &r) == 0); /* a generation of its own */
+		CU_ASSERT(vrestore(&b2, &sa, &r) == 1);
 		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), sa.guest_tsc);
 		CU_ASSERT_EQUAL(vtime_vmm_clock(&vm2, r.host_tsc), snap.kvmclock_ns);
 		CU_ASSERT(vtime_vmm_stable(&vm2));
 		/* The hypervisor kept its creation offset: adopt it exactly. */
-		CU_ASSERT(vtime_vmm_vcpu_adopt_offset(&a2, 0 - c.host_tsc, &r) == 0);
+		CU_ASSERT(adopt(&a2, 0 - c.host_tsc, &r) == 0);
 		CU_ASSERT(!vtime_vmm_stable(&vm2));
-		CU_ASSERT(vtime_vmm_vcpu_adopt_offset(&b2, 0 - c.host_tsc, &r) == 1);
+		CU_ASSERT(adopt(&b2, 0 - c.host_tsc, &r) == 1);
 		CU_ASSERT(vtime_vmm_stable(&vm2));
 		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&b2, r.host_tsc), r.host_tsc - c.host_tsc);
 		/* kvmclock still continues from the saved value (freeze). */
@@ -548,7 +586,7 @@ static void test_wall_clock(void)
 	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
 	vtime_vmm_wall(&vm, &m, &sec, &nsec);
 	CU_ASSERT(sec == 1795540977u && nsec >= 123456789u && nsec <= 123456790u); /* realtime at kvmclock 0 (+1 ns floor) */
-	CU_ASSERT(vtime_vmm_wall_publish(&vm, &wc, &m) == 2);
+	CU_ASSERT(wpub(&vm, &wc, &m) == 2);
 	CU_ASSERT(vtime_pvclock_wall_read(&wc, 0, &sec, &nsec) == 0);
 	CU_ASSERT(vtime_pvclock_wall_ns(sec, nsec, vtime_vmm_clock(&vm, m.host_tsc)) == m.realtime_ns);
 	/* kvmclock set far ahead of realtime: the wall record saturates at 0. */
@@ -571,39 +609,58 @@ static void test_clock_wrap(void)
 	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
 	vtime_vmm_vcpu_init(&vm, &a);
 	vtime_vmm_vcpu_set_record(&a, &ra);
-	vtime_vmm_vcpu_write_tsc(&a, 0, &n, true);
+	wtsc(&a, 0, &n, true);
 	vtime_vmm_set_clock(&vm, &n, UINT64_MAX - NS / 2);
-	CU_ASSERT(vtime_vmm_vcpu_publish(&a, &n) > 0);
+	CU_ASSERT(pub(&a, &n) > 0);
 	CU_ASSERT(llabs(sdiff(vtime_vmm_clock(&vm, n.host_tsc + hz), NS / 2 - 1)) <= 1);
 	CU_ASSERT_EQUAL(guest_read(&a, &ra, n.host_tsc + hz), vtime_vmm_clock(&vm, n.host_tsc + hz));
 }
 
-/* Snapshot records are saved to disk and read back by another build. */
-static void test_abi(void)
+/* A restore checks every field of the states first (the byte images and
+ * their headers are tests/core/test_state.c's). */
+static void test_restore_rejects(void)
 {
-	CU_ASSERT(sizeof(struct vtime_vmm_snapshot) == 32);
-	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, kvmclock_ns) == 0);
-	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, realtime_ns) == 8);
-	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, guest_hz) == 16);
-	CU_ASSERT(offsetof(struct vtime_vmm_snapshot, nr_vcpus) == 24);
-	CU_ASSERT(sizeof(struct vtime_vmm_vcpu_snapshot) == 16);
-	CU_ASSERT(offsetof(struct vtime_vmm_vcpu_snapshot, guest_tsc) == 0);
-	CU_ASSERT(offsetof(struct vtime_vmm_vcpu_snapshot, version) == 8);
-	CU_ASSERT(sizeof(struct vtime_kvm_save_vcpu) == 24);
-	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, system_time) == 8);
-	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, tsc_khz) == 16);
-	CU_ASSERT(offsetof(struct vtime_kvm_save_vcpu, version) == 20);
-	CU_ASSERT(offsetof(struct vtime_kvm_save, nr_vcpus) == 4);
-	CU_ASSERT(offsetof(struct vtime_kvm_save, clock_ns) == 8);
-	CU_ASSERT(offsetof(struct vtime_kvm_save, realtime_ns) == 16);
-	CU_ASSERT(offsetof(struct vtime_kvm_save, clock_flags) == 24);
-	CU_ASSERT(offsetof(struct vtime_kvm_save, wall_clock) == 32);
-	CU_ASSERT(offsetof(struct vtime_kvm_save, vcpu) == 40);
-	CU_ASSERT(sizeof(struct vtime_kvm_save) == 40 + 24 * VTIME_KVM_SAVE_MAX_VCPUS);
+	struct vtime_vmm vm, vm2;
+	struct vtime_vmm_vcpu a, a2;
+	struct vtime_vmm_now n = { 1000, 5000, 1700000000000000000ull };
+	struct vtime_vmm_config cfg = { 2000000000ull, 0, VTIME_VMM_TSC_AUTO, false, 0, 0 };
+	struct vtime_vmm_state st, bad;
+	struct vtime_vmm_vcpu_state cs, cbad;
+
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
+	CU_ASSERT(wtsc(&a, 0, &n, true) == 0);
+	CU_ASSERT(vtime_vmm_save(&vm, &n, &st) == 0);
+	CU_ASSERT(vtime_vmm_vcpu_save(&a, &n, &cs) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm2, &cfg, &n) == 0);
+	bad = st;
+	bad.guest_hz = 0;
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EPROTO);
+	bad = st;
+	bad.host_hz = 0;
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EPROTO);
+	bad = st;
+	bad.mode = 9;
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EPROTO);
+	bad = st;
+	bad.guest_hz = st.guest_hz + 1; /* a VM of another rate */
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EINVAL);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &st, &n, (enum vtime_resume_policy)2) == VTIME_EINVAL);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &st, &n, VTIME_RESUME_FREEZE) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm2, &a2) == 0);
+	cbad = cs;
+	cbad.flags = 0x80;
+	CU_ASSERT(vrestore(&a2, &cbad, &n) == VTIME_EPROTO);
+	cbad = cs;
+	cbad.version = 4; /* a version without a record */
+	cbad.flags = 0;
+	CU_ASSERT(vrestore(&a2, &cbad, &n) == VTIME_EPROTO);
+	CU_ASSERT(!a2.written); /* untouched */
+	CU_ASSERT(vrestore(&a2, &cs, &n) >= 0);
 }
 
 static const struct vt_test_case cases[] = {
-	{ "snapshot record layouts", test_abi },
+	{ "restore checks every field", test_restore_rejects },
 	{ "mode selection and published scale", test_mode_selection },
 	{ "TSC matching: KVM's 1-second rule", test_tsc_matching },
 	{ "native records: readings equal the VM clock", test_native_records },

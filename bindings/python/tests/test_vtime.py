@@ -47,9 +47,9 @@ class TestScale(unittest.TestCase):
         self.assertGreaterEqual(rows, 18)
 
     def test_from_hz(self):
-        self.assertEqual(vtime.Scale(MUL, SHIFT).from_hz, HZ)
-        self.assertEqual(vtime.scale_from_hz(vtime.Scale.between(3_000_000_000)), 3_000_000_000)
-        self.assertEqual(vtime.Scale(0, 0).from_hz, 0)
+        self.assertEqual(vtime.Scale(MUL, SHIFT).source_hz, HZ)
+        self.assertEqual(vtime.scale_source_hz(vtime.Scale.between(3_000_000_000)), 3_000_000_000)
+        self.assertEqual(vtime.Scale(0, 0).source_hz, 0)
 
     def test_apply_matches_reference(self):
         s = vtime.scale_init(HZ)

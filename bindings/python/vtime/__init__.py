@@ -2,7 +2,7 @@
 """vtime for Python: ctypes over libvtime.so, standard library only.
 
 - Scale helpers: ``scale_init(from_hz, to_hz)``, ``scale_apply()``,
-  ``scale_from_hz()`` (KVM-exact fixed-point scaling).
+  ``scale_source_hz()`` (KVM-exact fixed-point scaling).
 - pvclock records as bytes: ``PvclockRecord.from_bytes()`` / ``parse_records()``
   for tooling that inspects guest memory dumps (the ABI is little-endian on
   every host), ``record.time(tsc)``, flag decoding, and the library's own
@@ -22,7 +22,7 @@ from ._lib import lib
 
 __all__ = [
     "VtimeError", "version", "strerror",
-    "Scale", "scale_init", "scale_apply", "scale_from_hz",
+    "Scale", "scale_init", "scale_apply", "scale_source_hz",
     "PvclockRecord", "WallClock", "parse_records", "publish", "consume_stopped",
     "now_ns", "realtime_ns", "info", "ClockInfo", "counter_now", "counter_to_ns",
     "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE",
@@ -96,9 +96,9 @@ class Scale:
         return scale_apply(self, delta)
 
     @property
-    def from_hz(self):
+    def source_hz(self):
         """Source frequency of a to-ns scale (exact in Hz, see vtime_scale_source_hz)."""
-        return scale_from_hz(self)
+        return scale_source_hz(self)
 
 
 def scale_init(from_hz, to_hz=NSEC_PER_SEC):
@@ -115,7 +115,7 @@ def scale_apply(scale, delta):
     return lib.vtime_scale_apply(ctypes.byref(s), _u64("delta", delta))
 
 
-def scale_from_hz(scale):
+def scale_source_hz(scale):
     s = scale._c()
     return lib.vtime_scale_source_hz(ctypes.byref(s))
 
@@ -189,7 +189,7 @@ class PvclockRecord:
     @property
     def tsc_hz(self):
         """Counter frequency the record encodes (0 when mul is 0)."""
-        return scale_from_hz(self.scale)
+        return scale_source_hz(self.scale)
 
     def _c(self):
         c = _lib.VcpuTimeInfo()

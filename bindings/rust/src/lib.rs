@@ -114,7 +114,7 @@ impl Scale {
     }
 
     /// Source frequency in Hz of a to-ns scale (0 for mul 0).
-    pub fn from_hz(self) -> u64 {
+    pub fn source_hz(self) -> u64 {
         unsafe { ffi::vtime_scale_source_hz(&self.raw()) }
     }
 }

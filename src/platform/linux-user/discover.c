@@ -97,7 +97,7 @@ static uint64_t cpuinfo_khz(void)
 	uint64_t khz = 0, frac = 0;
 	int fd = 0;
 
-	if (vt_user_read_file("/proc/cpuinfo", buf, sizeof buf) <= 0)
+	if (vt_user_read_file("/proc/cpuinfo", buf, sizeof buf, NULL) != 0)
 		return 0;
 	p = strstr(buf, "cpu MHz");
 	if (!p || !(p = strchr(p, ':')))
@@ -117,7 +117,6 @@ static uint64_t cpuinfo_khz(void)
 int vtime_machine_probe(struct vtime_machine *m)
 {
 	struct vtime_pvclock_vcpu_time_info rec;
-	long n;
 
 	if (!m)
 		return VTIME_EINVAL;
@@ -127,15 +126,12 @@ int vtime_machine_probe(struct vtime_machine *m)
 #if VTIME_ARCH_COUNTER_HZ
 	m->arch_counter_hz = vtime_arch_counter_hz();
 #endif
-	n = vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", m->clocksource,
-			      sizeof m->clocksource);
-	if (n < 0)
-		m->clocksource[0] = '\0';
+	/* unreadable: left empty ("unknown") */
+	(void)vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", m->clocksource,
+				sizeof m->clocksource, NULL);
 	trim(m->clocksource);
-	n = vt_user_read_file("/sys/devices/system/clocksource/clocksource0/available_clocksource",
-			      m->clocksources, sizeof m->clocksources);
-	if (n < 0)
-		m->clocksources[0] = '\0';
+	(void)vt_user_read_file("/sys/devices/system/clocksource/clocksource0/available_clocksource",
+				m->clocksources, sizeof m->clocksources, NULL);
 	trim(m->clocksources);
 	m->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	m->cpuinfo_khz = cpuinfo_khz();
