@@ -16,7 +16,8 @@
  * writer interrupted by a signal handler on its own thread cannot block it):
  *   writer: vt_latch_write_odd(s); update copy 0; vt_latch_write_even(s);
  *           update copy 1
- *   reader: i = vt_latch_read_begin(s); load copy i & 1; retry while
+ *   reader: vt_latch_read(s, body, ctx), or by hand:
+ *           i = vt_latch_read_begin(s); load copy i & 1; retry while
  *           vt_latch_read_retry(s, i[, counter])
  *
  * One bounded-retry policy: a reader gives up after VTIME_MAX_TRIES torn
@@ -151,6 +152,22 @@ static VT_ALWAYS_INLINE bool vt_latch_read_retry(const volatile uint32_t *s, uin
 static VT_ALWAYS_INLINE bool vt_latch_read_retry_ctr(const volatile uint32_t *s, uint32_t i, uint64_t ctr)
 {
 	return vt_seq_read_retry_ctr(s, i, ctr);
+}
+
+/* The latch's read loop: body(ctx, copy) loads copy 0 or 1 into ctx. 0, or
+ * VTIME_EAGAIN if VTIME_MAX_TRIES writes kept overtaking the read (a reader
+ * never waits for a writer, so that means the writer is making progress). */
+static VT_ALWAYS_INLINE int vt_latch_read(const volatile uint32_t *s, void (*body)(void *ctx, unsigned copy),
+					  void *ctx)
+{
+	for (unsigned i = 0; i < VTIME_MAX_TRIES; i++) {
+		uint32_t b = vt_latch_read_begin(s);
+		body(ctx, b & 1u);
+		if (!vt_latch_read_retry(s, b))
+			return 0;
+		vt_cpu_relax();
+	}
+	return VTIME_EAGAIN;
 }
 
 /* Sends readers to copy 1 so that copy 0 can change. Already odd (a writer

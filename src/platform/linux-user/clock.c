@@ -154,18 +154,16 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	vt_store32(&v->pv_expect, o->pv_expect);
 }
 
+static void copy_body(void *out, unsigned i)
+{
+	copy_load(&hot.c[i], (struct vt_copy *)out);
+}
+
 /* A consistent copy of the current parameters: 0, or VTIME_EAGAIN if
  * publishes kept overtaking the read (a reader never waits for a writer). */
 static int latch_read(struct vt_copy *o)
 {
-	for (unsigned i = 0; i < VTIME_MAX_TRIES; i++) {
-		uint32_t s = vt_latch_read_begin(&hot.seq);
-		copy_load(&hot.c[s & 1], o);
-		if (!vt_latch_read_retry(&hot.seq, s))
-			return 0;
-		vt_cpu_relax();
-	}
-	return VTIME_EAGAIN;
+	return vt_latch_read(&hot.seq, copy_body, o);
 }
 
 /* Latch writer (lock held). A writer that died half-way (fork) left either
@@ -808,48 +806,50 @@ uint64_t vtime_counter_now(void)
 	return vt_ctr_raw();
 }
 
-/* The counter line of copy v: the main line when it is the counter line
+/* The counter line of a copy: the main line when it is the counter line
  * (one cache line with seq), else the separate one. */
-static VT_ALWAYS_INLINE void counter_line(const volatile struct vt_copy *v, uint64_t *x0, uint64_t *n0, uint64_t *M,
-					  uint64_t *ls)
+struct counter_line {
+	uint64_t x0, n0, M, ls;
+};
+
+static void counter_line_body(void *out, unsigned i)
 {
+	const volatile struct vt_copy *v = &hot.c[i];
+	struct counter_line *l = (struct counter_line *)out;
+
 	if (likely(vt_load32(&v->mode) == M_TSC)) {
-		*x0 = vt_load64(&v->x0);
-		*n0 = vt_load64(&v->n0);
-		*M = vt_load64(&v->M);
-		*ls = vt_load64(&v->ls);
+		l->x0 = vt_load64(&v->x0);
+		l->n0 = vt_load64(&v->n0);
+		l->M = vt_load64(&v->M);
+		l->ls = vt_load64(&v->ls);
 	} else {
-		*x0 = vt_load64(&v->tx0);
-		*n0 = vt_load64(&v->tn0);
-		*M = vt_load64(&v->tM);
-		*ls = vt_load64(&v->tls);
+		l->x0 = vt_load64(&v->tx0);
+		l->n0 = vt_load64(&v->tn0);
+		l->M = vt_load64(&v->tM);
+		l->ls = vt_load64(&v->tls);
 	}
 }
 
 /* Every case the fast conversion below leaves out. */
 static VT_NOINLINE uint64_t counter_to_ns_slow(uint64_t ticks)
 {
-	uint64_t x0 = 0, n0 = 0, M = 0, ls = 0;
+	struct counter_line l;
 
-	for (unsigned tries = 0, inits = 0;; tries++) {
-		uint32_t s = vt_latch_read_begin(&hot.seq);
-		counter_line(&hot.c[s & 1], &x0, &n0, &M, &ls);
-		if (likely(!vt_latch_read_retry(&hot.seq, s) && M))
-			break;
-		if (tries >= VTIME_MAX_TRIES)
+	for (unsigned inits = 0;; inits++) {
+		if (vt_latch_read(&hot.seq, counter_line_body, &l) != 0)
 			return mono_ns(CLOCK_MONOTONIC); /* publishes kept overtaking the read */
-		if (vt_seq_load(&hot.seq) == s) {
-			/* not initialised yet; only a handler interrupting the
-			 * initialisation on this thread can still find it so */
-			if (inits++ >= 2)
-				return mono_ns(CLOCK_MONOTONIC);
-			(void)now_slow();
-		}
+		if (likely(l.M))
+			break;
+		/* not initialised yet; only a handler interrupting the
+		 * initialisation on this thread can still find it so */
+		if (inits >= 2)
+			return mono_ns(CLOCK_MONOTONIC);
+		(void)now_slow();
 	}
 	/* counter values from the last half hour or so: the one-multiply form */
-	if (likely(ticks - x0 < (1ull << 42)))
-		return vt_line_fast(n0, M, ls, ticks - x0);
-	return vt_line_any(x0, n0, M, ls, ticks);
+	if (likely(ticks - l.x0 < (1ull << 42)))
+		return vt_line_fast(l.n0, l.M, l.ls, ticks - l.x0);
+	return vt_line_any(l.x0, l.n0, l.M, l.ls, ticks);
 }
 
 uint64_t vtime_counter_to_ns(uint64_t ticks)
