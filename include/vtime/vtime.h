@@ -13,6 +13,7 @@
 #include <vtime/scale.h>
 #include <vtime/ticks.h>
 #include <vtime/tsc.h>
+#include <vtime/vmclock.h>
 #include <vtime/vmm.h>
 
 #endif
