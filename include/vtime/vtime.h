@@ -9,6 +9,7 @@
 #include <vtime/clamp.h>
 #include <vtime/counter.h>
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
 #include <vtime/pvclock.h>
 #include <vtime/scale.h>
 #include <vtime/ticks.h>
