@@ -100,20 +100,22 @@ VTIME_API int vtime_hv_tsc_page_snapshot(const volatile struct vtime_hv_tsc_page
 VTIME_API int vtime_hv_tsc_page_from_pvclock(const struct vtime_pvclock_vcpu_time_info *rec, uint64_t *tsc_scale,
 					     int64_t *tsc_offset);
 
-/* Writer (one per page at a time): sequence 0, write barrier, scale and
- * offset, write barrier, the next sequence: one more than the last valid
- * one, skipping 0 and 0xFFFFFFFF. *sequence is the writer's memory of the
- * last valid sequence it published (0: unknown): the page's own value when
- * valid comes first, then *sequence, else the count restarts at 1. On
- * return *sequence holds the sequence published. Returns 0 or VTIME_EINVAL. */
-VTIME_API int vtime_hv_tsc_page_publish(volatile struct vtime_hv_tsc_page *page, uint64_t tsc_scale,
-					int64_t tsc_offset, uint32_t *sequence);
+/* Writer: sequence 0, write barrier, scale and offset, write barrier, the
+ * next sequence: one more than the last valid one, skipping 0 and
+ * 0xFFFFFFFF. last is the writer's memory of the last valid sequence it
+ * published (0: unknown): the page's own value, when valid, comes first,
+ * then last, else the count restarts at 1. A writer into memory the caller
+ * owns: checks nothing. Preconditions: page not NULL, one writer per page at
+ * a time. Returns the sequence published (never 0 or 0xFFFFFFFF): keep it
+ * as the next call's last. */
+VTIME_API uint32_t vtime_hv_tsc_page_publish(volatile struct vtime_hv_tsc_page *page, uint64_t tsc_scale,
+					     int64_t tsc_offset, uint32_t last);
 
 /* Marks the page invalid (sequence 0: guests use the MSR), as KVM does when
- * it has no page to offer. *sequence (may not be NULL; 0 in: unknown)
- * receives the last valid sequence, to hand to the next publish so that it
- * does not restart at 1. Returns 0 or VTIME_EINVAL. */
-VTIME_API int vtime_hv_tsc_page_invalidate(volatile struct vtime_hv_tsc_page *page, uint32_t *sequence);
+ * it has no page to offer. Same preconditions. Returns the last valid
+ * sequence (the page's if valid, else last if valid, else 0), to hand to
+ * the next publish so that it does not restart at 1. */
+VTIME_API uint32_t vtime_hv_tsc_page_invalidate(volatile struct vtime_hv_tsc_page *page, uint32_t last);
 
 #ifdef __cplusplus
 }

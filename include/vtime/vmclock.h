@@ -159,17 +159,17 @@ VTIME_API int vtime_vmclock_usable(const struct vtime_vmclock_abi *snap);
 VTIME_API int vtime_vmclock_time(const struct vtime_vmclock_abi *snap, uint64_t counter, uint64_t *sec,
 				 uint32_t *nsec);
 
-/* The error terms at counter (pure), in ns, rounded up, saturating at
- * UINT64_MAX (VTIME_VMCLOCK_UNKNOWN):
+/* The error terms at counter (pure, no failure: snap must not be NULL), in
+ * ns, rounded up, saturating at UINT64_MAX (VTIME_VMCLOCK_UNKNOWN):
  *   maxerror = time_maxerror_nanosec + ceil(|d| * maxerror_rate * 10^9 / 2^(64 + shift))
  *   esterror = time_esterror_nanosec + ceil(|d| * esterror_rate * 10^9 / 2^(64 + shift))
  * (d signed as in vtime_vmclock_time). Each is VTIME_VMCLOCK_UNKNOWN when
  * its TIME_*ERROR_VALID flag is clear; its rate term is added only when its
  * PERIOD_*ERROR_VALID flag is set (without it the figure is the host's
  * error at the reference point only: the flags in the snapshot say which).
- * True time lies within time +- maxerror. Returns 0, or VTIME_EINVAL. */
-VTIME_API int vtime_vmclock_error(const struct vtime_vmclock_abi *snap, uint64_t counter,
-				  uint64_t *maxerror_ns, uint64_t *esterror_ns);
+ * True time lies within time +- maxerror. */
+VTIME_API uint64_t vtime_vmclock_maxerror(const struct vtime_vmclock_abi *snap, uint64_t counter);
+VTIME_API uint64_t vtime_vmclock_esterror(const struct vtime_vmclock_abi *snap, uint64_t counter);
 
 /* One reading: the time at a counter value and what the page said about it. */
 struct vtime_vmclock_reading {
@@ -179,7 +179,8 @@ struct vtime_vmclock_reading {
 	uint32_t valid;       /* VTIME_VMCLOCK_HAVE_*: which of tai_sec, utc_sec hold */
 	uint64_t tai_sec;     /* TAI seconds since 1970 (time_type TAI, or UTC + tai_offset) */
 	uint64_t utc_sec;     /* UTC seconds since 1970 (time_type UTC, or TAI - tai_offset) */
-	uint64_t maxerror_ns; /* vtime_vmclock_error() at counter */
+	uint64_t maxerror_ns; /* vtime_vmclock_maxerror() at counter */
+	/* vtime_vmclock_esterror() at counter */
 	uint64_t esterror_ns;
 	uint64_t disruption_marker;
 	uint64_t vm_generation_counter; /* meaningful with FLAG_VM_GEN_COUNTER_PRESENT */
@@ -201,7 +202,7 @@ _Static_assert(sizeof(struct vtime_vmclock_reading) == 96, "no padding in a read
 #define VTIME_VMCLOCK_HAVE_UTC 0x2u
 
 /* The reading at counter through a snapshot (pure): vtime_vmclock_usable(),
- * then vtime_vmclock_time() and vtime_vmclock_error(), TAI and UTC (the one
+ * then vtime_vmclock_time() and the two error terms, TAI and UTC (the one
  * not published derived with tai_offset_sec when TAI_OFFSET_VALID; neither
  * for MONOTONIC), and the page's marker, generation, flags, status, leap
  * indicator. Returns 0 or the first error of those; *out untouched then. */
@@ -266,12 +267,13 @@ VTIME_API int vtime_vmclock_set_time(struct vtime_vmclock_abi *body, uint64_t co
  * FLAG_VM_GEN_COUNTER_PRESENT; once on the page that flag stays, whatever
  * body's flags say, so a guest relying on the counter never loses it; set
  * it in body from the first publish to offer the counter from the start).
- * Continuing from guest memory, a value the
- * guest has seen is never handed out again (also after a restore into a
- * fresh VMM). *seq (may be NULL) receives the new even seq_count. Returns
- * 0 or VTIME_EINVAL. */
-VTIME_API int vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const struct vtime_vmclock_abi *body,
-				    unsigned events, uint32_t *seq);
+ * Continuing from guest memory, a value the guest has seen is never handed
+ * out again (also after a restore into a fresh VMM). A writer into memory
+ * the caller owns: checks nothing. Preconditions: clk an initialised page,
+ * body not NULL, one writer per page at a time; bits of events other than
+ * VTIME_VMCLOCK_EV_* are ignored. Returns the new (even) seq_count. */
+VTIME_API uint32_t vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk,
+					 const struct vtime_vmclock_abi *body, unsigned events);
 
 #ifdef __cplusplus
 }

@@ -120,33 +120,27 @@ int vtime_hv_tsc_page_from_pvclock(const struct vtime_pvclock_vcpu_time_info *re
 
 /* ---- writer ---- */
 
-int vtime_hv_tsc_page_publish(volatile struct vtime_hv_tsc_page *page, uint64_t tsc_scale, int64_t tsc_offset,
-			      uint32_t *sequence)
+uint32_t vtime_hv_tsc_page_publish(volatile struct vtime_hv_tsc_page *page, uint64_t tsc_scale, int64_t tsc_offset,
+				   uint32_t last)
 {
-	uint32_t old, last;
+	uint32_t old = vt_seqz_write_begin(&page->tsc_sequence);
 
-	if (!page || !sequence)
-		return VTIME_EINVAL;
-	old = vt_seqz_write_begin(&page->tsc_sequence);
-	last = vt_seqz_valid(old) ? old : (vt_seqz_valid(*sequence) ? *sequence : 0u);
+	if (vt_seqz_valid(old))
+		last = old;
+	else if (!vt_seqz_valid(last))
+		last = 0;
 	vt_store32(&page->reserved1, 0);
 	vt_store64(&page->tsc_scale, vt_le64(tsc_scale));
 	vt_store64((volatile uint64_t *)&page->tsc_offset, vt_le64((uint64_t)tsc_offset));
-	*sequence = vt_seqz_write_end(&page->tsc_sequence, vt_seqz_next(last));
-	return 0;
+	return vt_seqz_write_end(&page->tsc_sequence, vt_seqz_next(last));
 }
 
-int vtime_hv_tsc_page_invalidate(volatile struct vtime_hv_tsc_page *page, uint32_t *sequence)
+uint32_t vtime_hv_tsc_page_invalidate(volatile struct vtime_hv_tsc_page *page, uint32_t last)
 {
-	uint32_t old;
+	uint32_t old = vt_seqz_write_begin(&page->tsc_sequence);
 
-	if (!page || !sequence)
-		return VTIME_EINVAL;
-	old = vt_seqz_write_begin(&page->tsc_sequence);
-	if (vt_seqz_valid(old))
-		*sequence = old;
-	else if (!vt_seqz_valid(*sequence))
-		*sequence = 0;
 	(void)vt_seqz_write_end(&page->tsc_sequence, VTIME_HV_TSC_SEQUENCE_INVALID);
-	return 0;
+	if (vt_seqz_valid(old))
+		return old;
+	return vt_seqz_valid(last) ? last : 0;
 }

@@ -303,13 +303,18 @@ static VT_ALWAYS_INLINE void vt_vmclock_error(const vt_vmclock_t *s, uint64_t co
 				      s->counter_period_esterror_rate_frac_sec);
 }
 
-int vtime_vmclock_error(const struct vtime_vmclock_abi *s, uint64_t counter, uint64_t *maxerror_ns,
-			uint64_t *esterror_ns)
+uint64_t vtime_vmclock_maxerror(const struct vtime_vmclock_abi *s, uint64_t counter)
 {
-	if (!s || !maxerror_ns || !esterror_ns)
-		return VTIME_EINVAL;
-	vt_vmclock_error(s, counter, maxerror_ns, esterror_ns);
-	return 0;
+	uint64_t me, ee;
+	vt_vmclock_error(s, counter, &me, &ee);
+	return me;
+}
+
+uint64_t vtime_vmclock_esterror(const struct vtime_vmclock_abi *s, uint64_t counter)
+{
+	uint64_t me, ee;
+	vt_vmclock_error(s, counter, &me, &ee);
+	return ee;
 }
 
 /* sec + off (off may be negative); false outside [0, 2^64). */
@@ -505,16 +510,13 @@ int vtime_vmclock_set_time(struct vtime_vmclock_abi *body, uint64_t counter, uin
 	return 0;
 }
 
-int vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const struct vtime_vmclock_abi *body,
-			  unsigned events, uint32_t *seq)
+uint32_t vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const struct vtime_vmclock_abi *body,
+			       unsigned events)
 {
 	const unsigned known = VTIME_VMCLOCK_EV_DISRUPTED | VTIME_VMCLOCK_EV_NEW_GENERATION;
-	uint64_t marker, gen, flags = 0;
+	uint64_t marker, gen, flags = body->flags;
 	uint32_t v;
 
-	if (!clk || !body || (events & ~known))
-		return VTIME_EINVAL;
-	flags = body->flags;
 	v = vt_seq_write_begin(&clk->seq_count);
 	/* the markers continue from the page (one writer: no one else stores
 	 * them), and so does a generation counter once offered */
@@ -545,8 +547,5 @@ int vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const struct v
 	vt_vmclock_st64(&clk->time_esterror_nanosec, body->time_esterror_nanosec);
 	vt_vmclock_st64(&clk->time_maxerror_nanosec, body->time_maxerror_nanosec);
 	vt_vmclock_st64(&clk->vm_generation_counter, gen);
-	v = vt_seq_write_end(&clk->seq_count, v);
-	if (seq)
-		*seq = v;
-	return 0;
+	return vt_seq_write_end(&clk->seq_count, v);
 }

@@ -2,8 +2,8 @@
 /* Sequence locks, written once (the Concurrency Kit ck_sequence.h idea):
  * every reader and writer in vtime (pvclock and wall-clock records, VMClock,
  * the Hyper-V reference TSC page, the calibration line, the userspace
- * clock's latch) is built from these, so
- * each barrier below is the only one of its kind and says what it orders.
+ * clock's latch) is built from these, so each barrier below is the only one
+ * of its kind and says what it orders.
  *
  * Sequence words are stored little-endian, like the ABIs' own (pvclock's
  * version), so one set of helpers serves shared pages and private state.

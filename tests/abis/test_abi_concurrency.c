@@ -106,13 +106,13 @@ static void *writer(void *arg)
 			vmc_t b = vmc_body(n);
 			unsigned ev = (EV_DISRUPT(n) ? VTIME_VMCLOCK_EV_DISRUPTED : 0) |
 				      (EV_GEN(n) ? VTIME_VMCLOCK_EV_NEW_GENERATION : 0);
-			vtime_vmclock_publish(&g_vmc, &b, ev, NULL);
+			(void)vtime_vmclock_publish(&g_vmc, &b, ev);
 		} else {
 			if (n % 97 == 0) {
-				vtime_hv_tsc_page_invalidate(&g_hv, &seq); /* readers see 0 for a while */
+				seq = vtime_hv_tsc_page_invalidate(&g_hv, seq); /* readers see 0 for a while */
 				ws->invalidations++;
 			}
-			vtime_hv_tsc_page_publish(&g_hv, hv_scale(n), hv_offset(n), &seq); /* sequence n */
+			seq = vtime_hv_tsc_page_publish(&g_hv, hv_scale(n), hv_offset(n), seq); /* sequence n */
 		}
 		ws->publishes++;
 		if (n % 4096 == 0) {
@@ -319,9 +319,9 @@ static void *control_writer(void *arg)
 		for (int k = 0; k < 256; k++, n++) {
 			if (g_abi == 0) {
 				vmc_t b = vmc_body(n);
-				vtime_vmclock_publish(&g_vmc, &b, 0, NULL);
+				(void)vtime_vmclock_publish(&g_vmc, &b, 0);
 			} else {
-				vtime_hv_tsc_page_publish(&g_hv, hv_scale(n), hv_offset(n), &seq);
+				seq = vtime_hv_tsc_page_publish(&g_hv, hv_scale(n), hv_offset(n), seq);
 			}
 		}
 	}
@@ -343,8 +343,8 @@ static void control(int abi)
 	{ /* a consistent page before the race */
 		vmc_t b = vmc_body(1);
 		uint32_t seq = 0;
-		vtime_vmclock_publish(&g_vmc, &b, 0, NULL);
-		vtime_hv_tsc_page_publish(&g_hv, hv_scale(1), hv_offset(1), &seq);
+		(void)vtime_vmclock_publish(&g_vmc, &b, 0);
+		seq = vtime_hv_tsc_page_publish(&g_hv, hv_scale(1), hv_offset(1), seq);
 	}
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&r, NULL, raw_reader, &tears), 0);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&w, NULL, control_writer, &tears), 0);

@@ -326,7 +326,7 @@ static void test_runs(void)
 
 static void publish(uint64_t sc, int64_t off, uint32_t *seq)
 {
-	CU_ASSERT_EQUAL_FATAL(vtime_hv_tsc_page_publish(&g_page, sc, off, seq), 0);
+	*seq = vtime_hv_tsc_page_publish(&g_page, sc, off, *seq);
 }
 
 static void test_read_basic(void)
@@ -394,7 +394,7 @@ static void racer(struct vt_fake_counter *fc)
 		if (racer_mode == 1)
 			racer_mode = 0;
 	} else if (racer_mode == 3) {
-		CU_ASSERT_EQUAL(vtime_hv_tsc_page_invalidate(&g_page, &racer_seq), 0);
+		racer_seq = vtime_hv_tsc_page_invalidate(&g_page, racer_seq);
 		racer_mode = 0;
 	}
 }
@@ -468,7 +468,7 @@ static void test_writer_sequence(void)
 		memset(&g_page, 0xa5, sizeof g_page);
 		g_page.tsc_sequence = vt_le32(cases[i].page);
 		seq = cases[i].state;
-		CU_ASSERT_EQUAL(vtime_hv_tsc_page_publish(&g_page, 0x1234, -5, &seq), 0);
+		seq = vtime_hv_tsc_page_publish(&g_page, 0x1234, -5, seq);
 		CU_ASSERT_EQUAL(seq, cases[i].after);
 		CU_ASSERT_EQUAL(vt_le32(g_page.tsc_sequence), cases[i].after);
 		CU_ASSERT_EQUAL(g_page.reserved1, 0);
@@ -482,7 +482,7 @@ static void test_writer_sequence(void)
 	seq = 0;
 	for (unsigned i = 0; i < 600; i++) {
 		uint32_t before = vt_le32(g_page.tsc_sequence);
-		CU_ASSERT_EQUAL_FATAL(vtime_hv_tsc_page_publish(&g_page, i, (int64_t)i, &seq), 0);
+		seq = vtime_hv_tsc_page_publish(&g_page, i, (int64_t)i, seq);
 		CU_ASSERT_FATAL(seq != 0 && seq != 0xffffffffu);
 		CU_ASSERT_FATAL(seq == before + 1 || (before == 0xfffffffeu && seq == 1));
 	}
@@ -494,16 +494,16 @@ static void test_writer_sequence(void)
 	publish(1, 1, &seq);
 	CU_ASSERT_EQUAL(seq, 2);
 	seq = 0; /* a writer that forgot: the page still knows */
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_invalidate(&g_page, &seq), 0);
+	seq = vtime_hv_tsc_page_invalidate(&g_page, seq);
 	CU_ASSERT_EQUAL(seq, 2);
 	CU_ASSERT_EQUAL(g_page.tsc_sequence, 0);
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_invalidate(&g_page, &seq), 0); /* twice: memory kept */
+	seq = vtime_hv_tsc_page_invalidate(&g_page, seq); /* twice: memory kept */
 	CU_ASSERT_EQUAL(seq, 2);
 	publish(1, 1, &seq);
 	CU_ASSERT_EQUAL(seq, 3); /* not back to 1 */
 	seq = 0;
 	g_page.tsc_sequence = 0;
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_invalidate(&g_page, &seq), 0);
+	seq = vtime_hv_tsc_page_invalidate(&g_page, seq);
 	CU_ASSERT_EQUAL(seq, 0); /* nothing known */
 	/* snapshot restore: guest memory back to sequence 3 while the writer
 	 * remembers 10: the page's value is continued (the guest never saw 4
@@ -512,10 +512,6 @@ static void test_writer_sequence(void)
 	seq = 10;
 	publish(1, 1, &seq);
 	CU_ASSERT_EQUAL(seq, 4);
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_publish(NULL, 1, 1, &seq), VTIME_EINVAL);
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_publish(&g_page, 1, 1, NULL), VTIME_EINVAL);
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_invalidate(NULL, &seq), VTIME_EINVAL);
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_invalidate(&g_page, NULL), VTIME_EINVAL);
 }
 
 /* ---------------- byte image ---------------- */
@@ -542,7 +538,7 @@ static void test_byte_image(void)
 	CU_ASSERT(rd.sequence == 0x01020304u && rd.tsc_scale == 0x1122334455667788ull && rd.tsc_offset == -2);
 	memset(&g_page, 0, sizeof g_page);
 	g_page.tsc_sequence = 0; /* invalid: the writer's memory (0x01020303) continues */
-	CU_ASSERT_EQUAL(vtime_hv_tsc_page_publish(&g_page, 0x1122334455667788ull, -2, &seq), 0);
+	seq = vtime_hv_tsc_page_publish(&g_page, 0x1122334455667788ull, -2, seq);
 	CU_ASSERT_EQUAL(memcmp(&g_page, img, sizeof img), 0);
 }
 
