@@ -124,8 +124,9 @@ _Static_assert(__builtin_offsetof(struct vtime_vmclock_abi, vm_generation_counte
  * it is a VMClock vtime can read. VTIME_ENODEV: wrong magic (no VMClock
  * there, or never initialised); VTIME_ENOTSUP: another version;
  * VTIME_EPROTO: size below VTIME_VMCLOCK_ABI_SIZE, or above region_size (the
- * length the caller mapped; 0 when it does not know); VTIME_EINVAL: NULL.
- * The readers below check the same (region_size 0). */
+ * length the caller mapped; 0 when it does not know), or a region_size
+ * below VTIME_VMCLOCK_ABI_SIZE; VTIME_EINVAL: NULL. The readers below check
+ * the same with region_size 0. */
 VTIME_API int vtime_vmclock_check(const volatile struct vtime_vmclock_abi *clk, size_t region_size);
 
 /* Copies a consistent page out (host byte order) with the seq_count

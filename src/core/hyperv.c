@@ -16,9 +16,14 @@
 
 typedef struct vtime_hv_tsc_page vt_hv_page_t;
 
+static VT_ALWAYS_INLINE uint64_t vt_hv_time(uint64_t tsc_scale, uint64_t tsc_offset, uint64_t tsc)
+{
+	return vt_mul64(tsc, tsc_scale).hi + tsc_offset;
+}
+
 uint64_t vtime_hv_tsc_page_time(uint64_t tsc_scale, int64_t tsc_offset, uint64_t tsc)
 {
-	return vt_mul64(tsc, tsc_scale).hi + (uint64_t)tsc_offset;
+	return vt_hv_time(tsc_scale, (uint64_t)tsc_offset, tsc);
 }
 
 /* ---- reader ---- */
@@ -54,7 +59,7 @@ static VT_ALWAYS_INLINE int vt_hv_copy(const volatile vt_hv_page_t *page, uint64
 	out->tsc_scale = w.scale;
 	out->tsc_offset = (int64_t)w.offset;
 	out->tsc = w.tsc;
-	out->time = counter ? vtime_hv_tsc_page_time(w.scale, (int64_t)w.offset, w.tsc) : 0;
+	out->time = counter ? vt_hv_time(w.scale, w.offset, w.tsc) : 0;
 	out->sequence = v;
 	out->pad = 0;
 	return 0;
