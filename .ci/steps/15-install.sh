@@ -4,7 +4,8 @@
 # that exports only vtime_* symbols, the static library, and that vtime.pc
 # names as private dependencies exactly what the library links; then build
 # and run a consumer against the staged tree through pkg-config alone, shared
-# and static, with the README's commands.
+# and static, with the README's commands, and examples/cmake through the
+# installed CMake package (vtime::vtime and vtime::vtime_static).
 set -euo pipefail
 b=build-install
 stage=$PWD/$b/stage
@@ -83,4 +84,16 @@ grep -q 'libvtime\.so\.0' <<<"$(readelf -d "$b/consumer")" || fail "consumer doe
 ! grep -q libvtime <<<"$(readelf -d "$b/consumer-static")" || fail "the static recipe still links libvtime.so"
 LD_LIBRARY_PATH="$stage$libdir" "$b/consumer"
 "$b/consumer-static"
-echo "install: headers, vtime.pc, $soname (exports $(echo "$syms" | wc -l) vtime_* symbols), static lib OK"
+# CMake: find_package(vtime CONFIG) from the staging root, both targets.
+for f in vtimeConfig.cmake vtimeConfigVersion.cmake; do
+	[ -f "$stage$libdir/cmake/vtime/$f" ] || fail "missing $libdir/cmake/vtime/$f"
+done
+command -v cmake >/dev/null || scripts/install-deps cmake
+cmake -S examples/cmake -B "$b/cmake" -DCMAKE_PREFIX_PATH="$stage/usr" >"$b/cmake.log" || { cat "$b/cmake.log"; fail "cmake configure"; }
+grep -q "^-- vtime .* from $stage$libdir/cmake/vtime\$" "$b/cmake.log" ||
+	fail "CMake did not take the staged package: $(grep 'vtime .* from' "$b/cmake.log")"
+cmake --build "$b/cmake" >/dev/null || cmake --build "$b/cmake" || fail "cmake build"
+grep -q 'libvtime\.so\.0' <<<"$(readelf -d "$b/cmake/consumer_shared")" || fail "vtime::vtime does not link libvtime.so.0"
+! grep -q libvtime <<<"$(readelf -d "$b/cmake/consumer_static")" || fail "vtime::vtime_static links libvtime.so"
+(cd "$b/cmake" && ctest --output-on-failure)
+echo "install: headers, vtime.pc, CMake package, $soname (exports $(echo "$syms" | wc -l) vtime_* symbols), static lib OK"
