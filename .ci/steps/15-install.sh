@@ -43,7 +43,9 @@ for s in vtime_pvclock_read vtime_pvclock_publish vtime_pvclock_time vtime_scale
 	vtime_scale_apply vtime_scale_source_hz vtime_tsc_ratio_init vtime_tsc_ratio_apply vtime_strerror; do
 	grep -qx "$s" <<<"$syms" || fail "$s not exported"
 done
-grep -q ' A VTIME_0$' <<<"$(nm -D --defined-only "$so")" || fail "symbols not versioned VTIME_0"
+grep -q ' A VTIME_0.2$' <<<"$(nm -D --defined-only "$so")" || fail "no version node VTIME_0.2"
+unversioned=$(nm -D --defined-only --with-symbol-versions "$so" | awk '$2 != "A" && $3 !~ /@@?VTIME_0\.[0-9]+$/ {print $3}')
+[ -z "$unversioned" ] || fail "exports outside a VTIME_0.N node: $unversioned"
 
 # vtime.pc's private dependencies are what the library links: libc only as
 # NEEDED, and libatomic_ops exactly when libvtime.a leaves AO_* symbols for it
