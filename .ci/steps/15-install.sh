@@ -23,6 +23,15 @@ for h in vtime.h pvclock.h scale.h tsc.h counter.h error.h export.h version.h; d
 	[ -f "$stage/usr/include/vtime/$h" ] || fail "missing header include/vtime/$h"
 done
 [ ! -e "$stage/usr/include/vtime/meson.build" ] || fail "meson.build installed with the headers"
+# The man page, versioned, and the documentation it points at.
+man=$stage/usr/share/man/man1/vtime.1
+[ -f "$man" ] || fail "missing the man page"
+grep -q '^\.TH VTIME 1 .*"vtime '"$(meson introspect "$b" --projectinfo | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')"'"' "$man" ||
+	fail "man page without the project's version: $(grep '^\.TH' "$man")"
+grep -qx '\.I /usr/share/doc/vtime' "$man" || fail "man page does not point at /usr/share/doc/vtime"
+for d in docs/*.md README.md; do
+	[ -f "$stage/usr/share/doc/vtime/$(basename "$d")" ] || fail "$d not installed into /usr/share/doc/vtime"
+done
 pc="$stage$libdir/pkgconfig/vtime.pc"
 [ -f "$pc" ] || fail "missing $libdir/pkgconfig/vtime.pc"
 [ -f "$stage$libdir/libvtime.a" ] || fail "missing static library"
