@@ -12,6 +12,9 @@
  * -500 ppm every N ms meanwhile, so re-fits happen with large slope changes
  * (issue 12 item 6). --clock mono runs the same check on clock_gettime as a
  * control: an inversion there is the kernel's or the emulator's, not vtime's.
+ * The clock is read alone for --warmup-ms first (default 1000), so a
+ * measured frequency has converged and the swings hit the counter line,
+ * not the clock_gettime answers given while it converges.
  * One JSON line ("VTG {...}") on stdout. */
 #include <pthread.h>
 #include <sched.h>
@@ -80,18 +83,19 @@ static void *work(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vtg_inversion [--clock vtime|mono] [--seconds S] [--swing-ms N --adjust]\n");
+	fprintf(stderr, "usage: vtg_inversion [--clock vtime|mono] [--seconds S] [--warmup-ms N]\n"
+			"                     [--swing-ms N --adjust]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	double seconds = 2;
-	unsigned swing_ms = 0;
+	unsigned swing_ms = 0, warmup_ms = 1000;
 	bool adjust = false;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct worker *w;
-	struct vtime_clock_info ci;
+	struct vtime_clock_info ci, ci0;
 	uint64_t t0, t_end, next_swing, reads = 0, turns = 0, handoffs = 0, inv = 0, worst = 0, swings = 0;
 	bool pinned = true;
 	int nw = 0, swing_rc = 0;
@@ -110,6 +114,12 @@ int main(int argc, char **argv)
 			seconds = strtod(v, &end);
 			if (end == v || *end || !(seconds > 0 && seconds <= 600))
 				usage();
+			i++;
+		} else if (!strcmp(a, "--warmup-ms") && v) {
+			unsigned long n = strtoul(v, &end, 10);
+			if (end == v || *end || n > 60000)
+				usage();
+			warmup_ms = (unsigned)n;
 			i++;
 		} else if (!strcmp(a, "--swing-ms") && v) {
 			unsigned long n = strtoul(v, &end, 10);
@@ -132,7 +142,11 @@ int main(int argc, char **argv)
 	w = calloc((size_t)ncpu, sizeof *w);
 	if (!w)
 		return 1;
-	(void)vtime_now_ns(); /* initialised before the threads race */
+	/* initialised and settled before the threads race */
+	t0 = vtg_clk(CLOCK_MONOTONIC);
+	while (vtg_clk(CLOCK_MONOTONIC) - t0 < (uint64_t)warmup_ms * 1000000u)
+		(void)vtime_now_ns();
+	vtime_clock_info(&ci0);
 	g.last = now();
 	g.holder = -1;
 	for (int c = 0; c < ncpu; c++) {
@@ -185,6 +199,7 @@ int main(int argc, char **argv)
 	vtg_kv_u64("worst_ns", worst);
 	vtg_kv_u64("swings", swings);
 	vtg_kv_i64("swing_rc", swing_rc);
+	vtg_kv_str("source_at_start", ci0.source_name);
 	vtg_kv_info(&ci);
 	vtg_end();
 	free(w);
