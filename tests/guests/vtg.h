@@ -106,6 +106,13 @@ static inline void vtg_clocksource(char *buf, size_t n)
 	fclose(f);
 }
 
+/* clock_gettime answers while a measured frequency converges; the source
+ * name says so (there is no flag for it in struct vtime_clock_info). */
+static inline bool vtg_converging(const struct vtime_clock_info *ci)
+{
+	return ci->source_name && strstr(ci->source_name, "converging");
+}
+
 /* ---- JSON lines: vtg_begin("phase"); vtg_kv_*(...); vtg_end(); ---- */
 
 static inline void vtg_str(const char *s)
