@@ -37,7 +37,7 @@ syms=$(nm -D --defined-only "$so" | awk '$2 != "A" {sub(/@.*/, "", $3); print $3
 bad=$(echo "$syms" | grep -v '^vtime_' || true)
 [ -z "$bad" ] || fail "exports beyond vtime_*: $(echo $bad)"
 for s in vtime_pvclock_read vtime_pvclock_publish vtime_pvclock_time vtime_scale_init \
-	vtime_scale_apply vtime_scale_from_hz vtime_tsc_ratio_init vtime_tsc_ratio_apply vtime_strerror; do
+	vtime_scale_apply vtime_scale_source_hz vtime_tsc_ratio_init vtime_tsc_ratio_apply vtime_strerror; do
 	grep -qx "$s" <<<"$syms" || fail "$s not exported"
 done
 grep -q ' A VTIME_0$' <<<"$(nm -D --defined-only "$so")" || fail "symbols not versioned VTIME_0"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# KVM end to end (issue 4). The kvm suite already ran in the main
+# KVM end to end. The kvm suite already ran in the main
 # `meson test`; here CI makes sure it really ran (a skip would hide it: this
 # CI machine has /dev/kvm) and runs the minivmm example in both modes.
 set -euo pipefail

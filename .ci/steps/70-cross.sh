@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-architecture builds (issue 6): the core and its CUnit suites built for
+# Cross-architecture builds: the core and its CUnit suites built for
 # aarch64, armhf, i686 and s390x (big-endian) and run under qemu-user; riscv64
 # (no CUnit in Debian 12) builds the library and the freestanding core and runs
 # the basic example. Every target also links the two-file amalgamation with

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendoring routes (issue 6), each checked the way a user would take it:
+# Vendoring routes, each checked the way a user would take it:
 #  1. the two-file amalgamation (scripts/amalgamate): compiled -ffreestanding
 #     -nostdinc and linked -nostdlib with a freestanding example (no libc, no
 #     libgcc), then linked hosted with examples/basic/main.c and run;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/error.h>
 
 int main(int argc, char **argv)

@@ -49,7 +49,7 @@ int main(void)
 		return 1;
 	}
 	printf("mul %" PRIu32 " shift %d (%" PRIu64 " Hz): %" PRIu64 " ns at version %" PRIu32 "\n", s.mul,
-	       s.shift, vtime_scale_from_hz(&s), r.ns, r.version);
+	       s.shift, vtime_scale_source_hz(&s), r.ns, r.version);
 	/* 1.5 s after 5 s, minus at most 1 ns of fixed-point rounding. */
 	return (r.ns <= 6500000000ull && r.ns >= 6499999999ull) ? 0 : 1;
 }

@@ -10,16 +10,16 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <vtime/arch.h>
 
 #include <vtime/error.h>
 
 #include "minivmm.h"
 
+/* The host TSC, ordered after earlier loads (vtime's one counter read). */
 uint64_t minivmm_rdtsc(void)
 {
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 
 static uint64_t ts_ns(clockid_t id)
@@ -239,7 +239,8 @@ int minivmm_create_empty(struct minivmm *vm, enum minivmm_mode mode, unsigned nr
 			if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)))
 				FAIL(vm, "KVM_VCPU_TSC_OFFSET: %s", vtime_strerror(err));
 			minivmm_now(&now);
-			vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now);
+			if ((err = vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now, NULL)))
+				FAIL(vm, "vtime_vmm_vcpu_adopt_offset: %s", vtime_strerror(err));
 			if (c->vt.tsc_offset != off)
 				FAIL(vm, "vCPU %u TSC offset differs from vCPU 0's", i);
 		}
@@ -320,12 +321,17 @@ static void vmm_mode_register(struct minivmm *vm, struct minivmm_vcpu *c, uint16
 	pthread_mutex_lock(&vm->lock);
 	minivmm_now(&now);
 	if (port == MINIVMM_PORT_REG_CPU) {
-		vtime_vmm_vcpu_set_record(&c->vt, gpa ? vtime_kvm_guest_record(vm->mem, vm->mem_size, gpa) : NULL);
-		if (gpa)
-			(void)vtime_vmm_vcpu_publish(&c->vt, &now);
+		volatile struct vtime_pvclock_vcpu_time_info *rec = NULL;
+		/* a record outside guest memory or misaligned is not registered */
+		if (gpa && vtime_kvm_guest_record(vm->mem, vm->mem_size, gpa, &rec))
+			rec = NULL;
+		(void)vtime_vmm_vcpu_set_record(&c->vt, rec);
+		if (rec)
+			(void)vtime_vmm_vcpu_publish(&c->vt, &now, NULL);
 	} else if (gpa && gpa + sizeof(struct vtime_pvclock_wall_clock) <= vm->mem_size && !(gpa & 3u)) {
 		vm->wall_gpa = gpa;
-		vtime_vmm_wall_publish(&vm->vt, (volatile struct vtime_pvclock_wall_clock *)(vm->mem + gpa), &now);
+		(void)vtime_vmm_wall_publish(&vm->vt, (volatile struct vtime_pvclock_wall_clock *)(vm->mem + gpa), &now,
+					     NULL);
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
@@ -523,17 +529,23 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
 			FAIL(vm, "KVM_GET_REGS/SREGS: %s", strerror(errno));
 	}
 	if (vm->mode == MINIVMM_MODE_KVM) {
-		if ((err = vtime_kvm_save_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &snap->clock)))
+		struct vtime_kvm_save clock;
+		if ((err = vtime_kvm_save_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &clock)) ||
+		    (err = vtime_kvm_save_encode(&clock, snap->clock, sizeof snap->clock, NULL)))
 			FAIL(vm, "vtime_kvm_save_clock: %s", vtime_strerror(err));
 	} else {
 		struct vtime_vmm_now now;
+		struct vtime_vmm_state st;
+		struct vtime_vmm_vcpu_state cst;
 
 		pthread_mutex_lock(&vm->lock);
 		minivmm_now(&now);
-		err = vtime_vmm_save(&vm->vt, &now, &snap->vt);
+		if (!(err = vtime_vmm_save(&vm->vt, &now, &st)))
+			err = vtime_vmm_state_encode(&st, snap->vt, sizeof snap->vt);
 		for (unsigned i = 0; i < vm->nr_cpus && !err; i++) {
 			struct minivmm_vcpu *c = &vm->cpu[i];
-			err = vtime_vmm_vcpu_save(&c->vt, &now, &snap->vt_cpu[i]);
+			if (!(err = vtime_vmm_vcpu_save(&c->vt, &now, &cst)))
+				err = vtime_vmm_vcpu_state_encode(&cst, snap->vt_cpu[i], sizeof snap->vt_cpu[i]);
 			snap->rec_gpa[i] = c->vt.rec ? (uint64_t)((const volatile uint8_t *)c->vt.rec - vm->mem) : 0;
 		}
 		snap->wall_gpa = vm->wall_gpa;
@@ -553,43 +565,51 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
  * hypervisor's TSC offset is then adopted when it will not take the restored
  * one (this nested host does not): kvmclock still continues per the policy,
  * the records absorb the TSC. */
-static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_vmm_policy policy)
+static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy)
 {
 	struct vtime_vmm_now now;
+	struct vtime_vmm_state st;
 	int err;
 
 	minivmm_now(&now);
-	if ((err = vtime_vmm_restore(&vm->vt, &snap->vt, &now, policy)))
+	if ((err = vtime_vmm_state_decode(&st, snap->vt, sizeof snap->vt)) ||
+	    (err = vtime_vmm_restore(&vm->vt, &st, &now, policy)))
 		FAIL(vm, "vtime_vmm_restore: %s", vtime_strerror(err));
 	for (unsigned i = 0; i < vm->nr_cpus; i++) {
 		struct minivmm_vcpu *c = &vm->cpu[i];
+		struct vtime_vmm_vcpu_state cst;
 		uint64_t off;
 
-		if ((err = vtime_vmm_vcpu_restore(&c->vt, &snap->vt_cpu[i], &now)) < 0)
+		if ((err = vtime_vmm_vcpu_state_decode(&cst, snap->vt_cpu[i], sizeof snap->vt_cpu[i])) ||
+		    (err = vtime_vmm_vcpu_restore(&c->vt, &cst, &now, NULL)))
 			FAIL(vm, "vtime_vmm_vcpu_restore: %s", vtime_strerror(err));
 		if (vtime_kvm_tsc_offset_set(c->fd, c->vt.tsc_offset) == 0 &&
 		    vtime_kvm_tsc_offset_get(c->fd, &off) == 0 && off == c->vt.tsc_offset)
 			continue; /* the hypervisor took the restored TSC */
-		if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)))
+		if ((err = vtime_kvm_tsc_offset_get(c->fd, &off)) ||
+		    (err = vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now, NULL)))
 			FAIL(vm, "KVM_VCPU_TSC_OFFSET: %s", vtime_strerror(err));
-		vtime_vmm_vcpu_adopt_offset(&c->vt, off, &now);
 	}
 	for (unsigned i = 0; i < vm->nr_cpus; i++) {
 		struct minivmm_vcpu *c = &vm->cpu[i];
-		if (snap->rec_gpa[i])
-			vtime_vmm_vcpu_set_record(&c->vt, vtime_kvm_guest_record(vm->mem, vm->mem_size, snap->rec_gpa[i]));
+		volatile struct vtime_pvclock_vcpu_time_info *rec;
+		if (!snap->rec_gpa[i])
+			continue;
+		if ((err = vtime_kvm_guest_record(vm->mem, vm->mem_size, snap->rec_gpa[i], &rec)) ||
+		    (err = vtime_vmm_vcpu_set_record(&c->vt, rec)))
+			FAIL(vm, "vCPU %u record: %s", i, vtime_strerror(err));
 	}
 	if ((err = vtime_vmm_publish_all(&vm->vt, &now)))
 		FAIL(vm, "vtime_vmm_publish_all: %s", vtime_strerror(err));
 	if (snap->wall_gpa) {
 		vm->wall_gpa = snap->wall_gpa;
-		vtime_vmm_wall_publish(&vm->vt, (volatile struct vtime_pvclock_wall_clock *)(vm->mem + snap->wall_gpa),
-				       &now);
+		(void)vtime_vmm_wall_publish(&vm->vt, (volatile struct vtime_pvclock_wall_clock *)(vm->mem + snap->wall_gpa),
+					     &now, NULL);
 	}
 	return 0;
 }
 
-int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_kvm_restore_policy policy)
+int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy)
 {
 	int fds[MINIVMM_MAX_CPUS];
 	int err;
@@ -607,12 +627,13 @@ int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enu
 		}
 	}
 	if (vm->mode == MINIVMM_MODE_KVM) {
-		if ((err = vtime_kvm_restore_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &snap->clock,
-						   policy)))
+		struct vtime_kvm_save clock;
+		if ((err = vtime_kvm_save_decode(&clock, snap->clock, sizeof snap->clock)) ||
+		    (err = vtime_kvm_restore_clock(vm->vm_fd, fds, vm->nr_cpus, vm->mem, vm->mem_size, &clock, policy)))
 			FAIL(vm, "vtime_kvm_restore_clock: %s", vtime_strerror(err));
 		return 0;
 	}
-	return restore_vmm_mode(vm, snap, policy == VTIME_KVM_RESTORE_ADVANCE ? VTIME_VMM_ADVANCE : VTIME_VMM_FREEZE);
+	return restore_vmm_mode(vm, snap, policy == VTIME_RESUME_ADVANCE ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE);
 }
 
 void minivmm_snapshot_free(struct minivmm_snapshot *snap)

@@ -99,10 +99,12 @@ struct minivmm_snapshot {
 	struct kvm_regs regs[MINIVMM_MAX_CPUS];
 	struct kvm_sregs sregs[MINIVMM_MAX_CPUS];
 	enum minivmm_cpu_state state[MINIVMM_MAX_CPUS];
-	struct vtime_kvm_save clock;  /* KVM mode */
+	/* The clock state as vtime's byte images, as a VMM writes them into
+	 * its snapshot file (little-endian, versioned: any host restores them). */
+	uint8_t clock[VTIME_KVM_SAVE_BYTES(MINIVMM_MAX_CPUS)]; /* KVM mode */
 	/* VMM mode: vtime's own records. */
-	struct vtime_vmm_snapshot vt;
-	struct vtime_vmm_vcpu_snapshot vt_cpu[MINIVMM_MAX_CPUS];
+	uint8_t vt[VTIME_VMM_STATE_BYTES];
+	uint8_t vt_cpu[MINIVMM_MAX_CPUS][VTIME_VMM_VCPU_STATE_BYTES];
 	uint64_t rec_gpa[MINIVMM_MAX_CPUS]; /* 0: not registered */
 	uint64_t wall_gpa;
 };
@@ -111,7 +113,7 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap);
 /* Builds vm (created with minivmm_create_empty in the snapshot's mode) from
  * snap. KVM mode: vtime_kvm_restore_clock(). VMM mode: vtime_vmm_restore()
  * and the vCPU restores; the policy values are the same (freeze 0, advance 1). */
-int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_kvm_restore_policy policy);
+int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy);
 void minivmm_snapshot_free(struct minivmm_snapshot *snap);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* vtime in place of clock_gettime: time a piece of work with vtime_now_ns(),
- * timestamp events the tracer way (vtime_ticks() now, vtime_ticks_to_ns()
+ * timestamp events the tracer way (vtime_counter_now() now, vtime_counter_to_ns()
  * later), and print which source the clock uses and why. */
 #include <stdio.h>
 #include <time.h>
@@ -31,11 +31,11 @@ int main(void)
 
 	/* a tracer: raw counter in the hot path, conversion when writing out */
 	for (int i = 0; i < EVENTS; i++) {
-		ticks[i] = vtime_ticks();
+		ticks[i] = vtime_counter_now();
 		sink += work(10000);
 	}
 	for (int i = 0; i < EVENTS; i++) {
-		uint64_t ns = vtime_ticks_to_ns(ticks[i]);
+		uint64_t ns = vtime_counter_to_ns(ticks[i]);
 		printf("event %d at %llu ns%s\n", i, (unsigned long long)ns, ns < last ? " (out of order!)" : "");
 		if (ns < last)
 			return 1;

@@ -14,7 +14,15 @@
  *               forward step (VTIME_CALIB_EV_STEP); line ahead: absorbed by
  *               slewing, never stepped back;
  *   exactness   every re-fit re-anchors (base = old line at the switch point)
- *               and derives the rate afresh: no rounding accumulates.
+ *               and derives the rate afresh: no rounding accumulates;
+ *   domain      a line is defined for counters from its base up to a delta
+ *               whose shifted value fits in 64 bits (worth about 2^63 ns,
+ *               292 years; behind the base, by less than 2^63 ticks). A
+ *               sample beyond it (a counter jump worth 2^63 ns or more) has
+ *               no continuous re-fit, since readers' values wrapped there:
+ *               the engine restarts the line at that sample, as for a
+ *               counter reset (VTIME_CALIB_EV_DISCONT), never below its
+ *               value at the previous sample.
  * Integer only, no libc: usable in kernels and bare-metal guests. */
 #ifndef VTIME_CALIB_H
 #define VTIME_CALIB_H
@@ -51,12 +59,14 @@ struct vtime_calib_config {
 	struct vtime_counter counter;
 };
 
-/* Defaults as documented above. */
-VTIME_API void vtime_calib_config_default(struct vtime_calib_config *cfg);
+/* Fills *cfg with the defaults documented above. 0 or VTIME_EINVAL. */
+VTIME_API int vtime_calib_config_default(struct vtime_calib_config *cfg);
 
 /* A published line: ns = base_ns + ((counter - base_counter) shifted by
  * shift) * mul >> 32, the pvclock formula (counter behind base: base_ns minus
- * the scaled gap, modulo 2^64). A VMM can publish it as a pvclock record. */
+ * the scaled gap, modulo 2^64). A VMM can publish it as a pvclock record.
+ * Outside the domain above the arithmetic wraps like the reference
+ * reader's (the shifted delta modulo 2^64). */
 struct vtime_calib_line {
 	uint64_t base_counter;
 	uint64_t base_ns;
@@ -82,7 +92,7 @@ struct vtime_calib_stats {
 	int64_t slew_ppb;           /* slew applied to the published rate, ppb */
 };
 
-/* Events returned by vtime_calib_feed() (bit mask, >= 0). */
+/* Events vtime_calib_feed() reports (bit mask). */
 #define VTIME_CALIB_EV_USED 0x01u     /* sample accepted */
 #define VTIME_CALIB_EV_REJECTED 0x02u /* sample dropped; line unchanged */
 #define VTIME_CALIB_EV_REFIT 0x04u    /* a new line was published (continuous) */
@@ -95,11 +105,11 @@ struct vtime_calib_stats {
 /* Caller-allocated engine. Fields are private. The first cache line is what
  * readers load; the feeder lock and state sit on other lines. */
 struct vtime_calib {
-	uint32_t seq;           /* seqlock: odd while publishing; 0: no line yet */
+	uint32_t seq;           /* seqlock: odd while publishing */
 	uint32_t pad0;
 	uint64_t base_counter;
 	uint64_t base_ns;
-	uint64_t scale;         /* mul (bits 0-31) | (uint8_t)shift << 32 */
+	uint64_t scale;         /* mul (bits 0-31) | (uint8_t)shift << 32; 0: no line yet */
 	uint64_t pad1[4];
 	uint64_t lock;          /* feeder try-lock (vt_cas64) */
 	uint64_t pad2[7];
@@ -131,8 +141,10 @@ VTIME_API int vtime_calib_init(struct vtime_calib *e, const struct vtime_calib_c
 /* Feeds one sample. Safe against concurrent readers; feeders serialise
  * themselves with a try-lock: when another feeder is inside, returns
  * VTIME_EBUSY at once (skip: lazy recalibration from many threads is fine).
- * Returns a VTIME_CALIB_EV_* mask (>= 0), VTIME_EBUSY or VTIME_EINVAL. */
-VTIME_API int vtime_calib_feed(struct vtime_calib *e, const struct vtime_calib_sample *s);
+ * Returns 0 with *events (optional) the VTIME_CALIB_EV_* that happened,
+ * VTIME_EBUSY or VTIME_EINVAL. A rejected sample is not an error: it is the
+ * event VTIME_CALIB_EV_REJECTED. */
+VTIME_API int vtime_calib_feed(struct vtime_calib *e, const struct vtime_calib_sample *s, unsigned *events);
 
 /* Lock-free read: the counter is read inside the seqlock window. Returns 0,
  * VTIME_ENODATA (no line yet), VTIME_EAGAIN (publisher stuck) or
@@ -142,11 +154,11 @@ VTIME_API int vtime_calib_read(const struct vtime_calib *e, const struct vtime_c
 /* Consistent copy of the current line: 0, VTIME_ENODATA or VTIME_EAGAIN. */
 VTIME_API int vtime_calib_line_get(const struct vtime_calib *e, struct vtime_calib_line *out);
 
-/* The line's time at counter (pure). */
+/* The line's time at counter (pure; l must point at a line). */
 VTIME_API uint64_t vtime_calib_line_apply(const struct vtime_calib_line *l, uint64_t counter);
 
-/* Copies the quality counters. */
-VTIME_API void vtime_calib_stats_get(const struct vtime_calib *e, struct vtime_calib_stats *out);
+/* Copies the quality counters: 0 or VTIME_EINVAL. */
+VTIME_API int vtime_calib_stats_get(const struct vtime_calib *e, struct vtime_calib_stats *out);
 
 #ifdef __cplusplus
 }

@@ -49,7 +49,10 @@ _Static_assert(__builtin_offsetof(struct vtime_clamp, flags) == 8, "ABI");
 
 /* start: a value no later than the first value the clamp will see (0, or the
  * clock's current reading when values may sit near 2^64). flags:
- * VTIME_CLAMP_*. Returns 0 or VTIME_EINVAL (NULL, unknown flag). */
+ * VTIME_CLAMP_*. Returns 0 or VTIME_EINVAL (NULL, unknown flag). Hand c to
+ * other threads the usual way (thread creation, a lock, a release store).
+ * The apply calls below are hot paths: they take an initialised clamp and
+ * check nothing. */
 VTIME_API int vtime_clamp_init(struct vtime_clamp *c, uint64_t start, unsigned flags);
 
 /* Global scope: max(t, every value returned before by any apply on c).
@@ -72,13 +75,14 @@ VTIME_API uint64_t vtime_clamp_apply_stable(struct vtime_clamp *c, uint64_t t, b
 VTIME_API uint64_t vtime_clamp_last(const struct vtime_clamp *c);
 
 /* Resume/restore: forget the history and start again from start (a value no
- * later than the next one the clamp will see). Call it before readers resume;
- * an apply racing the reset may return a pre-reset value once. */
+ * later than the next one the clamp will see). Call it before readers resume
+ * (the resume itself orders it before their reads); an apply racing the
+ * reset may return a pre-reset value once. */
 VTIME_API void vtime_clamp_reset(struct vtime_clamp *c, uint64_t start);
 
 /* Per-thread scope: max(t, every value returned before through l). Plain
  * memory, no atomics: l must be used by one thread at a time. */
-VTIME_API void vtime_clamp_local_init(struct vtime_clamp_local *l, uint64_t start);
+VTIME_API int vtime_clamp_local_init(struct vtime_clamp_local *l, uint64_t start);
 VTIME_API uint64_t vtime_clamp_local_apply(struct vtime_clamp_local *l, uint64_t t);
 
 #ifdef __cplusplus

@@ -1,98 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Linux userspace: counter hooks, the host pvclock page, and fast clocks.
- * Available when libvtime is built for Linux (src/platform/linux-user/).
+/* Fast clocks for Linux userspace: CLOCK_MONOTONIC and CLOCK_REALTIME at the
+ * cost of a counter read, and the raw counter for tracers. Available when
+ * libvtime is built for Linux (src/platform/linux-user/); what the machine
+ * offers (counter hooks, the host pvclock page, CPUID) is in <vtime/linux.h>.
  * See docs/userspace.md. */
 #ifndef VTIME_CLOCK_H
 #define VTIME_CLOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <vtime/counter.h>
 #include <vtime/error.h>
 #include <vtime/export.h>
-#include <vtime/pvclock.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- counter hooks (for vtime_pvclock_read() and friends) ---- */
-
-enum vtime_counter_kind {
-	VTIME_COUNTER_RAW = 0,     /* rdtsc / cntvct_el0 / rdtime, unordered */
-	VTIME_COUNTER_ORDERED = 1, /* lfence;rdtsc / isb;cntvct_el0: for seqlock readers */
-	VTIME_COUNTER_RDTSCP = 2,  /* rdtscp (x86 only; ordered after earlier loads) */
-};
-
-/* Fills *out with a hook reading this machine's counter. Returns 0,
- * VTIME_EINVAL, or VTIME_ENOTSUP (kind not available on this CPU). */
-VTIME_API int vtime_counter_get(enum vtime_counter_kind kind, struct vtime_counter *out);
-
-/* Ordered counter read with the processor it ran on (rdtscp's TSC_AUX low 12
- * bits under Linux); *cpu = -1 where the architecture cannot tell. */
-VTIME_API uint64_t vtime_counter_read_cpu(int *cpu);
-
-/* ---- the host pvclock page ---- */
-
-/* The kvmclock page the kernel maps read-only into every process: the first
- * page of [vvar_vclock] (Linux >= 6.13) or page 1 of [vvar] (before). CPU i's
- * record is at offset 64*i. */
-struct vtime_host_page {
-	const volatile struct vtime_pvclock_vcpu_time_info *rec; /* CPU 0's record, NULL if absent */
-	uintptr_t addr;      /* page address, 0 if absent */
-	const char *mapping; /* "[vvar_vclock]", "[vvar]" or "" */
-	unsigned nrecords;   /* leading records that hold a published record (1..64) */
-	int err;             /* 0 or the VTIME_E* code vtime_host_page_find() returned */
-	char why[192];       /* when absent: why, in one English sentence */
-};
-
-#define VTIME_HOST_PAGE_MAX_CPUS 64u
-
-/* Finds and probes the page without ever faulting in this process (the page
- * is copied through a pipe by the kernel, which turns the SIGBUS a never-used
- * kvm-clock page raises into an error) and without touching signal handlers:
- * thread-safe and async-signal-safe. Returns 0, VTIME_ENODEV (no mapping, or
- * the page is not backed: the kernel never used kvm-clock), VTIME_ENODATA
- * (never published), VTIME_EPROTO (invalid record), VTIME_ENOTSUP (not x86),
- * VTIME_EIO. hp->why explains every failure. */
-VTIME_API int vtime_host_page_find(struct vtime_host_page *hp);
-
-/* CPU cpu's record in a found page, or NULL (cpu >= nrecords). */
-VTIME_API const volatile struct vtime_pvclock_vcpu_time_info *
-vtime_host_page_record(const struct vtime_host_page *hp, unsigned cpu);
-
-
-/* ---- what this machine offers (vtime status) ---- */
-
-struct vtime_machine {
-	const char *arch;         /* "x86", "aarch64", "riscv64", "none" */
-	bool hypervisor;          /* CPUID 1 ECX bit 31 */
-	char hv_signature[13];    /* CPUID 0x40000000 EBX ECX EDX, e.g. "KVMKVMKVM" */
-	uint32_t hv_max_leaf;     /* CPUID 0x40000000 EAX */
-	bool kvm;                 /* signature is KVM's */
-	uint32_t kvm_features;    /* CPUID 0x40000001 EAX (KVM only) */
-	bool kvm_clocksource;     /* bit 0 or 3: kvmclock MSRs */
-	bool kvm_stable_bit;      /* bit 24: TSC_STABLE in the records is meaningful */
-	uint64_t hv_tsc_hz;       /* CPUID 0x40000010 EAX (kHz) * 1000, 0 if absent */
-	uint64_t hv_apic_hz;      /* CPUID 0x40000010 EBX (kHz) * 1000, 0 if absent */
-	bool invariant_tsc;       /* CPUID 0x80000007 EDX bit 8 */
-	bool rdtscp;              /* CPUID 0x80000001 EDX bit 27 */
-	uint32_t cpuid15[3];      /* leaf 0x15 EAX, EBX, ECX (0 when not enumerated) */
-	uint64_t cpuid15_hz;      /* ECX * EBX / EAX when all are non-zero, else 0 */
-	uint32_t cpuid16_mhz;     /* leaf 0x16 EAX: processor base MHz (not the TSC), 0 if absent */
-	uint64_t arch_counter_hz; /* aarch64 CNTFRQ_EL0, 0 elsewhere */
-	uint64_t cpuinfo_khz;     /* /proc/cpuinfo "cpu MHz" of CPU 0 in kHz, 0 if absent */
-	char clocksource[32];     /* the kernel's current clocksource (sysfs), "" if unknown */
-	char clocksources[128];   /* available clocksources */
-	long ncpus;               /* online CPUs */
-	struct vtime_host_page page; /* the host pvclock page (page.rec NULL if absent) */
-	uint64_t page_hz;         /* TSC Hz recovered from CPU 0's record, 0 if absent */
-	uint8_t page_flags;       /* CPU 0's record flags */
-};
-
-/* Fills *m (CPUID, sysfs, the host page). Async-signal-safe. Returns 0 or
- * VTIME_EINVAL. */
-VTIME_API int vtime_machine_probe(struct vtime_machine *m);
 
 /* ---- fast clocks ---- */
 
@@ -107,13 +29,14 @@ VTIME_API uint64_t vtime_now_ns(void);
  * every recalibration (a settimeofday step shows up within one interval). */
 VTIME_API uint64_t vtime_realtime_ns(void);
 
-/* The raw counter at counter cost (unordered rdtsc): for tracers that
- * timestamp now and convert later with vtime_ticks_to_ns(). (Not the
- * timer-interrupt engine of <vtime/ticks.h>, whose names are vtime_ticks_*.) */
-VTIME_API uint64_t vtime_ticks(void);
+/* The raw counter at counter cost (unordered rdtsc, cntvct_el0, rdtime):
+ * for tracers that timestamp now and convert later with
+ * vtime_counter_to_ns(). */
+VTIME_API uint64_t vtime_counter_now(void);
 
-/* A vtime_ticks() value as CLOCK_MONOTONIC ns through the current line. */
-VTIME_API uint64_t vtime_ticks_to_ns(uint64_t ticks);
+/* A vtime_counter_now() value as CLOCK_MONOTONIC ns through the current
+ * line. */
+VTIME_API uint64_t vtime_counter_to_ns(uint64_t counter);
 
 enum vtime_source {
 	VTIME_SOURCE_NONE = 0,          /* not initialised yet */

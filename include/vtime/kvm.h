@@ -9,21 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vtime/export.h>
+#include <vtime/kvm_abi.h>
 #include <vtime/pvclock.h>
+#include <vtime/vmm.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* kvm_clock_data flags (KVM ABI values). */
-#define VTIME_KVM_CLOCK_TSC_STABLE 2u /* master clock in use: all vCPUs share one reference */
-#define VTIME_KVM_CLOCK_REALTIME 4u   /* realtime_ns is valid */
-#define VTIME_KVM_CLOCK_HOST_TSC 8u   /* host_tsc is valid */
-
-/* KVM paravirt MSRs and CPUID (guest ABI). */
-#define VTIME_KVM_MSR_WALL_CLOCK_NEW 0x4b564d00u
-#define VTIME_KVM_MSR_SYSTEM_TIME_NEW 0x4b564d01u
-#define VTIME_KVM_MSR_IA32_TSC 0x10u
 
 /* The VM's kvmclock as KVM_GET_CLOCK returns it. */
 struct vtime_kvm_clock {
@@ -62,9 +54,15 @@ VTIME_API int vtime_kvm_msr_get(int vcpu_fd, uint32_t index, uint64_t *value);
 VTIME_API int vtime_kvm_msr_set(int vcpu_fd, uint32_t index, uint64_t value);
 
 /* Snapshot record of the clock state of a VM: what to keep beside the guest
- * memory and registers. Fixed layout, little-endian host assumed. */
+ * memory and registers. vtime's one saved-state pattern
+ * (docs/architecture.md): a host-order struct, and a little-endian byte
+ * image of VTIME_KVM_SAVE_BYTES(nr_vcpus) bytes (16-byte header with magic,
+ * version and size; the VM fields; then each vCPU's) that restores on any
+ * host and library version that knows it. */
 #define VTIME_KVM_SAVE_MAX_VCPUS 64u
 #define VTIME_KVM_SAVE_MAGIC 0x4b4d5456u /* "VTMK" */
+#define VTIME_KVM_SAVE_VERSION 1u
+#define VTIME_KVM_SAVE_BYTES(nr_vcpus) (48u + 24u * (nr_vcpus))
 
 struct vtime_kvm_save_vcpu {
 	uint64_t tsc;         /* IA32_TSC */
@@ -74,21 +72,21 @@ struct vtime_kvm_save_vcpu {
 };
 
 struct vtime_kvm_save {
-	uint32_t magic;
-	uint32_t nr_vcpus;
+	uint32_t nr_vcpus;    /* 0..VTIME_KVM_SAVE_MAX_VCPUS */
+	uint32_t clock_flags; /* VTIME_KVM_CLOCK_* of that reading */
 	uint64_t clock_ns;    /* KVM_GET_CLOCK */
 	uint64_t realtime_ns; /* host realtime of that reading */
-	uint32_t clock_flags;
-	uint32_t pad;
 	uint64_t wall_clock;  /* MSR 0x4b564d00 as last written (0 if unknown) */
 	struct vtime_kvm_save_vcpu vcpu[VTIME_KVM_SAVE_MAX_VCPUS];
 };
 
-/* What a restore does with the time the VM spent saved. */
-enum vtime_kvm_restore_policy {
-	VTIME_KVM_RESTORE_FREEZE = 0,  /* guest time continues from the saved value */
-	VTIME_KVM_RESTORE_ADVANCE = 1, /* guest time includes the real time that passed */
-};
+/* The byte image. Encode writes VTIME_KVM_SAVE_BYTES(save->nr_vcpus) bytes
+ * (*used, optional), VTIME_ERANGE if len is shorter, VTIME_EINVAL for more
+ * than VTIME_KVM_SAVE_MAX_VCPUS. Decode: VTIME_EPROTO for a malformed or
+ * truncated image, VTIME_ENOTSUP for a later version. Freestanding code:
+ * available on every host, not only where /dev/kvm is. */
+VTIME_API int vtime_kvm_save_encode(const struct vtime_kvm_save *save, void *buf, size_t len, size_t *used);
+VTIME_API int vtime_kvm_save_decode(struct vtime_kvm_save *save, const void *buf, size_t len);
 
 /* Saves the clock state of a stopped VM (vCPUs out of KVM_RUN, I/O completed).
  * mem/mem_size (optional) map guest-physical 0: used to record each vCPU's
@@ -101,20 +99,25 @@ VTIME_API int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_v
  * the VM clock, the wall-clock MSR, then KVMCLOCK_CTRL on every vCPU with a
  * record (the guest sees GUEST_STOPPED once). A record whose version in
  * memory is below the saved one (memory not carried over) is raised first, so
- * versions are never reused.
- * Returns 0, VTIME_EINVAL, VTIME_ENOTSUP or VTIME_EIO. */
+ * versions are never reused. Every field of *save is checked first:
+ * VTIME_EPROTO for unknown clock flags, a vCPU with tsc_khz 0, or an enabled
+ * record outside mem or not 8-byte aligned (nothing is changed then).
+ * Returns 0, VTIME_EINVAL, VTIME_EPROTO, VTIME_ENOTSUP or VTIME_EIO. */
 VTIME_API int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem,
 				      size_t mem_size, const struct vtime_kvm_save *save,
-				      enum vtime_kvm_restore_policy policy);
+				      enum vtime_resume_policy policy);
 
-/* Host pointer to the 32-byte record at guest-physical gpa inside mem, or
- * NULL if out of range or misaligned (the ABI wants 4-byte alignment). */
-VTIME_API volatile struct vtime_pvclock_vcpu_time_info *
-vtime_kvm_guest_record(void *mem, size_t mem_size, uint64_t gpa);
+/* *rec = host pointer to the 32-byte record at guest-physical gpa inside
+ * mem (guest-physical 0 .. mem_size). Returns 0, VTIME_ERANGE (the record
+ * is not wholly inside mem) or VTIME_EINVAL (NULL, or gpa not 8-byte
+ * aligned: KVM's ABI asks for 4, but vtime reads the 64-bit fields with
+ * single loads, which must not straddle a cache line). */
+VTIME_API int vtime_kvm_guest_record(void *mem, size_t mem_size, uint64_t gpa,
+				     volatile struct vtime_pvclock_vcpu_time_info **rec);
 
 /* Consistent copy of the record that the system-time MSR value msr (gpa | 1)
- * points at. Returns 0, VTIME_ENODEV (MSR disabled), VTIME_EINVAL (out of
- * range) or a vtime_pvclock_snapshot() error. */
+ * points at. Returns 0, VTIME_ENODEV (MSR disabled), a
+ * vtime_kvm_guest_record() error or a vtime_pvclock_snapshot() error. */
 VTIME_API int vtime_kvm_guest_record_read(const void *mem, size_t mem_size, uint64_t msr,
 					  struct vtime_pvclock_vcpu_time_info *out);
 

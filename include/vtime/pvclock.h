@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <vtime/counter.h>
+#include <vtime/error.h>
 #include <vtime/export.h>
 
 #ifdef __cplusplus
@@ -47,9 +48,11 @@ struct vtime_pvclock_wall_clock {
  * Anything outside is a corrupt or hostile record. */
 #define VTIME_PVCLOCK_SHIFT_MIN (-12)
 #define VTIME_PVCLOCK_SHIFT_MAX 20
-
-/* Default bound on seqlock retries before vtime_pvclock_read() gives up. */
-#define VTIME_PVCLOCK_MAX_TRIES 1024u
+/* The counter rates whose TSC-to-ns scale (vtime_scale_init(), KVM's rule)
+ * has a shift in that range, i.e. what a VMM can publish: 954 Hz to
+ * 8.192 THz (tests/core/test_scale.c checks both edges). */
+#define VTIME_PVCLOCK_HZ_MIN 954ull
+#define VTIME_PVCLOCK_HZ_MAX 8192000008191ull
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct vtime_pvclock_vcpu_time_info) == 32, "pvclock record is 32 bytes");
@@ -67,7 +70,8 @@ _Static_assert(__builtin_offsetof(struct vtime_pvclock_wall_clock, nsec) == 8, "
  * shared memory (fields in host byte order, as returned by
  * vtime_pvclock_snapshot()). For (tsc - tsc_timestamp) mod 2^64 < 2^63 it is
  * bit-identical to the reference formula; a tsc behind tsc_timestamp gives
- * system_time minus the scaled gap, saturating at 0. */
+ * system_time minus the scaled gap, saturating at 0. Pure; rec must point
+ * at a record (a shift outside [-63, 63] gives 0 for the delta, not UB). */
 VTIME_API uint64_t vtime_pvclock_time(const struct vtime_pvclock_vcpu_time_info *rec, uint64_t tsc);
 
 /* One consistent reading of a live record. */
@@ -79,7 +83,7 @@ struct vtime_pvclock_reading {
 };
 
 /* Reads a live record with the version seqlock, calling ctr->read inside the
- * window. Retries at most max_tries times (0 means VTIME_PVCLOCK_MAX_TRIES).
+ * window. Retries at most max_tries times (0 means VTIME_MAX_TRIES).
  * Returns 0, VTIME_EAGAIN (writer stuck or too busy), VTIME_ENODATA (never
  * published), VTIME_EPROTO (mul 0 or shift out of range) or VTIME_EINVAL. */
 VTIME_API int vtime_pvclock_read(const volatile struct vtime_pvclock_vcpu_time_info *rec,
@@ -94,14 +98,16 @@ VTIME_API int vtime_pvclock_snapshot(const volatile struct vtime_pvclock_vcpu_ti
 /* Writer: publishes body (host byte order; version and pad ignored) into rec
  * as version (v+1)|1, body, v+2-ish even. A GUEST_STOPPED bit already in rec
  * that the guest has not consumed is kept. One writer per record at a time.
- * Returns the new (even) version. */
+ * Cannot fail: rec and body must point at records (8-byte aligned). Returns
+ * the new (even) version. */
 VTIME_API uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec,
 					 const struct vtime_pvclock_vcpu_time_info *body);
 
 /* Guest side: atomically clears GUEST_STOPPED; true if it was set. */
 VTIME_API bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info *rec);
 
-/* Wall-clock record writer and reader (same seqlock protocol). */
+/* Wall-clock record writer (preconditions as vtime_pvclock_publish()) and
+ * reader (same seqlock protocol). */
 VTIME_API uint32_t vtime_pvclock_wall_publish(volatile struct vtime_pvclock_wall_clock *wc,
 					      uint32_t sec, uint32_t nsec);
 VTIME_API int vtime_pvclock_wall_read(const volatile struct vtime_pvclock_wall_clock *wc,

@@ -26,14 +26,15 @@ struct vtime_scale {
 VTIME_API int vtime_scale_init(struct vtime_scale *s, uint64_t from_hz, uint64_t to_hz);
 
 /* ((delta shifted by s->shift, mod 2^64) * mul) >> 32 with the full 96-bit
- * product: exact for every delta, no __int128 needed. */
+ * product: exact for every delta, no __int128 needed. Pure; s must point at
+ * a scale. */
 VTIME_API uint64_t vtime_scale_apply(const struct vtime_scale *s, uint64_t delta);
 
 /* Source frequency in Hz of a to-ns scale: floor(1e9 * 2^(32-shift) / mul).
  * Exact whenever the frequency is below mul and survived the pre-shift (e.g.
  * 2599999000 from mul 3303822267, shift -1). 0 for mul 0; saturates at
  * UINT64_MAX. */
-VTIME_API uint64_t vtime_scale_from_hz(const struct vtime_scale *s);
+VTIME_API uint64_t vtime_scale_source_hz(const struct vtime_scale *s);
 
 #ifdef __cplusplus
 }

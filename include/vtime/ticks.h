@@ -3,11 +3,12 @@
  * periodic timer (PIT, RTC, HPET, LAPIC) raises its interrupt when the VMM
  * runs late, under a lost-tick policy. Guest side: tick accounting from a
  * clock read. Integer-only, no allocation; see docs/ticks.md. ("Ticks" here
- * are timer interrupts; vtime_ticks() in <vtime/clock.h> is the raw counter.) */
+ * are timer interrupts; vtime_counter_now() in <vtime/clock.h> is the raw counter.) */
 #ifndef VTIME_TICKS_H
 #define VTIME_TICKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <vtime/export.h>
 
@@ -24,11 +25,19 @@ enum vtime_ticks_policy {
 
 #define VTIME_TICKS_RATE_DEFAULT 4u /* slew: interrupts per period while catching up */
 #define VTIME_TICKS_RATE_MAX 256u
+/* Longest period: 2^63 - 1 ns (292 years). With 2^63 or more "now + period"
+ * would compare as the past. */
+#define VTIME_TICKS_PERIOD_MAX 0x7fffffffffffffffull
 
 /* Host-side engine. Caller-allocated; treat the fields as private (read the
  * counters with vtime_ticks_counters()). All times are host nanoseconds on
- * one u64 clock that may wrap; two times compare by their signed difference,
- * so calls must come less than 2^63 ns apart. */
+ * one u64 clock that may wrap; two times compare by their signed difference.
+ * The domain, in full: a period is 1..VTIME_TICKS_PERIOD_MAX ns and
+ * consecutive calls on one engine (update, set_period, save) come less than
+ * 2^63 ns apart; within it every "next" is after now, by at most one period.
+ * Nothing ages beyond that: a limit on the next delivery that lies in the
+ * past is refreshed at every call, however long the guest leaves its
+ * interrupt unacknowledged. */
 struct vtime_ticks {
 	uint64_t period;      /* ns between ticks */
 	uint64_t next_due;    /* host time of the next tick of the grid */
@@ -40,6 +49,9 @@ struct vtime_ticks {
 	uint64_t sub;  /* ceil(period / rate in use): the first sub-slot */
 	uint32_t policy;
 	uint32_t rate; /* slew's catch-up rate; 1 is used for discard and delay */
+	uint32_t inject_open; /* next_inject was seen passed: it is ignored (and
+	                       * cannot age) until the next delivery */
+	uint32_t pad;
 };
 
 /* What to do now. */
@@ -51,7 +63,8 @@ struct vtime_ticks_result {
 	                   * tick counter, e.g. an RTC's time of day, advances by
 	                   * deliver + dropped) */
 	uint64_t next;    /* host time to call vtime_ticks_update() again (or earlier,
-	                   * e.g. when the guest acknowledges the interrupt) */
+	                   * e.g. when the guest acknowledges the interrupt): always
+	                   * after now, by at most one period */
 };
 
 struct vtime_ticks_counters {
@@ -64,9 +77,10 @@ struct vtime_ticks_counters {
 };
 /* Always: due == delivered + dropped + backlog. */
 
-/* period_ns > 0; the first tick falls due at now + period_ns. Slew starts
- * with VTIME_TICKS_RATE_DEFAULT and no cap. VTIME_EINVAL on NULL, period 0 or
- * an unknown policy. */
+/* period_ns in 1..VTIME_TICKS_PERIOD_MAX; the first tick falls due at now +
+ * period_ns. Slew starts with VTIME_TICKS_RATE_DEFAULT and no cap.
+ * VTIME_EINVAL on NULL, a period of 0 or beyond VTIME_TICKS_PERIOD_MAX, or an
+ * unknown policy. */
 VTIME_API int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks_policy policy,
 			       uint64_t now);
 
@@ -88,53 +102,54 @@ VTIME_API int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_
  * are accounted first; the backlog is then converted to the new period
  * keeping the owed time (backlog * old = backlog' * new + remainder, the
  * remainder carried in ns); the first tick of the new period falls due at
- * now + period_ns. VTIME_EINVAL for period 0, VTIME_ERANGE if the converted
- * backlog does not fit in 64 bits (state unchanged). */
+ * now + period_ns. VTIME_EINVAL for a period of 0 or beyond
+ * VTIME_TICKS_PERIOD_MAX, VTIME_ERANGE if the converted backlog does not fit
+ * in 64 bits (state unchanged in both cases). */
 VTIME_API int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_ns);
 
-VTIME_API void vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c);
+/* 0 or VTIME_EINVAL. */
+VTIME_API int vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c);
 
-/* Saved state (snapshot, migration). A plain struct of fixed-width fields,
- * naturally aligned, no padding, host byte order; vtime_ticks_state_encode()
- * gives a little-endian byte image for streams that cross hosts. Times are
- * stored relative to the save time, so the state restores onto any host
- * clock; the VM's downtime between save and restore is not counted.
- * Versioning: `version` is bumped when fields are appended; a vtime reads
- * every version up to its own and rejects later ones. */
+/* Saved state (snapshot, migration), in vtime's one saved-state pattern
+ * (docs/architecture.md): vtime_ticks_save() fills a host-order struct,
+ * vtime_ticks_state_encode() writes it as a fixed little-endian image of
+ * VTIME_TICKS_STATE_BYTES (a 16-byte header with magic, version and size,
+ * then the fields in struct order), vtime_ticks_state_decode() reads one
+ * back, and vtime_ticks_restore() validates every field. Times are stored
+ * relative to the save time, so the state restores onto any host clock; the
+ * VM's downtime between save and restore is not counted. A vtime reads every
+ * version up to its own and rejects later ones. */
+#define VTIME_TICKS_STATE_MAGIC 0x4b545456u /* "VTTK" */
 #define VTIME_TICKS_STATE_VERSION 1u
-#define VTIME_TICKS_STATE_BYTES 96u
+#define VTIME_TICKS_STATE_BYTES 104u
 
 struct vtime_ticks_state {
-	uint32_t version;  /* VTIME_TICKS_STATE_VERSION */
-	uint32_t size;     /* VTIME_TICKS_STATE_BYTES for version 1 */
-	uint32_t policy;   /* enum vtime_ticks_policy */
-	uint32_t rate;     /* slew catch-up rate */
-	uint64_t period;   /* ns */
-	uint64_t cap;      /* 0: none */
-	uint64_t due_in;   /* next tick falls due this many ns after the save, 1..period */
+	uint32_t policy;    /* enum vtime_ticks_policy */
+	uint32_t rate;      /* slew catch-up rate, 2..VTIME_TICKS_RATE_MAX */
+	uint64_t period;    /* ns, 1..2^63-1 */
+	uint64_t cap;       /* 0: none */
+	uint64_t due_in;    /* next tick falls due this many ns after the save, 1..period */
 	uint64_t inject_in; /* earliest next delivery, ns after the save, 0..due_in */
 	uint64_t backlog;
 	uint64_t backlog_rem; /* < period */
-	uint64_t due, delivered, dropped, coalesced;
+	uint64_t due, delivered, dropped, coalesced; /* due == delivered + dropped + backlog */
 };
-
-#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
-_Static_assert(sizeof(struct vtime_ticks_state) == VTIME_TICKS_STATE_BYTES, "ticks state is 96 bytes");
-_Static_assert(__builtin_offsetof(struct vtime_ticks_state, period) == 16, "state layout");
-_Static_assert(__builtin_offsetof(struct vtime_ticks_state, coalesced) == 88, "state layout");
-#endif
 
 /* Accounts ticks due by `now` into the backlog of the saved copy (t itself
  * is unchanged) and fills *st. VTIME_EINVAL on NULL. */
 VTIME_API int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_ticks_state *st);
 
-/* Rebuilds t from *st at host time now. VTIME_ENOTSUP for a later version,
- * VTIME_EPROTO for an inconsistent state (t unchanged in both cases). */
+/* Rebuilds t from *st at host time now, after checking every field (the
+ * ranges above; the counts must add up without wrapping; coalesced <= due).
+ * VTIME_EPROTO for an inconsistent state, VTIME_EINVAL on NULL (t unchanged
+ * in both cases). */
 VTIME_API int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *st, uint64_t now);
 
-/* Little-endian byte image of a state and back (fields in struct order). */
-VTIME_API void vtime_ticks_state_encode(const struct vtime_ticks_state *st, uint8_t out[VTIME_TICKS_STATE_BYTES]);
-VTIME_API void vtime_ticks_state_decode(struct vtime_ticks_state *st, const uint8_t in[VTIME_TICKS_STATE_BYTES]);
+/* The byte image: encode needs len >= VTIME_TICKS_STATE_BYTES (else
+ * VTIME_ERANGE); decode returns VTIME_EPROTO for a malformed or truncated
+ * image and VTIME_ENOTSUP for a later version. */
+VTIME_API int vtime_ticks_state_encode(const struct vtime_ticks_state *st, void *buf, size_t len);
+VTIME_API int vtime_ticks_state_decode(struct vtime_ticks_state *st, const void *buf, size_t len);
 
 /* Guest side: count ticks from a clock instead of trusting interrupts. The
  * clock is any u64 counter (ns, TSC cycles) that may wrap; period is in its
@@ -153,7 +168,8 @@ VTIME_API int vtime_ticks_guest_init(struct vtime_ticks_guest *g, uint64_t perio
 /* Returns the periods elapsed since the last accounted boundary (0 when now
  * is behind it, i.e. more than 2^63 units "late": a clock read that went
  * backwards) and advances the boundary by that many periods. *into, if not
- * NULL, receives now minus the new boundary (the remainder, < period). */
+ * NULL, receives now minus the new boundary (the remainder, < period). A
+ * hot path: g initialised (an uninitialised or NULL g counts nothing). */
 VTIME_API uint64_t vtime_ticks_guest_account(struct vtime_ticks_guest *g, uint64_t now, uint64_t *into);
 
 /* Accounts up to now under the old period, then measures the new period

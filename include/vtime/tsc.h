@@ -20,7 +20,8 @@ extern "C" {
 VTIME_API int vtime_tsc_ratio_init(uint64_t *ratio, uint64_t guest_khz, uint64_t host_khz,
 				   unsigned frac_bits);
 
-/* (tsc * ratio) >> frac_bits, truncated to 64 bits like the hardware. */
+/* (tsc * ratio) >> frac_bits, truncated to 64 bits like the hardware.
+ * Pure (frac_bits is taken modulo 128). */
 VTIME_API uint64_t vtime_tsc_ratio_apply(uint64_t tsc, uint64_t ratio, unsigned frac_bits);
 
 /* The ratio meaning "no scaling": 1 << frac_bits. */

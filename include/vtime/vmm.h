@@ -11,6 +11,7 @@
 #define VTIME_VMM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <vtime/export.h>
 #include <vtime/pvclock.h>
@@ -29,10 +30,11 @@ enum vtime_vmm_tsc_mode {
 	VTIME_VMM_TSC_EMULATED,  /* RDTSC trapped: guest TSC derived from kvmclock */
 };
 
-/* What guest time does over a pause or a save/restore. */
-enum vtime_vmm_policy {
-	VTIME_VMM_FREEZE = 0,  /* continues from the value at pause/save */
-	VTIME_VMM_ADVANCE = 1, /* includes the real time that passed (host realtime) */
+/* What guest time does over a pause or a save/restore (also the KVM shim's
+ * restore). Values are stored in saved state: never renumber. */
+enum vtime_resume_policy {
+	VTIME_RESUME_FREEZE = 0,  /* continues from the value at pause/save */
+	VTIME_RESUME_ADVANCE = 1, /* includes the real time that passed (host realtime) */
 };
 
 /* One host reading, taken as close together as the VMM can. */
@@ -67,7 +69,8 @@ struct vtime_vmm {
 	uint64_t last_tsc_write, last_tsc_ns, last_tsc_hz;
 	uint64_t cur_tsc_offset, cur_tsc_write, cur_tsc_ns; /* cur_tsc_ns: kvmclock */
 	uint32_t cur_gen;
-	unsigned nr_matched, nr_vcpus;
+	unsigned nr_in_gen;  /* vCPUs whose TSC was written in generation cur_gen */
+	unsigned nr_vcpus;
 	struct vtime_vmm_vcpu *vcpus; /* linked through vcpu->next */
 	volatile uint64_t emu_last;   /* emulated mode: largest base handed out */
 	bool paused;
@@ -81,52 +84,61 @@ struct vtime_vmm_vcpu {
 	uint64_t this_write, this_ns; /* generation reference (catch-up target) */
 	uint32_t gen;
 	bool written, stop_request;
-	uint32_t min_version;         /* after restore: never publish below it */
+	bool min_pending;             /* after restore: lift the record to min_version */
+	uint32_t min_version;         /* ... at the next publish (once), if it is behind */
 	volatile struct vtime_pvclock_vcpu_time_info *rec;
 };
 
-/* Sets up a VM whose kvmclock reads 0 at now. Returns 0, VTIME_EINVAL or
- * VTIME_ERANGE (ratio not representable) or VTIME_ENOTSUP (SCALED asked
- * without hw_scaling). */
+/* Sets up a VM whose kvmclock reads 0 at now. Returns 0, VTIME_EINVAL,
+ * VTIME_ENOTSUP (SCALED asked without hw_scaling) or VTIME_ERANGE: the
+ * scaling ratio is not representable, or the rate the records would carry
+ * (guest_hz; the host rate in native mode) has a TSC-to-ns shift outside
+ * [VTIME_PVCLOCK_SHIFT_MIN, VTIME_PVCLOCK_SHIFT_MAX], which readers reject
+ * as corrupt: rates VTIME_PVCLOCK_HZ_MIN..VTIME_PVCLOCK_HZ_MAX publish. */
 VTIME_API int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg,
 			     const struct vtime_vmm_now *now);
 
-/* kvmclock at host counter value host_tsc. */
+/* kvmclock at host counter value host_tsc (pure; vm initialised). */
 VTIME_API uint64_t vtime_vmm_clock(const struct vtime_vmm *vm, uint64_t host_tsc);
 
-/* KVM_SET_CLOCK: kvmclock reads ns at now (re-anchors the master reference). */
-VTIME_API void vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns);
+/* KVM_SET_CLOCK: kvmclock reads ns at now (re-anchors the master reference).
+ * 0 or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns);
 
 /* Re-anchors the master reference at now without a step (continuity), so
  * the counter deltas readers scale stay short. The VM clock keeps running at
  * the KVM-exact host scale; it is not re-synced to host_ns (that would step
- * it), so it may drift from the host's ns by the scale's rounding (ppb). */
-VTIME_API void vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
+ * it), so it may drift from the host's ns by the scale's rounding (ppb).
+ * 0 or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 
 /* Adds vcpu to vm (no record yet, TSC unwritten). */
 VTIME_API int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu);
 
-/* Where the guest registered this vCPU's record (host pointer), NULL: off. */
-VTIME_API void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu,
-					 volatile struct vtime_pvclock_vcpu_time_info *rec);
+/* Where the guest registered this vCPU's record (host pointer), NULL: off.
+ * 0 or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu,
+					volatile struct vtime_pvclock_vcpu_time_info *rec);
 
 /* A write of the guest TSC (guest WRMSR or host-initiated). KVM's rule: a
  * value within +-1 s (guest cycles) of the previous write extrapolated to
  * now, or a host-initiated 0, synchronises: the vCPU reuses the current
- * offset. Returns 1 if synchronised, 0 if it started a new generation, or
- * VTIME_EINVAL. */
+ * offset. Returns 0 with *synced (optional) true if synchronised, false if
+ * it started a new generation; or VTIME_EINVAL. */
 VTIME_API int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value,
-				       const struct vtime_vmm_now *now, bool host_initiated);
+				       const struct vtime_vmm_now *now, bool host_initiated, bool *synced);
 
 /* The hypervisor chose this vCPU's offset (guest = base(host) + offset) and
  * will not take another: adopt it exactly, without the 1-second rule. vCPUs
- * adopting the current generation's offset join it. Returns 1 if joined, 0
- * if a new generation started, or VTIME_EINVAL. */
+ * adopting the current generation's offset join it. Returns 0 with *synced
+ * (optional) true if it joined, false if a new generation started; or
+ * VTIME_EINVAL. */
 VTIME_API int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset,
-					  const struct vtime_vmm_now *now);
+					  const struct vtime_vmm_now *now, bool *synced);
 
 /* Guest TSC at host counter value host_tsc (emulated mode: without the
- * cross-vCPU clamp). */
+ * cross-vCPU clamp). These three are hot paths: vcpu/vm initialised, no
+ * checks. */
 VTIME_API uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc);
 
 /* What a trapped RDTSC returns: in emulated mode never below a value any
@@ -134,7 +146,8 @@ VTIME_API uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_
 VTIME_API uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc);
 
 /* true when every vCPU shares one TSC generation and the mode allows the
- * master clock: the records carry TSC_STABLE. */
+ * master clock: the records carry TSC_STABLE. O(1): the VM counts the vCPUs
+ * written in the current generation. */
 VTIME_API bool vtime_vmm_stable(const struct vtime_vmm *vm);
 
 /* Computes vcpu's record body for now (catch-up: moves the offset forward
@@ -143,18 +156,22 @@ VTIME_API int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct v
 				     struct vtime_pvclock_vcpu_time_info *body);
 
 /* Computes and publishes vcpu's record (with a pending GUEST_STOPPED).
- * Returns the new even version (> 0), or VTIME_ENODEV (no record) or
- * VTIME_ESTATE. */
-VTIME_API int64_t vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now);
+ * Returns 0 with *version (optional) the new even version, VTIME_ENODEV (no
+ * record), VTIME_ESTATE or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+				     uint32_t *version);
 
-/* Publishes every vCPU that has a record. Returns 0 or the first error. */
+/* Publishes every vCPU that has a record, at a constant cost per record
+ * (the parts every record shares are computed once). Returns 0 or the first
+ * error. */
 VTIME_API int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 
-/* Wall clock at kvmclock 0 (realtime - kvmclock, split), and its writer. */
-VTIME_API void vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sec,
-			      uint32_t *nsec);
-VTIME_API uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
-					  const struct vtime_vmm_now *now);
+/* Wall clock at kvmclock 0 (realtime - kvmclock, split), and its writer
+ * (*version optional). 0 or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sec,
+			     uint32_t *nsec);
+VTIME_API int vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
+				     const struct vtime_vmm_now *now, uint32_t *version);
 
 /* Pause: vCPUs are stopped by the VMM; notes kvmclock. Resume: FREEZE makes
  * kvmclock continue from the pause (the guest TSC keeps running, like
@@ -162,43 +179,69 @@ VTIME_API uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile s
  * both request GUEST_STOPPED on every vCPU. Publish before running the vCPUs
  * again. VTIME_ESTATE if not paused / already paused. */
 VTIME_API int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
-VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
+VTIME_API int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_resume_policy policy);
 
-/* Request GUEST_STOPPED on the next publish (what KVM_KVMCLOCK_CTRL does). */
-VTIME_API void vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu);
+/* Request GUEST_STOPPED on the next publish (what KVM_KVMCLOCK_CTRL does).
+ * 0 or VTIME_EINVAL. */
+VTIME_API int vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu);
 
-/* Snapshot: the VM part and one part per vCPU, plain data. */
-struct vtime_vmm_snapshot {
-	uint64_t kvmclock_ns;
-	uint64_t realtime_ns;
-	uint64_t guest_hz;
+/* Saved state (snapshot, migration, clone), in vtime's one saved-state
+ * pattern (docs/architecture.md): a VM part and one part per vCPU, each a
+ * host-order struct with a fixed little-endian byte image (16-byte header:
+ * magic, version, size; then the fields in struct order); decode checks the
+ * header, restore checks every field. */
+#define VTIME_VMM_STATE_MAGIC 0x4d565456u      /* "VTVM" */
+#define VTIME_VMM_STATE_VERSION 1u
+#define VTIME_VMM_STATE_BYTES 56u
+#define VTIME_VMM_VCPU_STATE_MAGIC 0x43565456u /* "VTVC" */
+#define VTIME_VMM_VCPU_STATE_VERSION 1u
+#define VTIME_VMM_VCPU_STATE_BYTES 32u
+
+struct vtime_vmm_state {
+	uint64_t kvmclock_ns; /* the VM clock at the save */
+	uint64_t realtime_ns; /* host CLOCK_REALTIME at the save (ADVANCE restores) */
+	uint64_t guest_hz;    /* virtual TSC rate: a restore needs the same */
+	uint64_t host_hz;     /* the saving host's counter rate (information) */
 	uint32_t nr_vcpus;
-	uint32_t pad;
+	uint32_t mode;        /* enum vtime_vmm_tsc_mode the VM ran in (information) */
 };
 
-struct vtime_vmm_vcpu_snapshot {
-	uint64_t guest_tsc;
-	uint32_t version; /* record version in guest memory (0: no record) */
-	uint32_t pad;
+#define VTIME_VMM_VCPU_STATE_RECORD 0x1u /* the vCPU had a registered record */
+
+struct vtime_vmm_vcpu_state {
+	uint64_t guest_tsc; /* the vCPU's TSC at the save */
+	uint32_t version;   /* record version in guest memory (0: no record) */
+	uint32_t flags;     /* VTIME_VMM_VCPU_STATE_* */
 };
 
 VTIME_API int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now,
-			     struct vtime_vmm_snapshot *snap);
+			     struct vtime_vmm_state *st);
 VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
-				  struct vtime_vmm_vcpu_snapshot *snap);
+				  struct vtime_vmm_vcpu_state *st);
 
 /* Restore into vm freshly set up with vtime_vmm_init() on this host (its
  * host_hz may differ from the saved host's; guest_hz must equal the saved
- * one, VTIME_EINVAL otherwise). FREEZE: kvmclock continues from the saved
- * value; ADVANCE: it adds max(0, now.realtime_ns - snap.realtime_ns). Then
- * restore each vCPU (after vtime_vmm_vcpu_init()): its TSC continues the
- * same way, versions continue above the saved one, GUEST_STOPPED is
- * requested. vtime_vmm_vcpu_restore() returns like vtime_vmm_vcpu_write_tsc()
- * (1: joined the other vCPUs' TSC). */
-VTIME_API int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap,
-				const struct vtime_vmm_now *now, enum vtime_vmm_policy policy);
-VTIME_API int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,
-				     const struct vtime_vmm_now *now);
+ * one, VTIME_EINVAL otherwise; VTIME_EPROTO for a state that cannot have
+ * been saved: guest_hz or host_hz 0, an unknown mode). FREEZE: kvmclock
+ * continues from the saved value; ADVANCE: it adds max(0, now.realtime_ns -
+ * st.realtime_ns). Then restore each vCPU (after vtime_vmm_vcpu_init()): its
+ * TSC continues the same way, versions continue above the saved one,
+ * GUEST_STOPPED is requested; *synced (optional) as for
+ * vtime_vmm_vcpu_write_tsc() (true: joined the other vCPUs' TSC). A vCPU
+ * state with unknown flags, or a record version without the record flag,
+ * is VTIME_EPROTO. */
+VTIME_API int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_state *st,
+				const struct vtime_vmm_now *now, enum vtime_resume_policy policy);
+VTIME_API int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_state *st,
+				     const struct vtime_vmm_now *now, bool *synced);
+
+/* The byte images: encode needs len >= the *_BYTES (else VTIME_ERANGE);
+ * decode gives VTIME_EPROTO for a malformed or truncated image and
+ * VTIME_ENOTSUP for a later version. */
+VTIME_API int vtime_vmm_state_encode(const struct vtime_vmm_state *st, void *buf, size_t len);
+VTIME_API int vtime_vmm_state_decode(struct vtime_vmm_state *st, const void *buf, size_t len);
+VTIME_API int vtime_vmm_vcpu_state_encode(const struct vtime_vmm_vcpu_state *st, void *buf, size_t len);
+VTIME_API int vtime_vmm_vcpu_state_decode(struct vtime_vmm_vcpu_state *st, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include "vt_atomic.h"
 #include "vt_calib_read.h"
 #include "vt_math.h"
+#include "vt_seq.h"
 
 #define NS_PER_S 1000000000ull
 #define Q 40                 /* fraction bits of a rate (ns per tick) */
@@ -82,8 +83,10 @@ static uint64_t inv_q40(uint64_t v)
 	return q + (r >= v - r); /* round to nearest */
 }
 
-void vtime_calib_config_default(struct vtime_calib_config *cfg)
+int vtime_calib_config_default(struct vtime_calib_config *cfg)
 {
+	if (!cfg)
+		return VTIME_EINVAL;
 	*cfg = (struct vtime_calib_config){ 0 };
 	cfg->hint_ppm = 100;
 	cfg->max_slew_ppm = 500;
@@ -91,6 +94,7 @@ void vtime_calib_config_default(struct vtime_calib_config *cfg)
 	cfg->discont_ns = 100000ull;
 	cfg->slew_tc_ns = NS_PER_S / 4;
 	cfg->window_ns = 64 * NS_PER_S;
+	return 0;
 }
 
 int vtime_calib_init(struct vtime_calib *e, const struct vtime_calib_config *cfg)
@@ -101,7 +105,7 @@ int vtime_calib_init(struct vtime_calib *e, const struct vtime_calib_config *cfg
 	if (!e)
 		return VTIME_EINVAL;
 	if (!cfg) {
-		vtime_calib_config_default(&def);
+		(void)vtime_calib_config_default(&def);
 		cfg = &def;
 	}
 	if (cfg->max_slew_ppm < 1 || cfg->max_slew_ppm > 100000 || cfg->slew_tc_ns < 1000 ||
@@ -118,9 +122,20 @@ int vtime_calib_init(struct vtime_calib *e, const struct vtime_calib_config *cfg
 		e->freq_q40 = e->prior_q40 = q;
 		e->unc_ppb = e->prior_unc_ppb = (uint64_t)cfg->hint_ppm * 1000u;
 	}
-	/* state before any publication of e to readers or feeders */
-	vt_wmb();
 	return 0;
+}
+
+/* The line's domain ahead of its base: a forward delta d (< 2^63 ticks)
+ * whose shifted value still fits in 64 bits (worth less than about 2^63 ns;
+ * for shifts <= 0 every such delta). Beyond it readers' pvclock arithmetic
+ * wraps while the exact position does not, so the engine never re-anchors
+ * there. (Behind the base, by less than 2^63 ticks, is the ordinary case of
+ * a sample from a CPU slightly behind the switch point.) */
+static bool beyond_domain(uint64_t sc, uint64_t d)
+{
+	int shift = (int8_t)(uint8_t)(sc >> 32);
+
+	return (d >> 63) == 0 && shift > 0 && (d >> (64 - shift)) != 0;
 }
 
 /* Position of a line at counter c, at or after its base, in Q32 ns (the
@@ -157,26 +172,22 @@ static struct vt_u128 line_q32(uint64_t bc, uint64_t bn, uint64_t frac, uint64_t
 static void publish(struct vtime_calib *e, uint64_t from_bc, uint64_t from_bn, uint64_t from_frac,
 		    uint64_t from_sc, uint64_t scale, uint64_t add_ns, uint64_t fallback)
 {
-	uint32_t s = vt_load32(&e->seq), next;
+	uint32_t v = vt_seq_write_begin_mb(&e->seq);
 	uint64_t sw;
 	struct vt_u128 p;
 
-	vt_store32(&e->seq, s + 1);
-	/* odd seq visible to every CPU before the switch point is sampled, so
-	 * a reader that saw the old line read its counter before sw */
-	vt_mb();
+	/* a reader that saw the old line read its counter before sw */
 	sw = e->cfg.counter.read ? e->cfg.counter.read(e->cfg.counter.ctx) : fallback;
 	if ((int64_t)(sw - from_bc) < 0)
 		sw = from_bc;
+	else if (beyond_domain(from_sc, sw - from_bc))
+		sw = fallback; /* the counter jumped since the sample: stay where it was */
 	p = line_q32(from_bc, from_bn, from_frac, from_sc, sw);
 	e->base_frac = (uint32_t)p.lo;
 	vt_store64(&e->base_counter, sw);
 	vt_store64(&e->base_ns, vt_shr128(p, 32) + add_ns);
 	vt_store64(&e->scale, scale);
-	/* line stores before the even seq that validates them */
-	vt_wmb();
-	next = s + 2;
-	vt_store32(&e->seq, next ? next : 2u); /* 0 means "no line": skip it */
+	(void)vt_seq_write_end(&e->seq, v);
 }
 
 static uint64_t cost_limit(const struct vtime_calib *e)
@@ -366,6 +377,14 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 			from_bn = (int64_t)(s->ref_ns - at_prev) > 0 ? s->ref_ns : at_prev;
 			bc = s->counter;
 			disc = disc_reset = true;
+		} else if ((e->flags & F_LINE) && beyond_domain(sc, s->counter - bc)) {
+			/* counter jumped beyond the line's domain (worth 2^63 ns or
+			 * more): no continuous re-fit exists there (readers' values
+			 * wrapped). Restart at this counter, as for a reset. */
+			uint64_t at_prev = vt_calib_scale(bc, bn, sc, e->prev_counter);
+			from_bn = (int64_t)(s->ref_ns - at_prev) > 0 ? s->ref_ns : at_prev;
+			bc = s->counter;
+			disc = disc_reset = true;
 		}
 	}
 
@@ -475,7 +494,7 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 	return ev;
 }
 
-int vtime_calib_feed(struct vtime_calib *e, const struct vtime_calib_sample *s)
+int vtime_calib_feed(struct vtime_calib *e, const struct vtime_calib_sample *s, unsigned *events)
 {
 	uint64_t held;
 	unsigned ev;
@@ -490,7 +509,9 @@ int vtime_calib_feed(struct vtime_calib *e, const struct vtime_calib_sample *s)
 	/* CAS as the unlock: a full barrier orders our state writes before the
 	 * next feeder's reads (and tools like TSan see the release) */
 	vt_cas64(&e->lock, &held, 0);
-	return (int)ev;
+	if (events)
+		*events = ev;
+	return 0;
 }
 
 int vtime_calib_read(const struct vtime_calib *e, const struct vtime_counter *ctr, uint64_t *ns)
@@ -502,28 +523,19 @@ int vtime_calib_read(const struct vtime_calib *e, const struct vtime_counter *ct
 
 int vtime_calib_line_get(const struct vtime_calib *e, struct vtime_calib_line *out)
 {
+	struct vt_calib_window w = { e, (uint64_t (*)(void *))0, (void *)0, 0, 0, 0, 0 };
+	int err;
+
 	if (!e || !out)
 		return VTIME_EINVAL;
-	for (unsigned i = 0; i < VT_CALIB_MAX_TRIES; i++) {
-		uint32_t v = vt_load32(&e->seq) & ~1u;
-		if (v == 0)
-			return VTIME_ENODATA;
-		/* seq load before the line loads */
-		vt_rmb();
-		uint64_t bc = vt_load64(&e->base_counter), bn = vt_load64(&e->base_ns), sc = vt_load64(&e->scale);
-		/* line loads before the seq re-check */
-		vt_rmb();
-		if (vt_load32(&e->seq) == v) {
-			out->base_counter = bc;
-			out->base_ns = bn;
-			out->mul = (uint32_t)sc;
-			out->shift = (int8_t)(uint8_t)(sc >> 32);
-			out->pad[0] = out->pad[1] = out->pad[2] = 0;
-			return 0;
-		}
-		vt_cpu_relax();
-	}
-	return VTIME_EAGAIN;
+	if ((err = vt_calib_read_window(&w)))
+		return err;
+	out->base_counter = w.bc;
+	out->base_ns = w.bn;
+	out->mul = (uint32_t)w.sc;
+	out->shift = (int8_t)(uint8_t)(w.sc >> 32);
+	out->pad[0] = out->pad[1] = out->pad[2] = 0;
+	return 0;
 }
 
 uint64_t vtime_calib_line_apply(const struct vtime_calib_line *l, uint64_t counter)
@@ -531,15 +543,16 @@ uint64_t vtime_calib_line_apply(const struct vtime_calib_line *l, uint64_t count
 	return vt_calib_scale(l->base_counter, l->base_ns, l->mul | (uint64_t)(uint8_t)l->shift << 32, counter);
 }
 
-void vtime_calib_stats_get(const struct vtime_calib *e, struct vtime_calib_stats *out)
+int vtime_calib_stats_get(const struct vtime_calib *e, struct vtime_calib_stats *out)
 {
 	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
 
 	if (!e || !out)
-		return;
+		return VTIME_EINVAL;
 	src = (const uint64_t *)&e->st;
 	/* every field is 64 bits: copy word by word, each atomically */
 	for (unsigned i = 0; i < sizeof *out / sizeof(uint64_t); i++)
 		dst[i] = vt_load64(&src[i]);
+	return 0;
 }

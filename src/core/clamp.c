@@ -14,8 +14,6 @@ int vtime_clamp_init(struct vtime_clamp *c, uint64_t start, unsigned flags)
 	for (unsigned i = 0; i < sizeof c->pad / sizeof c->pad[0]; i++)
 		c->pad[i] = 0;
 	vt_store64(&c->last, start);
-	/* the initial value is visible before any later publication of c */
-	vt_wmb();
 	return 0;
 }
 
@@ -37,13 +35,14 @@ uint64_t vtime_clamp_last(const struct vtime_clamp *c)
 void vtime_clamp_reset(struct vtime_clamp *c, uint64_t start)
 {
 	vt_store64(&c->last, start);
-	/* the reset store before this thread's later loads (resume path) */
-	vt_mb();
 }
 
-void vtime_clamp_local_init(struct vtime_clamp_local *l, uint64_t start)
+int vtime_clamp_local_init(struct vtime_clamp_local *l, uint64_t start)
 {
+	if (!l)
+		return VTIME_EINVAL;
 	l->last = start;
+	return 0;
 }
 
 uint64_t vtime_clamp_local_apply(struct vtime_clamp_local *l, uint64_t t)

@@ -6,6 +6,7 @@
 #include "vt_atomic.h"
 #include "vt_endian.h"
 #include "vt_pvclock_read.h"
+#include "vt_seq.h"
 
 uint64_t vtime_pvclock_time(const struct vtime_pvclock_vcpu_time_info *rec, uint64_t tsc)
 {
@@ -47,12 +48,8 @@ int vtime_pvclock_snapshot(const volatile struct vtime_pvclock_vcpu_time_info *r
 uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec,
 			       const struct vtime_pvclock_vcpu_time_info *body)
 {
-	/* (v + 1) | 1 is odd even if the page held junk or an odd version. */
-	uint32_t v = (vt_le32(vt_load32(&rec->version)) + 1u) | 1u;
+	uint32_t v = vt_seq_write_begin(&rec->version);
 
-	vt_store32(&rec->version, vt_le32(v));
-	/* odd version visible before any body store */
-	vt_wmb();
 	vt_store32(&rec->pad0, 0);
 	vt_store64(&rec->tsc_timestamp, vt_le64(body->tsc_timestamp));
 	vt_store64(&rec->system_time, vt_le64(body->system_time));
@@ -66,10 +63,7 @@ uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time_info *rec
 		(void)vt_fetch_or8(&rec->flags, body->flags);
 	vt_store8(&rec->pad[0], 0);
 	vt_store8(&rec->pad[1], 0);
-	/* body stores visible before the even version */
-	vt_wmb();
-	vt_store32(&rec->version, vt_le32(v + 1u));
-	return v + 1u;
+	return vt_seq_write_end(&rec->version, v);
 }
 
 bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info *rec)
@@ -83,46 +77,43 @@ bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info 
 
 uint32_t vtime_pvclock_wall_publish(volatile struct vtime_pvclock_wall_clock *wc, uint32_t sec, uint32_t nsec)
 {
-	uint32_t v = (vt_le32(vt_load32(&wc->version)) + 1u) | 1u;
+	uint32_t v = vt_seq_write_begin(&wc->version);
 
-	vt_store32(&wc->version, vt_le32(v));
-	/* odd version visible before sec/nsec */
-	vt_wmb();
 	vt_store32(&wc->sec, vt_le32(sec));
 	vt_store32(&wc->nsec, vt_le32(nsec));
-	/* sec/nsec visible before the even version */
-	vt_wmb();
-	vt_store32(&wc->version, vt_le32(v + 1u));
-	return v + 1u;
+	return vt_seq_write_end(&wc->version, v);
+}
+
+struct vt_wall_copy {
+	const volatile struct vtime_pvclock_wall_clock *wc;
+	uint32_t sec, nsec;
+};
+
+static uint64_t vt_wall_body(void *p)
+{
+	struct vt_wall_copy *c = (struct vt_wall_copy *)p;
+
+	c->sec = vt_le32(vt_load32(&c->wc->sec));
+	c->nsec = vt_le32(vt_load32(&c->wc->nsec));
+	return 0;
 }
 
 int vtime_pvclock_wall_read(const volatile struct vtime_pvclock_wall_clock *wc, unsigned max_tries,
 			    uint32_t *sec, uint32_t *nsec)
 {
-	uint32_t v, s, ns;
+	struct vt_wall_copy c = { wc, 0, 0 };
+	uint32_t v;
+	int err;
 
 	if (!wc || !sec || !nsec)
 		return VTIME_EINVAL;
-	if (max_tries == 0)
-		max_tries = VTIME_PVCLOCK_MAX_TRIES;
-	for (unsigned i = 0; i < max_tries; i++) {
-		v = vt_le32(vt_load32(&wc->version)) & ~1u;
-		/* version load before sec/nsec loads */
-		vt_rmb();
-		s = vt_le32(vt_load32(&wc->sec));
-		ns = vt_le32(vt_load32(&wc->nsec));
-		/* sec/nsec loads before the version re-check */
-		vt_rmb();
-		if (vt_le32(vt_load32(&wc->version)) == v) {
-			if (v == 0 && s == 0 && ns == 0)
-				return VTIME_ENODATA;
-			*sec = s;
-			*nsec = ns;
-			return 0;
-		}
-		vt_cpu_relax();
-	}
-	return VTIME_EAGAIN;
+	if ((err = vt_seq_read(&wc->version, max_tries, vt_wall_body, &c, &v)))
+		return err;
+	if (v == 0 && c.sec == 0 && c.nsec == 0)
+		return VTIME_ENODATA;
+	*sec = c.sec;
+	*nsec = c.nsec;
+	return 0;
 }
 
 uint64_t vtime_pvclock_wall_ns(uint32_t sec, uint32_t nsec, uint64_t kvmclock_ns)

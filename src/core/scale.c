@@ -41,7 +41,7 @@ uint64_t vtime_scale_apply(const struct vtime_scale *s, uint64_t delta)
 	return vt_mul_frac32(vt_shift64(delta, s->shift), s->mul);
 }
 
-uint64_t vtime_scale_from_hz(const struct vtime_scale *s)
+uint64_t vtime_scale_source_hz(const struct vtime_scale *s)
 {
 	struct vt_u128 n = { 0, VTIME_NSEC_PER_SEC };
 	uint64_t q;

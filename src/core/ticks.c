@@ -13,34 +13,12 @@
 #include <vtime/ticks.h>
 
 #include "vt_math.h"
+#include "vt_state.h"
 
 /* a is at or after b on the wrapping clock. */
 static inline bool vt_after_eq(uint64_t a, uint64_t b)
 {
 	return (int64_t)(a - b) >= 0;
-}
-
-/* floor(n / d), d != 0, with no libgcc helper: 64-bit targets with a
- * divide instruction divide natively; 32-bit ones use their 32-bit divide
- * instruction when both operands fit (i386; ARM only with hardware divide,
- * else even that is a helper call), otherwise vt_math.h's loop. */
-#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !(defined(__riscv) && !defined(__riscv_div))
-#define VT_TICKS_DIV64 1
-#elif defined(__i386__) || defined(__ARM_FEATURE_IDIV)
-#define VT_TICKS_DIV32 1
-#endif
-
-static inline uint64_t vt_ticks_div(uint64_t n, uint64_t d)
-{
-#if defined(VT_TICKS_DIV64)
-	return n / d;
-#else
-#if defined(VT_TICKS_DIV32)
-	if ((n >> 32) == 0 && (d >> 32) == 0)
-		return (uint32_t)n / (uint32_t)d;
-#endif
-	return vt_div64(n, d);
-#endif
 }
 
 static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
@@ -51,7 +29,7 @@ static uint32_t vt_ticks_rate(const struct vtime_ticks *t)
 /* Length of sub-slot 0: ceil(period / rate). */
 static void vt_ticks_set_sub(struct vtime_ticks *t)
 {
-	t->sub = vt_ticks_div(t->period - 1, vt_ticks_rate(t)) + 1;
+	t->sub = vt_div64(t->period - 1, vt_ticks_rate(t)) + 1;
 }
 
 /* Moves the ticks due by now into the backlog; returns how many. */
@@ -65,7 +43,7 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 		n = 1;
 		rem = late;
 	} else {
-		n = vt_ticks_div(late, t->period) + 1;
+		n = vt_div64(late, t->period) + 1;
 		rem = late - (n - 1) * t->period;
 	}
 	/* late - rem + period == n * period, with no overflowing product */
@@ -73,6 +51,19 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 	t->due += n;
 	t->backlog += n;
 	return n;
+}
+
+/* Once a call sees the delivery limit passed it stays passed until the next
+ * delivery sets a new one (a host clock stepping back does not bring it
+ * back): next_inject is then no longer compared, so it never drifts 2^63 ns
+ * into the past and reads as the future while the guest leaves an interrupt
+ * unacknowledged across many calls. */
+static void vt_ticks_refresh(struct vtime_ticks *t, uint64_t now)
+{
+	if (!t->inject_open && vt_after_eq(now, t->next_inject))
+		t->inject_open = 1;
+	if (t->inject_open)
+		t->next_inject = now; /* tidy: the limit in force is "now" */
 }
 
 /* Start of the first sub-slot after the one holding now (now < next_due
@@ -91,8 +82,8 @@ static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now
 		return start + t->sub; /* sub-slot 0: the on-time case */
 	if ((t->period >> 55) == 0) {
 		/* rate <= 2^8: the products below stay under 2^64 */
-		j = vt_ticks_div(off * rate, t->period);
-		b = vt_ticks_div((j + 1) * t->period + rate - 1, rate);
+		j = vt_div64(off * rate, t->period);
+		b = vt_div64((j + 1) * t->period + rate - 1, rate);
 		return start + b;
 	}
 	/* j = floor(off * rate / period) < rate: the quotient fits */
@@ -108,7 +99,7 @@ static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now
 
 int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks_policy policy, uint64_t now)
 {
-	if (!t || period_ns == 0)
+	if (!t || period_ns == 0 || period_ns > VTIME_TICKS_PERIOD_MAX)
 		return VTIME_EINVAL;
 	if (policy != VTIME_TICKS_DISCARD && policy != VTIME_TICKS_DELAY && policy != VTIME_TICKS_SLEW)
 		return VTIME_EINVAL;
@@ -121,6 +112,8 @@ int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks
 	t->due = t->delivered = t->dropped = t->coalesced = 0;
 	t->policy = (uint32_t)policy;
 	t->rate = VTIME_TICKS_RATE_DEFAULT;
+	t->inject_open = 1;
+	t->pad = 0;
 	vt_ticks_set_sub(t);
 	return 0;
 }
@@ -160,14 +153,16 @@ int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_acked, str
 	res->deliver = 0;
 	res->pad = 0;
 	n = vt_ticks_account(t, now);
+	vt_ticks_refresh(t, now);
 	if (!prev_acked)
 		t->coalesced += n;
 	if (t->backlog) {
-		if (prev_acked && vt_after_eq(now, t->next_inject)) {
+		if (prev_acked && t->inject_open) {
 			res->deliver = 1;
 			t->backlog--;
 			t->delivered++;
 			t->next_inject = vt_ticks_subslot_after(t, now);
+			t->inject_open = 0;
 		} else if (!prev_acked) {
 			blocked = true;
 		}
@@ -175,7 +170,7 @@ int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_acked, str
 	res->dropped = vt_ticks_trim(t);
 	if (!t->backlog)
 		res->next = t->next_due;
-	else if (blocked && vt_after_eq(now, t->next_inject))
+	else if (blocked && t->inject_open)
 		res->next = vt_ticks_subslot_after(t, now); /* retry next sub-slot, or on ack */
 	else
 		res->next = t->next_inject;
@@ -187,11 +182,12 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	struct vt_u128 owed;
 	uint64_t q, r;
 
-	if (!t || period_ns == 0)
+	if (!t || period_ns == 0 || period_ns > VTIME_TICKS_PERIOD_MAX)
 		return VTIME_EINVAL;
 	/* Convert on a copy so a failure leaves t as it was. */
 	struct vtime_ticks c = *t;
 	vt_ticks_account(&c, now);
+	vt_ticks_refresh(&c, now);
 	owed = vt_mul64(c.backlog, c.period);
 	owed.lo += c.backlog_rem;
 	if (owed.lo < c.backlog_rem)
@@ -206,7 +202,7 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	c.next_due = now + period_ns;
 	/* Keep a pending rate limit, but no longer than one new sub-slot. */
 	vt_ticks_set_sub(&c);
-	if (!vt_after_eq(now, c.next_inject) && c.next_inject - now > c.sub)
+	if (!c.inject_open && c.next_inject - now > c.sub)
 		c.next_inject = now + c.sub;
 	if (c.policy != VTIME_TICKS_DISCARD)
 		(void)vt_ticks_trim(&c);
@@ -214,15 +210,16 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	return 0;
 }
 
-void vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c)
+int vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counters *c)
 {
 	if (!t || !c)
-		return;
+		return VTIME_EINVAL;
 	c->due = t->due;
 	c->delivered = t->delivered;
 	c->dropped = t->dropped;
 	c->backlog = t->backlog;
 	c->coalesced = t->coalesced;
+	return 0;
 }
 
 int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_ticks_state *st)
@@ -233,14 +230,13 @@ int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_tic
 		return VTIME_EINVAL;
 	c = *t;
 	vt_ticks_account(&c, now);
-	st->version = VTIME_TICKS_STATE_VERSION;
-	st->size = VTIME_TICKS_STATE_BYTES;
+	vt_ticks_refresh(&c, now);
 	st->policy = c.policy;
 	st->rate = c.rate;
 	st->period = c.period;
 	st->cap = c.cap;
 	st->due_in = c.next_due - now;
-	st->inject_in = vt_after_eq(now, c.next_inject) ? 0 : c.next_inject - now;
+	st->inject_in = c.inject_open ? 0 : c.next_inject - now;
 	st->backlog = c.backlog;
 	st->backlog_rem = c.backlog_rem;
 	st->due = c.due;
@@ -252,17 +248,22 @@ int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_tic
 
 int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *st, uint64_t now)
 {
+	uint64_t sum;
+
 	if (!t || !st)
 		return VTIME_EINVAL;
-	if (st->version > VTIME_TICKS_STATE_VERSION)
-		return VTIME_ENOTSUP;
-	if (st->version == 0 || st->size != VTIME_TICKS_STATE_BYTES)
-		return VTIME_EPROTO;
 	if (st->policy > VTIME_TICKS_SLEW || st->rate < 2 || st->rate > VTIME_TICKS_RATE_MAX)
 		return VTIME_EPROTO;
-	if (st->period == 0 || st->due_in == 0 || st->due_in > st->period || st->inject_in > st->due_in)
+	/* times compare by signed difference: a period of 2^63 or more would
+	 * put "now + period" in the past */
+	if (st->period == 0 || (st->period >> 63) || st->due_in == 0 || st->due_in > st->period ||
+	    st->inject_in > st->due_in)
 		return VTIME_EPROTO;
-	if (st->backlog_rem >= st->period || st->due != st->delivered + st->dropped + st->backlog)
+	/* due = delivered + dropped + backlog, with no sum wrapping past 2^64 */
+	sum = st->delivered + st->dropped;
+	if (sum < st->delivered || sum + st->backlog < sum || sum + st->backlog != st->due)
+		return VTIME_EPROTO;
+	if (st->backlog_rem >= st->period || st->coalesced > st->due)
 		return VTIME_EPROTO;
 	/* The saved copy may hold ticks accounted but not yet handled (discard
 	 * included): the next update applies the policy to them. A cap holds
@@ -279,48 +280,68 @@ int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *s
 	t->coalesced = st->coalesced;
 	t->policy = st->policy;
 	t->rate = st->rate;
+	t->inject_open = st->inject_in == 0;
+	t->pad = 0;
 	vt_ticks_set_sub(t);
 	return 0;
 }
 
-static void vt_put_le(uint8_t *p, uint64_t v, unsigned bytes)
+int vtime_ticks_state_encode(const struct vtime_ticks_state *st, void *buf, size_t len)
 {
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	struct vt_state_cur c;
+	int err;
+
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_write(&c, buf, len, VTIME_TICKS_STATE_MAGIC, VTIME_TICKS_STATE_VERSION,
+					VTIME_TICKS_STATE_BYTES)))
+		return err;
+	vt_state_put(&c, st->policy, 4);
+	vt_state_put(&c, st->rate, 4);
+	vt_state_put(&c, st->period, 8);
+	vt_state_put(&c, st->cap, 8);
+	vt_state_put(&c, st->due_in, 8);
+	vt_state_put(&c, st->inject_in, 8);
+	vt_state_put(&c, st->backlog, 8);
+	vt_state_put(&c, st->backlog_rem, 8);
+	vt_state_put(&c, st->due, 8);
+	vt_state_put(&c, st->delivered, 8);
+	vt_state_put(&c, st->dropped, 8);
+	vt_state_put(&c, st->coalesced, 8);
+	return vt_state_end(&c);
 }
 
-static uint64_t vt_get_le(const uint8_t *p, unsigned bytes)
+int vtime_ticks_state_decode(struct vtime_ticks_state *st, const void *buf, size_t len)
 {
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
+	struct vt_state_cur c;
+	struct vtime_ticks_state d;
+	uint16_t version;
+	uint32_t size;
+	int err;
 
-void vtime_ticks_state_encode(const struct vtime_ticks_state *st, uint8_t out[VTIME_TICKS_STATE_BYTES])
-{
-	const uint64_t q[] = { st->period, st->cap, st->due_in, st->inject_in, st->backlog, st->backlog_rem,
-			       st->due, st->delivered, st->dropped, st->coalesced };
-
-	vt_put_le(out + 0, st->version, 4);
-	vt_put_le(out + 4, st->size, 4);
-	vt_put_le(out + 8, st->policy, 4);
-	vt_put_le(out + 12, st->rate, 4);
-	for (unsigned i = 0; i < 10; i++)
-		vt_put_le(out + 16 + 8 * i, q[i], 8);
-}
-
-void vtime_ticks_state_decode(struct vtime_ticks_state *st, const uint8_t in[VTIME_TICKS_STATE_BYTES])
-{
-	uint64_t *q[] = { &st->period, &st->cap, &st->due_in, &st->inject_in, &st->backlog, &st->backlog_rem,
-			  &st->due, &st->delivered, &st->dropped, &st->coalesced };
-
-	st->version = (uint32_t)vt_get_le(in + 0, 4);
-	st->size = (uint32_t)vt_get_le(in + 4, 4);
-	st->policy = (uint32_t)vt_get_le(in + 8, 4);
-	st->rate = (uint32_t)vt_get_le(in + 12, 4);
-	for (unsigned i = 0; i < 10; i++)
-		*q[i] = vt_get_le(in + 16 + 8 * i, 8);
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_read(&c, buf, len, VTIME_TICKS_STATE_MAGIC, VTIME_TICKS_STATE_VERSION, &version,
+				       &size)))
+		return err;
+	if (size != VTIME_TICKS_STATE_BYTES)
+		return VTIME_EPROTO;
+	d.policy = (uint32_t)vt_state_get(&c, 4);
+	d.rate = (uint32_t)vt_state_get(&c, 4);
+	d.period = vt_state_get(&c, 8);
+	d.cap = vt_state_get(&c, 8);
+	d.due_in = vt_state_get(&c, 8);
+	d.inject_in = vt_state_get(&c, 8);
+	d.backlog = vt_state_get(&c, 8);
+	d.backlog_rem = vt_state_get(&c, 8);
+	d.due = vt_state_get(&c, 8);
+	d.delivered = vt_state_get(&c, 8);
+	d.dropped = vt_state_get(&c, 8);
+	d.coalesced = vt_state_get(&c, 8);
+	if ((err = vt_state_end(&c)))
+		return err;
+	*st = d;
+	return 0;
 }
 
 /* ---- guest side ---- */
@@ -356,7 +377,7 @@ uint64_t vtime_ticks_guest_account(struct vtime_ticks_guest *g, uint64_t now, ui
 	else if (d - g->period < g->period)
 		n = 1;
 	else
-		n = vt_ticks_div(d, g->period);
+		n = vt_div64(d, g->period);
 	g->last += n * g->period; /* n * period <= d: no overflow */
 	g->ticks += n;
 	if (into)

@@ -9,6 +9,7 @@
 #include "vt_atomic.h"
 #include "vt_endian.h"
 #include "vt_math.h"
+#include "vt_state.h"
 
 #define VT_VMM_DEFAULT_TOLERANCE_PPM 250u
 
@@ -104,6 +105,10 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	    (err = vtime_scale_init(&vm->guest_to_ns, pub_hz, VTIME_NSEC_PER_SEC)) ||
 	    (err = vtime_scale_init(&vm->ns_to_guest, VTIME_NSEC_PER_SEC, pub_hz)))
 		return err;
+	/* The records carry guest_to_ns: a shift the readers reject would make
+	 * every record "corrupt" to the guest. */
+	if (vm->guest_to_ns.shift < VTIME_PVCLOCK_SHIFT_MIN || vm->guest_to_ns.shift > VTIME_PVCLOCK_SHIFT_MAX)
+		return VTIME_ERANGE;
 	vm->master_tsc = now->host_tsc;
 	vm->master_ns = 0; /* a new VM's kvmclock starts at 0 */
 	vm->master_emu = 0;
@@ -112,7 +117,7 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	vm->last_tsc_hz = 0; /* the first write always starts a generation */
 	vm->cur_tsc_offset = vm->cur_tsc_write = vm->cur_tsc_ns = 0;
 	vm->cur_gen = 0;
-	vm->nr_matched = vm->nr_vcpus = 0;
+	vm->nr_in_gen = vm->nr_vcpus = 0;
 	vm->vcpus = (struct vtime_vmm_vcpu *)0;
 	vt_store64(&vm->emu_last, 0);
 	vm->paused = false;
@@ -120,14 +125,20 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	return 0;
 }
 
-void vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns)
+int vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns)
 {
+	if (!vm || !now)
+		return VTIME_EINVAL;
 	vt_vmm_anchor(vm, now->host_tsc, ns);
+	return 0;
 }
 
-void vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
+int vtime_vmm_update_master(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 {
+	if (!vm || !now)
+		return VTIME_EINVAL;
 	vt_vmm_anchor(vm, now->host_tsc, vtime_vmm_clock(vm, now->host_tsc));
+	return 0;
 }
 
 int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu)
@@ -138,7 +149,7 @@ int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu)
 	vcpu->tsc_offset = 0;
 	vcpu->this_write = vcpu->this_ns = 0;
 	vcpu->gen = 0;
-	vcpu->written = vcpu->stop_request = false;
+	vcpu->written = vcpu->stop_request = vcpu->min_pending = false;
 	vcpu->min_version = 0;
 	vcpu->rec = (volatile struct vtime_pvclock_vcpu_time_info *)0;
 	vcpu->next = vm->vcpus;
@@ -147,15 +158,18 @@ int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu)
 	return 0;
 }
 
-void vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu, volatile struct vtime_pvclock_vcpu_time_info *rec)
+int vtime_vmm_vcpu_set_record(struct vtime_vmm_vcpu *vcpu, volatile struct vtime_pvclock_vcpu_time_info *rec)
 {
+	if (!vcpu)
+		return VTIME_EINVAL;
 	vcpu->rec = rec;
+	return 0;
 }
 
 /* Bookkeeping shared by TSC writes and adoptions (KVM's generation tracking):
  * a synchronised vCPU joins the current generation, anything else opens one. */
-static int vt_vmm_commit_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, uint64_t offset, bool sync,
-			     const struct vtime_vmm_now *now)
+static void vt_vmm_commit_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, uint64_t offset, bool sync,
+			      const struct vtime_vmm_now *now)
 {
 	struct vtime_vmm *vm = vcpu->vm;
 
@@ -164,9 +178,9 @@ static int vt_vmm_commit_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, uint64
 		vm->cur_tsc_offset = offset;
 		vm->cur_tsc_write = value;
 		vm->cur_tsc_ns = vtime_vmm_clock(vm, now->host_tsc);
-		vm->nr_matched = 0;
+		vm->nr_in_gen = 1; /* this vCPU opened it */
 	} else if (!vcpu->written || vcpu->gen != vm->cur_gen) {
-		vm->nr_matched++;
+		vm->nr_in_gen++; /* joins it (counted once: its gen is now cur_gen) */
 	}
 	vm->last_tsc_ns = now->host_ns;
 	vm->last_tsc_write = value;
@@ -176,11 +190,10 @@ static int vt_vmm_commit_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, uint64
 	vcpu->this_write = vm->cur_tsc_write;
 	vcpu->this_ns = vm->cur_tsc_ns;
 	vcpu->written = true;
-	return sync ? 1 : 0;
 }
 
 int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, const struct vtime_vmm_now *now,
-			     bool host_initiated)
+			     bool host_initiated, bool *synced)
 {
 	struct vtime_vmm *vm;
 	uint64_t elapsed, offset;
@@ -201,10 +214,14 @@ int vtime_vmm_vcpu_write_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, const 
 	sync = sync && vm->last_tsc_hz == vm->guest_hz;
 	if (sync)
 		offset = vm->cur_tsc_offset;
-	return vt_vmm_commit_tsc(vcpu, value, offset, sync, now);
+	vt_vmm_commit_tsc(vcpu, value, offset, sync, now);
+	if (synced)
+		*synced = sync;
+	return 0;
 }
 
-int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset, const struct vtime_vmm_now *now)
+int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset, const struct vtime_vmm_now *now,
+				bool *synced)
 {
 	struct vtime_vmm *vm;
 	bool same;
@@ -213,7 +230,10 @@ int vtime_vmm_vcpu_adopt_offset(struct vtime_vmm_vcpu *vcpu, uint64_t offset, co
 		return VTIME_EINVAL;
 	vm = vcpu->vm;
 	same = vm->last_tsc_hz == vm->guest_hz && offset == vm->cur_tsc_offset;
-	return vt_vmm_commit_tsc(vcpu, vt_vmm_base(vm, now->host_tsc) + offset, offset, same, now);
+	vt_vmm_commit_tsc(vcpu, vt_vmm_base(vm, now->host_tsc) + offset, offset, same, now);
+	if (synced)
+		*synced = same;
+	return 0;
 }
 
 uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
@@ -244,49 +264,92 @@ uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
 
 bool vtime_vmm_stable(const struct vtime_vmm *vm)
 {
-	if (vm->mode == VTIME_VMM_TSC_CATCHUP || vm->nr_vcpus == 0)
-		return false;
-	for (const struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
-		if (!v->written || v->gen != vm->cur_gen)
-			return false;
-	return vm->nr_matched + 1u == vm->nr_vcpus;
+	/* nr_in_gen counts distinct vCPUs (each joins once per generation), so
+	 * equality means every vCPU is written and in the current generation */
+	return vm->mode != VTIME_VMM_TSC_CATCHUP && vm->nr_vcpus != 0 && vm->nr_in_gen == vm->nr_vcpus;
 }
 
-int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
-			   struct vtime_pvclock_vcpu_time_info *body)
-{
-	struct vtime_vmm *vm;
+/* What every record of the VM shares at now (computed once per publish_all). */
+struct vt_vmm_common {
+	uint64_t base_at_master; /* guest TSC before offsets at the master reference */
+	uint64_t ns;             /* kvmclock at now (catch-up) */
+	uint8_t flags;
+};
 
-	if (!vcpu || !vcpu->vm || !now || !body)
-		return VTIME_EINVAL;
-	if (!vcpu->written)
-		return VTIME_ESTATE;
-	vm = vcpu->vm;
+static void vt_vmm_common(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, struct vt_vmm_common *c)
+{
+	c->flags = vtime_vmm_stable(vm) ? VTIME_PVCLOCK_TSC_STABLE : 0;
+	if (vm->mode == VTIME_VMM_TSC_CATCHUP) {
+		c->ns = vtime_vmm_clock(vm, now->host_tsc);
+		c->base_at_master = 0;
+	} else {
+		c->ns = 0;
+		c->base_at_master = vt_vmm_base(vm, vm->master_tsc);
+	}
+}
+
+static void vt_vmm_fill(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now, const struct vt_vmm_common *c,
+			struct vtime_pvclock_vcpu_time_info *body)
+{
+	const struct vtime_vmm *vm = vcpu->vm;
+
 	body->version = 0;
 	body->pad0 = 0;
 	body->pad[0] = body->pad[1] = 0;
 	body->tsc_to_system_mul = vm->guest_to_ns.mul;
 	body->tsc_shift = vm->guest_to_ns.shift;
-	body->flags = vtime_vmm_stable(vm) ? VTIME_PVCLOCK_TSC_STABLE : 0;
+	body->flags = c->flags;
 	if (vm->mode == VTIME_VMM_TSC_CATCHUP) {
 		/* Where the guest TSC should be at now, at the virtual rate. */
-		uint64_t ns = vtime_vmm_clock(vm, now->host_tsc);
-		uint64_t target = vcpu->this_write + vtime_scale_apply(&vm->ns_to_guest, ns - vcpu->this_ns);
+		uint64_t target = vcpu->this_write + vtime_scale_apply(&vm->ns_to_guest, c->ns - vcpu->this_ns);
 		uint64_t cur = now->host_tsc + vcpu->tsc_offset;
 
 		if ((int64_t)(target - cur) > 0)
 			vcpu->tsc_offset += target - cur; /* forward only */
 		body->tsc_timestamp = now->host_tsc + vcpu->tsc_offset;
-		body->system_time = ns;
-		return 0;
+		body->system_time = c->ns;
+		return;
 	}
-	body->tsc_timestamp = vt_vmm_base(vm, vm->master_tsc) + vcpu->tsc_offset;
+	body->tsc_timestamp = c->base_at_master + vcpu->tsc_offset;
 	body->system_time = vm->master_ns;
+}
+
+int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+			   struct vtime_pvclock_vcpu_time_info *body)
+{
+	struct vt_vmm_common c;
+
+	if (!vcpu || !vcpu->vm || !now || !body)
+		return VTIME_EINVAL;
+	if (!vcpu->written)
+		return VTIME_ESTATE;
+	vt_vmm_common(vcpu->vm, now, &c);
+	vt_vmm_fill(vcpu, now, &c, body);
 	return 0;
 }
 
-int64_t vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now)
+/* Writes body (flags without GUEST_STOPPED) into vcpu's record. */
+static uint32_t vt_vmm_publish_body(struct vtime_vmm_vcpu *vcpu, struct vtime_pvclock_vcpu_time_info *body)
 {
+	if (vcpu->stop_request)
+		body->flags |= VTIME_PVCLOCK_GUEST_STOPPED;
+	/* First publish after a restore onto memory that lost the record (its
+	 * version behind the saved one): continue above the versions the guest
+	 * has seen. Once only: from then on the record itself carries the
+	 * versions forward, and a comparison kept for longer would flip after
+	 * 2^31 versions and rewind the record to one already published. */
+	if (vcpu->min_pending) {
+		if ((int32_t)(vt_le32(vt_load32(&vcpu->rec->version)) - vcpu->min_version) < 0)
+			vt_store32(&vcpu->rec->version, vt_le32(vcpu->min_version));
+		vcpu->min_pending = false;
+	}
+	vcpu->stop_request = false;
+	return vtime_pvclock_publish(vcpu->rec, body);
+}
+
+int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now, uint32_t *version)
+{
+	uint32_t v;
 	struct vtime_pvclock_vcpu_time_info body;
 	int err;
 
@@ -296,54 +359,68 @@ int64_t vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_v
 		return VTIME_ENODEV;
 	if ((err = vtime_vmm_vcpu_compute(vcpu, now, &body)))
 		return err;
-	if (vcpu->stop_request)
-		body.flags |= VTIME_PVCLOCK_GUEST_STOPPED;
-	/* After a restore onto memory that lost the record: continue above the
-	 * versions the guest has seen (never reuse one). */
-	if (vcpu->min_version &&
-	    (uint32_t)(vt_le32(vt_load32(&vcpu->rec->version)) - vcpu->min_version) > 0x7fffffffu)
-		vt_store32(&vcpu->rec->version, vt_le32(vcpu->min_version));
-	vcpu->stop_request = false;
-	return (int64_t)vtime_pvclock_publish(vcpu->rec, &body);
+	v = vt_vmm_publish_body(vcpu, &body);
+	if (version)
+		*version = v;
+	return 0;
 }
 
 int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 {
+	struct vt_vmm_common c;
+
 	if (!vm || !now)
 		return VTIME_EINVAL;
+	vt_vmm_common(vm, now, &c);
 	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next) {
-		int64_t r;
+		struct vtime_pvclock_vcpu_time_info body;
+
 		if (!v->rec)
 			continue;
-		r = vtime_vmm_vcpu_publish(v, now);
-		if (r < 0)
-			return (int)r;
+		if (!v->written)
+			return VTIME_ESTATE;
+		vt_vmm_fill(v, now, &c, &body);
+		(void)vt_vmm_publish_body(v, &body);
 	}
 	return 0;
 }
 
-void vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sec, uint32_t *nsec)
+int vtime_vmm_wall(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sec, uint32_t *nsec)
 {
-	uint64_t k = vtime_vmm_clock(vm, now->host_tsc);
-	uint64_t wall = now->realtime_ns > k ? now->realtime_ns - k : 0;
-	uint64_t s = vt_div64(wall, VTIME_NSEC_PER_SEC);
+	uint64_t k, wall, s;
 
+	if (!vm || !now || !sec || !nsec)
+		return VTIME_EINVAL;
+	k = vtime_vmm_clock(vm, now->host_tsc);
+	wall = now->realtime_ns > k ? now->realtime_ns - k : 0;
+	s = vt_div64(wall, VTIME_NSEC_PER_SEC);
 	*sec = (uint32_t)s; /* the ABI's u32: wraps in 2106 */
 	*nsec = (uint32_t)(wall - s * VTIME_NSEC_PER_SEC);
+	return 0;
 }
 
-uint32_t vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
-				const struct vtime_vmm_now *now)
+int vtime_vmm_wall_publish(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wall_clock *wc,
+			   const struct vtime_vmm_now *now, uint32_t *version)
 {
-	uint32_t sec, nsec;
+	uint32_t sec, nsec, v;
+	int err;
 
-	vtime_vmm_wall(vm, now, &sec, &nsec);
-	return vtime_pvclock_wall_publish(wc, sec, nsec);
+	if (!wc)
+		return VTIME_EINVAL;
+	if ((err = vtime_vmm_wall(vm, now, &sec, &nsec)))
+		return err;
+	v = vtime_pvclock_wall_publish(wc, sec, nsec);
+	if (version)
+		*version = v;
+	return 0;
 }
 
-void vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu)
+int vtime_vmm_vcpu_request_stopped(struct vtime_vmm_vcpu *vcpu)
 {
+	if (!vcpu)
+		return VTIME_EINVAL;
 	vcpu->stop_request = true;
+	return 0;
 }
 
 int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
@@ -357,14 +434,14 @@ int vtime_vmm_pause(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 	return 0;
 }
 
-int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_vmm_policy policy)
+int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum vtime_resume_policy policy)
 {
-	if (!vm || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
+	if (!vm || !now || (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
 	if (!vm->paused)
 		return VTIME_ESTATE;
 	vm->paused = false;
-	if (policy == VTIME_VMM_FREEZE) {
+	if (policy == VTIME_RESUME_FREEZE) {
 		/* kvmclock continues from the pause; the guest TSC keeps running
 		 * (as with KVM_SET_CLOCK): the records absorb the difference, and
 		 * no offset has to change in the hypervisor. */
@@ -377,68 +454,161 @@ int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum
 	return 0;
 }
 
-int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, struct vtime_vmm_snapshot *snap)
+int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, struct vtime_vmm_state *st)
 {
-	if (!vm || !now || !snap)
+	if (!vm || !now || !st)
 		return VTIME_EINVAL;
-	snap->kvmclock_ns = vtime_vmm_clock(vm, now->host_tsc);
-	snap->realtime_ns = now->realtime_ns;
-	snap->guest_hz = vm->guest_hz;
-	snap->nr_vcpus = vm->nr_vcpus;
-	snap->pad = 0;
+	st->kvmclock_ns = vtime_vmm_clock(vm, now->host_tsc);
+	st->realtime_ns = now->realtime_ns;
+	st->guest_hz = vm->guest_hz;
+	st->host_hz = vm->host_hz;
+	st->nr_vcpus = vm->nr_vcpus;
+	st->mode = vm->mode;
 	return 0;
 }
 
 int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
-			struct vtime_vmm_vcpu_snapshot *snap)
+			struct vtime_vmm_vcpu_state *st)
 {
-	if (!vcpu || !vcpu->vm || !now || !snap)
+	if (!vcpu || !vcpu->vm || !now || !st)
 		return VTIME_EINVAL;
 	if (!vcpu->written)
 		return VTIME_ESTATE;
-	snap->guest_tsc = vtime_vmm_vcpu_tsc(vcpu, now->host_tsc);
-	snap->version = vcpu->rec ? vt_le32(vt_load32(&vcpu->rec->version)) : 0;
-	if (snap->version < vcpu->min_version)
-		snap->version = vcpu->min_version;
-	snap->pad = 0;
+	st->guest_tsc = vtime_vmm_vcpu_tsc(vcpu, now->host_tsc);
+	st->version = vcpu->rec ? vt_le32(vt_load32(&vcpu->rec->version)) : 0;
+	/* restored but not published since: the record may still be behind */
+	if (vcpu->min_pending && (int32_t)(st->version - vcpu->min_version) < 0)
+		st->version = vcpu->min_version;
+	st->flags = vcpu->rec ? VTIME_VMM_VCPU_STATE_RECORD : 0;
 	return 0;
 }
 
-int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_snapshot *snap, const struct vtime_vmm_now *now,
-		      enum vtime_vmm_policy policy)
+int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_state *st, const struct vtime_vmm_now *now,
+		      enum vtime_resume_policy policy)
 {
 	uint64_t elapsed = 0;
 
-	if (!vm || !snap || !now || (policy != VTIME_VMM_FREEZE && policy != VTIME_VMM_ADVANCE))
+	if (!vm || !st || !now || (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
-	if (snap->guest_hz != vm->guest_hz)
+	if (st->guest_hz == 0 || st->host_hz == 0 || st->mode < VTIME_VMM_TSC_NATIVE ||
+	    st->mode > VTIME_VMM_TSC_EMULATED)
+		return VTIME_EPROTO;
+	if (st->guest_hz != vm->guest_hz)
 		return VTIME_EINVAL;
-	if (policy == VTIME_VMM_ADVANCE && now->realtime_ns > snap->realtime_ns)
-		elapsed = now->realtime_ns - snap->realtime_ns;
+	if (policy == VTIME_RESUME_ADVANCE && now->realtime_ns > st->realtime_ns)
+		elapsed = now->realtime_ns - st->realtime_ns;
 	vm->restore_elapsed_ns = elapsed;
-	vt_vmm_anchor(vm, now->host_tsc, snap->kvmclock_ns + elapsed);
+	vt_vmm_anchor(vm, now->host_tsc, st->kvmclock_ns + elapsed);
 	/* The restored TSC is authoritative: the next write opens a generation
 	 * instead of merging with writes made when the vCPUs were created. */
 	vm->last_tsc_hz = 0;
 	return 0;
 }
 
-int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_snapshot *snap,
-			   const struct vtime_vmm_now *now)
+int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_vcpu_state *st,
+			   const struct vtime_vmm_now *now, bool *synced)
 {
 	struct vtime_vmm *vm;
 	uint64_t value;
-	int r;
+	int err;
 
-	if (!vcpu || !vcpu->vm || !snap || !now)
+	if (!vcpu || !vcpu->vm || !st || !now)
 		return VTIME_EINVAL;
+	if ((st->flags & ~VTIME_VMM_VCPU_STATE_RECORD) || (st->version && !(st->flags & VTIME_VMM_VCPU_STATE_RECORD)))
+		return VTIME_EPROTO;
 	vm = vcpu->vm;
-	value = snap->guest_tsc + vtime_scale_apply(&vm->ns_to_guest, vm->restore_elapsed_ns);
-	r = vtime_vmm_vcpu_write_tsc(vcpu, value, now, true);
-	if (r < 0)
-		return r;
+	value = st->guest_tsc + vtime_scale_apply(&vm->ns_to_guest, vm->restore_elapsed_ns);
+	if ((err = vtime_vmm_vcpu_write_tsc(vcpu, value, now, true, synced)))
+		return err;
 	/* Versions continue above what the guest saw; the next one is odd. */
-	vcpu->min_version = (snap->version + 1u) & ~1u;
+	vcpu->min_version = (st->version + 1u) & ~1u;
+	vcpu->min_pending = st->version != 0;
 	vcpu->stop_request = true;
-	return r;
+	return 0;
+}
+
+int vtime_vmm_state_encode(const struct vtime_vmm_state *st, void *buf, size_t len)
+{
+	struct vt_state_cur c;
+	int err;
+
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_write(&c, buf, len, VTIME_VMM_STATE_MAGIC, VTIME_VMM_STATE_VERSION,
+					VTIME_VMM_STATE_BYTES)))
+		return err;
+	vt_state_put(&c, st->kvmclock_ns, 8);
+	vt_state_put(&c, st->realtime_ns, 8);
+	vt_state_put(&c, st->guest_hz, 8);
+	vt_state_put(&c, st->host_hz, 8);
+	vt_state_put(&c, st->nr_vcpus, 4);
+	vt_state_put(&c, st->mode, 4);
+	return vt_state_end(&c);
+}
+
+int vtime_vmm_state_decode(struct vtime_vmm_state *st, const void *buf, size_t len)
+{
+	struct vt_state_cur c;
+	struct vtime_vmm_state d;
+	uint16_t version;
+	uint32_t size;
+	int err;
+
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_read(&c, buf, len, VTIME_VMM_STATE_MAGIC, VTIME_VMM_STATE_VERSION, &version,
+				       &size)))
+		return err;
+	if (size != VTIME_VMM_STATE_BYTES)
+		return VTIME_EPROTO;
+	d.kvmclock_ns = vt_state_get(&c, 8);
+	d.realtime_ns = vt_state_get(&c, 8);
+	d.guest_hz = vt_state_get(&c, 8);
+	d.host_hz = vt_state_get(&c, 8);
+	d.nr_vcpus = (uint32_t)vt_state_get(&c, 4);
+	d.mode = (uint32_t)vt_state_get(&c, 4);
+	if ((err = vt_state_end(&c)))
+		return err;
+	*st = d;
+	return 0;
+}
+
+int vtime_vmm_vcpu_state_encode(const struct vtime_vmm_vcpu_state *st, void *buf, size_t len)
+{
+	struct vt_state_cur c;
+	int err;
+
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_write(&c, buf, len, VTIME_VMM_VCPU_STATE_MAGIC, VTIME_VMM_VCPU_STATE_VERSION,
+					VTIME_VMM_VCPU_STATE_BYTES)))
+		return err;
+	vt_state_put(&c, st->guest_tsc, 8);
+	vt_state_put(&c, st->version, 4);
+	vt_state_put(&c, st->flags, 4);
+	return vt_state_end(&c);
+}
+
+int vtime_vmm_vcpu_state_decode(struct vtime_vmm_vcpu_state *st, const void *buf, size_t len)
+{
+	struct vt_state_cur c;
+	struct vtime_vmm_vcpu_state d;
+	uint16_t version;
+	uint32_t size;
+	int err;
+
+	if (!st)
+		return VTIME_EINVAL;
+	if ((err = vt_state_begin_read(&c, buf, len, VTIME_VMM_VCPU_STATE_MAGIC, VTIME_VMM_VCPU_STATE_VERSION,
+				       &version, &size)))
+		return err;
+	if (size != VTIME_VMM_VCPU_STATE_BYTES)
+		return VTIME_EPROTO;
+	d.guest_tsc = vt_state_get(&c, 8);
+	d.version = (uint32_t)vt_state_get(&c, 4);
+	d.flags = (uint32_t)vt_state_get(&c, 4);
+	if ((err = vt_state_end(&c)))
+		return err;
+	*st = d;
+	return 0;
 }

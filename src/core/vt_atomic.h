@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The only door to atomics and barriers for the core. The backend is chosen
- * by the build, which defines VT_ATOMIC_BACKEND_H to a header path:
+/* The only door to atomics and barriers for the core, the shims and the
+ * tools. Barriers are called only by the primitives built on it (vt_seq.h,
+ * vt_clamp.h) and by the few publication points that say why. The backend
+ * is chosen by the build (vt_port.h), which defines VT_ATOMIC_BACKEND_H to
+ * a header path:
  *   src/core/atomic/builtin.h  compiler __atomic builtins (freestanding default)
  *   src/core/atomic/aops.h     libatomic_ops (userspace default)
  *   src/platform/linux-kernel/vt_atomic_kernel.h  kernel primitives
@@ -12,6 +15,7 @@
  *   void     vt_rmb(void)   earlier loads complete before later loads
  *   void     vt_wmb(void)   earlier stores visible before later stores
  *   void     vt_mb(void)    full barrier
+ *   bool     vt_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired)
  *   bool     vt_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired)
  *            full-barrier compare-and-swap; on failure *expected = current value
  *   uint8_t  vt_fetch_and8(volatile uint8_t *p, uint8_t mask)  full barrier, returns old
@@ -25,10 +29,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#ifdef VT_ATOMIC_BACKEND_H
+#include "vt_port.h"
+
 #include VT_ATOMIC_BACKEND_H
-#else
-#include "atomic/builtin.h"
-#endif
 
 #endif

@@ -14,14 +14,8 @@
 
 #include "vt_atomic.h"
 #include "vt_math.h"
-
-#ifndef VT_ALWAYS_INLINE
-#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
-#endif
-
-/* Seqlock retries before a reader gives up (the publish window holds no
- * computation, so this only trips if a publisher died inside it). */
-#define VT_CALIB_MAX_TRIES 1024u
+#include "vt_port.h"
+#include "vt_seq.h"
 
 /* The pvclock formula, modulo 2^64 in both directions. */
 static VT_ALWAYS_INLINE uint64_t vt_calib_scale(uint64_t base_counter, uint64_t base_ns, uint64_t scale,
@@ -36,31 +30,55 @@ static VT_ALWAYS_INLINE uint64_t vt_calib_scale(uint64_t base_counter, uint64_t 
 	return behind ? base_ns - d : base_ns + d;
 }
 
+/* One try of the window: the line (readers' cache line), then the counter
+ * (counter NULL: none). */
+struct vt_calib_window {
+	const struct vtime_calib *e;
+	uint64_t (*counter)(void *);
+	void *ctx;
+	uint64_t bc, bn, sc, c;
+};
+
+static VT_ALWAYS_INLINE uint64_t vt_calib_window_body(void *p)
+{
+	struct vt_calib_window *w = (struct vt_calib_window *)p;
+
+	w->bc = vt_load64(&w->e->base_counter);
+	w->bn = vt_load64(&w->e->base_ns);
+	w->sc = vt_load64(&w->e->scale);
+	w->c = w->counter ? w->counter(w->ctx) : 0;
+	return w->c;
+}
+
+/* Consistent line (and counter) into *w: 0, VTIME_ENODATA before the first
+ * line, VTIME_EAGAIN after VTIME_MAX_TRIES torn reads (the publish window
+ * holds no computation: only a publisher that died inside trips it). */
+static VT_ALWAYS_INLINE int vt_calib_read_window(struct vt_calib_window *w)
+{
+	uint32_t v;
+	int err;
+
+	/* no line yet, also while the first one is being published (scale
+	 * goes from 0 to a line once and never back) */
+	if (vt_load64(&w->e->scale) == 0)
+		return VTIME_ENODATA;
+	if ((err = vt_seq_read(&w->e->seq, 0, vt_calib_window_body, w, &v)))
+		return err;
+	return 0;
+}
+
 /* Returns 0 with *ns set, VTIME_ENODATA before the first line, VTIME_EAGAIN
- * after max_tries torn reads. */
+ * after VTIME_MAX_TRIES torn reads. */
 static VT_ALWAYS_INLINE int vt_calib_read_inline(const struct vtime_calib *e, uint64_t (*counter)(void *),
 						 void *ctx, uint64_t *ns)
 {
-	for (unsigned i = 0; i < VT_CALIB_MAX_TRIES; i++) {
-		/* an odd (publishing) seq never matches v below: no separate spin */
-		uint32_t v = vt_load32(&e->seq) & ~1u;
-		if (v == 0)
-			return VTIME_ENODATA;
-		/* seq load before the line loads and the counter read */
-		vt_rmb();
-		uint64_t bc = vt_load64(&e->base_counter);
-		uint64_t bn = vt_load64(&e->base_ns);
-		uint64_t sc = vt_load64(&e->scale);
-		uint64_t c = counter(ctx);
-		/* line loads and counter before the seq re-check */
-		vt_rmb();
-		if (vt_load32(&e->seq) == v) {
-			*ns = vt_calib_scale(bc, bn, sc, c);
-			return 0;
-		}
-		vt_cpu_relax();
-	}
-	return VTIME_EAGAIN;
+	struct vt_calib_window w = { e, counter, ctx, 0, 0, 0, 0 };
+	int err = vt_calib_read_window(&w);
+
+	if (err)
+		return err;
+	*ns = vt_calib_scale(w.bc, w.bn, w.sc, w.c);
+	return 0;
 }
 
 #endif

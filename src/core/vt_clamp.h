@@ -9,10 +9,7 @@
 #include <vtime/clamp.h>
 
 #include "vt_atomic.h"
-
-#ifndef VT_ALWAYS_INLINE
-#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
-#endif
+#include "vt_port.h"
 
 /* Serial-number order: a is later than b when a - b is in [1, 2^63). */
 static VT_ALWAYS_INLINE bool vt_clamp_later(uint64_t a, uint64_t b)

@@ -1,24 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The pvclock ABI is little-endian. These convert between a record's stored
- * byte order and the host's; they compile to nothing on little-endian hosts.
+/* Shared-memory ABIs (pvclock, VMClock, Hyper-V) and vtime's saved states
+ * are little-endian. vt_le*() convert between that and the host's order in
+ * place (nothing on little-endian hosts); vt_put_le()/vt_get_le() write and
+ * read byte images of any host.
  *
- * Note for ports: the choice is made at compile time from __BYTE_ORDER__
- * (GCC, Clang). A compiler without it is assumed little-endian unless the
- * build passes -DVT_BIG_ENDIAN=1; tests/core/test_pvclock.c checks the
- * choice against the running machine, and test_endian_swap.c runs the
- * swapping reader and writer on any host. */
+ * The host's order is VT_BIG_ENDIAN from the port contract (vt_port.h);
+ * tests/core/test_pvclock.c checks it against the running machine, and
+ * test_endian_swap.c runs the swapping reader and writer on any host. */
 #ifndef VT_ENDIAN_H
 #define VT_ENDIAN_H
 
 #include <stdint.h>
 
-#ifndef VT_BIG_ENDIAN
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define VT_BIG_ENDIAN 1
-#else
-#define VT_BIG_ENDIAN 0
-#endif
-#endif
+#include "vt_port.h"
 
 #if VT_BIG_ENDIAN
 /* Plain shifts: compilers turn these into one byte-swap instruction. */
@@ -34,5 +28,20 @@ static inline uint64_t vt_le64(uint64_t v)
 static inline uint32_t vt_le32(uint32_t v) { return v; }
 static inline uint64_t vt_le64(uint64_t v) { return v; }
 #endif
+
+/* bytes (1..8) of v into p, least significant first */
+static inline void vt_put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t vt_get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vt_port.h"
+
 struct vt_u128 {
 	uint64_t hi, lo;
 };
@@ -74,7 +76,7 @@ static inline bool vt_div128(struct vt_u128 a, uint64_t d, uint64_t *q, uint64_t
 
 	if (d == 0 || a.hi >= d)
 		return false;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if VT_DIVQ_X86_64
 	/* One divq: a.hi < d above, so the quotient fits and it cannot fault. */
 	__asm__("divq %4" : "=a"(quo), "=d"(r) : "a"(a.lo), "d"(a.hi), "rm"(d) : "cc");
 #else
@@ -96,13 +98,23 @@ static inline bool vt_div128(struct vt_u128 a, uint64_t d, uint64_t *q, uint64_t
 	return true;
 }
 
-/* floor(n / d) for 64-bit operands without libgcc; d != 0. */
+/* floor(n / d), d != 0, never a libgcc helper: a native 64-bit divide
+ * where the port has one, a 32-bit one when both operands fit, else the
+ * loop above. */
 static inline uint64_t vt_div64(uint64_t n, uint64_t d)
 {
+#if VT_DIV64_NATIVE
+	return n / d;
+#else
 	struct vt_u128 a = { 0, n };
 	uint64_t q = 0;
+#if VT_DIV32_NATIVE
+	if ((n >> 32) == 0 && (d >> 32) == 0)
+		return (uint32_t)n / (uint32_t)d;
+#endif
 	(void)vt_div128(a, d, &q, (uint64_t *)0);
 	return q;
+#endif
 }
 
 #endif

@@ -12,8 +12,8 @@
 #include "vt_atomic.h"
 #include "vt_endian.h"
 #include "vt_math.h"
-
-#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
+#include "vt_port.h"
+#include "vt_seq.h"
 
 /* Copies the body of rec (host byte order) into out; no ordering of its own. */
 static VT_ALWAYS_INLINE void vt_pvclock_load_body(const volatile struct vtime_pvclock_vcpu_time_info *rec,
@@ -36,35 +36,40 @@ static VT_ALWAYS_INLINE int vt_pvclock_check(const struct vtime_pvclock_vcpu_tim
 	return 0;
 }
 
-/* Seqlock read of rec, calling counter(ctx) inside the window. With counter
- * NULL no counter is read (snapshot). Returns 0 with *body and *tsc filled,
- * or a VTIME_E* code. */
+/* What one try of the window reads: the body, then the counter. */
+struct vt_pvclock_window {
+	const volatile struct vtime_pvclock_vcpu_time_info *rec;
+	struct vtime_pvclock_vcpu_time_info *body;
+	uint64_t (*counter)(void *);
+	void *ctx;
+	uint64_t tsc;
+};
+
+static VT_ALWAYS_INLINE uint64_t vt_pvclock_window_body(void *p)
+{
+	struct vt_pvclock_window *w = (struct vt_pvclock_window *)p;
+
+	vt_pvclock_load_body(w->rec, w->body);
+	w->tsc = w->counter ? w->counter(w->ctx) : 0;
+	return w->tsc;
+}
+
+/* Seqlock read of rec (vt_seq_read), calling counter(ctx) inside the window
+ * after the body loads. With counter NULL no counter is read (snapshot).
+ * Returns 0 with *body and *tsc filled, or a VTIME_E* code. */
 static VT_ALWAYS_INLINE int vt_pvclock_read_window(const volatile struct vtime_pvclock_vcpu_time_info *rec,
 						   uint64_t (*counter)(void *), void *ctx, unsigned max_tries,
 						   struct vtime_pvclock_vcpu_time_info *body, uint64_t *tsc)
 {
-	uint32_t v, v2;
+	struct vt_pvclock_window w = { rec, body, counter, ctx, 0 };
+	uint32_t v;
+	int err = vt_seq_read(&rec->version, max_tries, vt_pvclock_window_body, &w, &v);
 
-	if (max_tries == 0)
-		max_tries = VTIME_PVCLOCK_MAX_TRIES;
-	for (unsigned i = 0; i < max_tries; i++) {
-		/* An odd version never matches v below, so no separate spin. */
-		v = vt_le32(vt_load32(&rec->version)) & ~1u;
-		/* version load before the body and counter loads */
-		vt_rmb();
-		vt_pvclock_load_body(rec, body);
-		if (counter)
-			*tsc = counter(ctx);
-		/* body and counter loads before the version re-check */
-		vt_rmb();
-		v2 = vt_le32(vt_load32(&rec->version));
-		if (v2 == v) {
-			body->version = v;
-			return vt_pvclock_check(body, v);
-		}
-		vt_cpu_relax();
-	}
-	return VTIME_EAGAIN;
+	if (err)
+		return err;
+	body->version = v;
+	*tsc = w.tsc;
+	return vt_pvclock_check(body, v);
 }
 
 /* A counter behind the record by gap ticks: system_time minus the scaled gap,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <vtime/arch.h>
 #include <vtime/error.h>
 #include <vtime/pvclock.h>
 #include <vtime/scale.h>
@@ -16,17 +17,16 @@
 #include "vt_pvclock_read.h"
 #ifdef VT_BENCH_HOST_PAGE
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #endif
 
 typedef struct vtime_pvclock_vcpu_time_info rec_t;
 
-#if defined(__x86_64__) || defined(__i386__)
-#define COUNTER_NAME "lfence;rdtsc"
+#if VTIME_ARCH_COUNTER
+#define COUNTER_NAME "ordered " VTIME_ARCH_NAME " counter"
 static inline __attribute__((always_inline)) uint64_t counter_now(void)
 {
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 #else
 #define COUNTER_NAME "clock_gettime(CLOCK_MONOTONIC_RAW) (no TSC on this target)"

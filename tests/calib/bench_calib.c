@@ -12,6 +12,14 @@
 #include <time.h>
 #include <vtime/calib.h>
 
+/* The feed's event mask, or its error (negative). */
+static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
+{
+	unsigned ev = 0;
+	int err = vtime_calib_feed(e, s, &ev);
+	return err ? err : (int)ev;
+}
+
 static uint64_t rng;
 static uint64_t rnd(void)
 {
@@ -54,7 +62,7 @@ int main(void)
 			s.cost_ns = cost;
 			struct timespec a, b;
 			clock_gettime(CLOCK_MONOTONIC, &a);
-			vtime_calib_feed(&e, &s);
+			feed_ev(&e, &s);
 			clock_gettime(CLOCK_MONOTONIC, &b);
 			feed_ns += (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
 			feeds++;

@@ -14,6 +14,14 @@
 #include "fake_counter.h"
 #include "vt_test.h"
 
+/* The feed's event mask, or its error (negative). */
+static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
+{
+	unsigned ev = 0;
+	int err = vtime_calib_feed(e, s, &ev);
+	return err ? err : (int)ev;
+}
+
 static const uint64_t bases[] = { 0, UINT64_MAX - 5000000000ull };
 
 /* A true clock: counter at hz, reference = r0 + (c - c0) / hz. */
@@ -71,7 +79,7 @@ static void test_config(void)
 	vtime_calib_config_default(&c);
 	c.hz_hint = 1; /* 1 Hz: shift out of the pvclock range */
 	CU_ASSERT_EQUAL(vtime_calib_init(&e, &c), VTIME_EINVAL);
-	CU_ASSERT_EQUAL(vtime_calib_feed(NULL, NULL), VTIME_EINVAL);
+	CU_ASSERT_EQUAL(feed_ev(NULL, NULL), VTIME_EINVAL);
 }
 
 static void test_first_line(void)
@@ -88,8 +96,8 @@ static void test_first_line(void)
 		CU_ASSERT_EQUAL(vtime_calib_read(&e, &ctr, &ns), VTIME_ENODATA);
 		CU_ASSERT_EQUAL(vtime_calib_line_get(&e, &l), VTIME_ENODATA);
 		struct vtime_calib_sample s1 = sample(&t, 1e6, 50), s2 = sample(&t, 11e6, 50);
-		CU_ASSERT_EQUAL(vtime_calib_feed(&e, &s1), VTIME_CALIB_EV_USED); /* no hint: no line yet */
-		int ev = vtime_calib_feed(&e, &s2);
+		CU_ASSERT_EQUAL(feed_ev(&e, &s1), VTIME_CALIB_EV_USED); /* no hint: no line yet */
+		int ev = feed_ev(&e, &s2);
 		CU_ASSERT(ev & VTIME_CALIB_EV_FIRST);
 		CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l), 0);
 		CU_ASSERT_EQUAL(l.base_counter, s2.counter);
@@ -103,7 +111,7 @@ static void test_first_line(void)
 		vtime_calib_config_default(&c);
 		c.hz_hint = 2600000000ull;
 		vtime_calib_init(&e, &c);
-		ev = vtime_calib_feed(&e, &s1);
+		ev = feed_ev(&e, &s1);
 		CU_ASSERT(ev & VTIME_CALIB_EV_FIRST);
 		CU_ASSERT_EQUAL(vtime_calib_line_get(&e, &l), 0);
 		/* 2^33 / 2.6 = 3303820996.92: KVM floors to ...996, the engine
@@ -159,7 +167,7 @@ static void test_continuity(void)
 			struct vtime_calib_line before, after;
 			int have = vtime_calib_line_get(&e, &before) == 0;
 			fc.value = s.counter + 1000 + (uint64_t)(i % 13); /* switch point: a bit after the sample */
-			int ev = vtime_calib_feed(&e, &s);
+			int ev = feed_ev(&e, &s);
 			CU_ASSERT_FATAL(ev >= 0);
 			if (have && (ev & VTIME_CALIB_EV_REFIT)) {
 				refits++;
@@ -211,7 +219,7 @@ static void test_convergence(void)
 				s.cost_ns = 30000;
 				s.ref_ns += (x >> 40) % 30000; /* preempted: late reference */
 			}
-			CU_ASSERT_FATAL(vtime_calib_feed(&e, &s) >= 0);
+			CU_ASSERT_FATAL(feed_ev(&e, &s) >= 0);
 		}
 		struct vtime_calib_stats st;
 		vtime_calib_stats_get(&e, &st);
@@ -240,7 +248,7 @@ static void test_backward_slews(void)
 		vtime_calib_init(&e, &c);
 		for (int i = 0; i < 200; i++) {
 			struct vtime_calib_sample s = sample(&t, i * 10e6, 50);
-			vtime_calib_feed(&e, &s);
+			feed_ev(&e, &s);
 		}
 		t.r0 -= 20000000; /* reference jumps back 20 ms */
 		uint64_t prev_val = 0;
@@ -249,7 +257,7 @@ static void test_backward_slews(void)
 		double max_rate_dev = 0;
 		for (int i = 200; i < 200 + 6000; i++) {
 			struct vtime_calib_sample s = sample(&t, i * 10e6, 50);
-			int ev = vtime_calib_feed(&e, &s);
+			int ev = feed_ev(&e, &s);
 			steps += !!(ev & VTIME_CALIB_EV_STEP);
 			vtime_calib_line_get(&e, &l);
 			uint64_t v = vtime_calib_line_apply(&l, s.counter);
@@ -284,11 +292,11 @@ static void test_forward_step(void)
 		vtime_calib_init(&e, NULL);
 		for (int i = 0; i < 100; i++) {
 			struct vtime_calib_sample s = sample(&t, i * 10e6, 50);
-			vtime_calib_feed(&e, &s);
+			feed_ev(&e, &s);
 		}
 		t.r0 += 3000000000ull;
 		struct vtime_calib_sample s = sample(&t, 100 * 10e6, 50);
-		int ev = vtime_calib_feed(&e, &s);
+		int ev = feed_ev(&e, &s);
 		CU_ASSERT(ev & VTIME_CALIB_EV_STEP);
 		CU_ASSERT(ev & VTIME_CALIB_EV_DISCONT);
 		struct vtime_calib_line l;
@@ -301,13 +309,13 @@ static void test_forward_step(void)
 		/* the frequency estimate survives the step (prior kept) */
 		for (int i = 101; i < 106; i++) {
 			s = sample(&t, i * 10e6, 50);
-			CU_ASSERT(!(vtime_calib_feed(&e, &s) & VTIME_CALIB_EV_STEP));
+			CU_ASSERT(!(feed_ev(&e, &s) & VTIME_CALIB_EV_STEP));
 		}
 		CU_ASSERT(fabs(ppm_err(&e, t.hz)) < 1);
 		/* a small forward error (below step_ns) is slewed, not stepped */
 		t.r0 += 500000;
 		s = sample(&t, 106 * 10e6, 50);
-		ev = vtime_calib_feed(&e, &s);
+		ev = feed_ev(&e, &s);
 		CU_ASSERT(!(ev & VTIME_CALIB_EV_STEP));
 	}
 }
@@ -319,16 +327,16 @@ static void test_slow_samples_rejected(void)
 	vtime_calib_init(&e, NULL);
 	for (int i = 0; i < 10; i++) {
 		struct vtime_calib_sample s = sample(&t, i * 1e6, 30);
-		CU_ASSERT(vtime_calib_feed(&e, &s) & VTIME_CALIB_EV_USED);
+		CU_ASSERT(feed_ev(&e, &s) & VTIME_CALIB_EV_USED);
 	}
 	struct vtime_calib_sample s = sample(&t, 11e6, 100000);
 	s.ref_ns += 90000;
-	CU_ASSERT_EQUAL(vtime_calib_feed(&e, &s), VTIME_CALIB_EV_REJECTED);
+	CU_ASSERT_EQUAL(feed_ev(&e, &s), VTIME_CALIB_EV_REJECTED);
 	/* a lasting slowdown is eventually accepted (the floor creeps up) */
 	int accepted = -1;
 	for (int i = 0; i < 200 && accepted < 0; i++) {
 		s = sample(&t, 12e6 + i * 1e6, 5000);
-		if (vtime_calib_feed(&e, &s) & VTIME_CALIB_EV_USED)
+		if (feed_ev(&e, &s) & VTIME_CALIB_EV_USED)
 			accepted = i;
 	}
 	struct vtime_calib_stats st;
@@ -338,7 +346,7 @@ static void test_slow_samples_rejected(void)
 	CU_ASSERT(st.samples_rejected >= 4);
 	/* out of order: counter behind, reference not ahead */
 	s = sample(&t, 1e6, 30);
-	CU_ASSERT_EQUAL(vtime_calib_feed(&e, &s), VTIME_CALIB_EV_REJECTED);
+	CU_ASSERT_EQUAL(feed_ev(&e, &s), VTIME_CALIB_EV_REJECTED);
 }
 
 /* The feeder try-lock and the read window, exercised from inside the
@@ -351,7 +359,7 @@ static void inside_publish(struct vt_fake_counter *fc)
 	struct vt_fake_counter rc = { fc->value, 1, 0, NULL, NULL };
 	struct vtime_counter ctr = vt_fake_counter_hook(&rc);
 	uint64_t ns;
-	g_inner_feed = vtime_calib_feed(g_e, &s);
+	g_inner_feed = feed_ev(g_e, &s);
 	g_inner_read = vtime_calib_read(g_e, &ctr, &ns);
 }
 
@@ -369,20 +377,20 @@ static void test_trylock_and_window(void)
 	struct vtime_calib_sample s = sample(&t, 1e6, 30);
 	fc.value = s.counter;
 	fc.on_read = inside_publish;
-	CU_ASSERT(vtime_calib_feed(&e, &s) & VTIME_CALIB_EV_FIRST);
+	CU_ASSERT(feed_ev(&e, &s) & VTIME_CALIB_EV_FIRST);
 	CU_ASSERT_EQUAL(g_inner_feed, VTIME_EBUSY);   /* second feeder skipped */
 	CU_ASSERT_EQUAL(g_inner_read, VTIME_ENODATA); /* first line still being published */
 	s = sample(&t, 2e6, 30);
 	s.ref_ns += 20000; /* forces a re-fit */
 	fc.value = s.counter;
-	CU_ASSERT(vtime_calib_feed(&e, &s) & VTIME_CALIB_EV_REFIT);
+	CU_ASSERT(feed_ev(&e, &s) & VTIME_CALIB_EV_REFIT);
 	CU_ASSERT_EQUAL(g_inner_feed, VTIME_EBUSY);
 	CU_ASSERT_EQUAL(g_inner_read, VTIME_EAGAIN); /* odd seq: reader never used a torn line */
 	fc.on_read = NULL;
 	/* lock released: the next feed goes through */
 	s = sample(&t, 3e6, 30);
 	fc.value = s.counter;
-	CU_ASSERT(vtime_calib_feed(&e, &s) >= 0);
+	CU_ASSERT(feed_ev(&e, &s) >= 0);
 }
 
 /* Exactness: a day of feeds at a perfect reference; the line's error stays
@@ -400,7 +408,7 @@ static void test_long_run_exact(void)
 		unsigned long n = vt_test_iters(20000) < 20000 ? vt_test_iters(20000) : 20000;
 		for (unsigned long i = 0; i < n; i++) {
 			struct vtime_calib_sample s = sample(&t, i * (86400e9 / n), 20);
-			vtime_calib_feed(&e, &s);
+			feed_ev(&e, &s);
 			struct vtime_calib_line l;
 			vtime_calib_line_get(&e, &l);
 			/* error half-way to the next sample */
@@ -426,18 +434,71 @@ static void test_counter_reset(void)
 	vtime_calib_init(&e, NULL);
 	for (int i = 0; i < 50; i++) {
 		struct vtime_calib_sample s = sample(&t, i * 1e6, 30);
-		vtime_calib_feed(&e, &s);
+		feed_ev(&e, &s);
 	}
 	struct vtime_calib_line l;
 	vtime_calib_line_get(&e, &l);
 	uint64_t before = vtime_calib_line_apply(&l, ctr_at(&t, 49e6));
 	struct vtime_calib_sample s = { 10, ref_at(&t, ctr_at(&t, 60e6)), 30 };
-	int ev = vtime_calib_feed(&e, &s);
+	int ev = feed_ev(&e, &s);
 	CU_ASSERT(ev & VTIME_CALIB_EV_DISCONT);
 	vtime_calib_line_get(&e, &l);
 	CU_ASSERT_EQUAL(l.base_counter, 10);
 	CU_ASSERT(l.base_ns >= before);
 	CU_ASSERT_EQUAL(l.base_ns, s.ref_ns);
+}
+
+/* The line's domain ends where the shifted counter delta no longer fits in
+ * 64 bits (a 1 MHz counter, shift 10: 2^54 ticks, worth 2^63.97 ns).
+ * Just inside, a re-fit is continuous like any other; at the edge the
+ * readers' arithmetic wraps (the old line reads its base value again), so no
+ * continuous re-fit exists and the engine restarts the line at the sample
+ * (DISCONT), at the reference or, if that is behind, at the line's value at
+ * the previous sample. (Before: the re-fit anchored at the exact, unwrapped
+ * position, a jump of about 2^64 ns from what readers saw.) */
+static void test_domain_edge(void)
+{
+	for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+		uint64_t c0 = bases[b] + 1000, r0 = bases[b] + 5000;
+		struct vtime_calib_config cfg;
+		struct vtime_calib e;
+		struct vtime_calib_line l, l2;
+		int ev;
+
+		vtime_calib_config_default(&cfg);
+		cfg.hz_hint = 1000000;
+		for (int k = 0; k < 3; k++) {
+			CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&e, &cfg), 0);
+			struct vtime_calib_sample s0 = { c0, r0, 30 };
+			CU_ASSERT(feed_ev(&e, &s0) & VTIME_CALIB_EV_FIRST);
+			CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l), 0);
+			CU_ASSERT_EQUAL_FATAL(l.shift, 10);
+			uint64_t edge = (uint64_t)1 << (64 - l.shift);
+			if (k == 0) {
+				/* just inside: continuous */
+				struct vtime_calib_sample s = { c0 + edge - 1, 0, 30 };
+				s.ref_ns = vtime_calib_line_apply(&l, s.counter);
+				ev = feed_ev(&e, &s);
+				CU_ASSERT(ev > 0 && (ev & VTIME_CALIB_EV_USED));
+				CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l2), 0);
+				if (ev & VTIME_CALIB_EV_REFIT) {
+					uint64_t gain = l2.base_ns - vtime_calib_line_apply(&l, l2.base_counter);
+					CU_ASSERT(gain <= 2);
+				}
+			} else {
+				/* at the edge: restart at the sample */
+				uint64_t ref = k == 1 ? r0 + 5000000000ull : r0 - 1000000000ull;
+				struct vtime_calib_sample s = { c0 + edge, ref, 30 };
+				CU_ASSERT_EQUAL(vtime_calib_line_apply(&l, s.counter), r0); /* wrapped */
+				ev = feed_ev(&e, &s);
+				CU_ASSERT(ev > 0 && (ev & VTIME_CALIB_EV_DISCONT) && (ev & VTIME_CALIB_EV_REFIT));
+				CU_ASSERT(!(ev & VTIME_CALIB_EV_STEP));
+				CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l2), 0);
+				CU_ASSERT_EQUAL(l2.base_counter, c0 + edge);
+				CU_ASSERT_EQUAL(l2.base_ns, k == 1 ? ref : r0);
+			}
+		}
+	}
 }
 
 static const struct vt_test_case cases[] = {
@@ -453,6 +514,7 @@ static const struct vt_test_case cases[] = {
 	{ "feeder try-lock and read window", test_trylock_and_window },
 	{ "a day of feeds stays exact", test_long_run_exact },
 	{ "counter reset restarts the line forward", test_counter_reset },
+	{ "a counter jump at the domain's edge: continuous inside, restart beyond", test_domain_edge },
 	{ NULL, NULL },
 };
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+#include <vtime/arch.h>
 #include <vtime/calib.h>
 #include <vtime/clamp.h>
 #include <vtime/error.h>
@@ -20,13 +21,19 @@
 #include "vt_clamp.h"
 #include "vt_test.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+/* The feed's event mask, or its error (negative). */
+static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
+{
+	unsigned ev = 0;
+	int err = vtime_calib_feed(e, s, &ev);
+	return err ? err : (int)ev;
+}
+
+#if VTIME_ARCH_COUNTER
 static inline uint64_t counter(void *ctx)
 {
-	uint32_t lo, hi;
 	(void)ctx;
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 #else
 static inline uint64_t counter(void *ctx)
@@ -62,7 +69,7 @@ static int feed(struct shared *sh)
 	struct vtime_calib_sample s = { c0 + (c1 - c0) / 2, r, 0 };
 	vtime_calib_stats_get(&sh->eng, &st);
 	s.cost_ns = st.hz ? (c1 - c0) * 1000000000ull / st.hz : (c1 - c0);
-	return vtime_calib_feed(&sh->eng, &s);
+	return feed_ev(&sh->eng, &s);
 }
 
 static void *reader(void *arg)

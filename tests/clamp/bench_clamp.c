@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <vtime/arch.h>
 #include <vtime/calib.h>
 #include <vtime/clamp.h>
 
@@ -18,14 +19,20 @@
 #include "vt_calib_read.h"
 #include "vt_clamp.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#define COUNTER_NAME "lfence;rdtsc"
+/* The feed's event mask, or its error (negative). */
+static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
+{
+	unsigned ev = 0;
+	int err = vtime_calib_feed(e, s, &ev);
+	return err ? err : (int)ev;
+}
+
+#if VTIME_ARCH_COUNTER
+#define COUNTER_NAME "ordered " VTIME_ARCH_NAME " counter"
 static inline __attribute__((always_inline)) uint64_t counter(void *ctx)
 {
-	uint32_t lo, hi;
 	(void)ctx;
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 #else
 #define COUNTER_NAME "clock_gettime(CLOCK_MONOTONIC_RAW)"
@@ -115,7 +122,7 @@ int main(void)
 	cfg.hz_hint = 2000000000ull;
 	vtime_calib_init(&g_eng, &cfg);
 	struct vtime_calib_sample smp = { counter(NULL), 1000000000ull, 50 };
-	vtime_calib_feed(&g_eng, &smp);
+	feed_ev(&g_eng, &smp);
 	vtime_clamp_init(&g_clamp, 0, VTIME_CLAMP_TRUST_STABLE);
 
 	printf("clamp cost per read, counter %s, %lu reads per thread, min of 7 interleaved rounds\n", COUNTER_NAME,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <vtime/error.h>
+#include <vtime/pvclock.h>
 #include <vtime/scale.h>
 
 #include "vt_oracle.h"
@@ -41,11 +42,11 @@ static void test_vectors(void)
 static void test_from_hz(void)
 {
 	struct vtime_scale s = { 3303822267u, -1 };
-	CU_ASSERT_EQUAL(vtime_scale_from_hz(&s), 2599999000ull);
+	CU_ASSERT_EQUAL(vtime_scale_source_hz(&s), 2599999000ull);
 	CU_ASSERT_EQUAL(vtime_scale_init(&s, 3000000000ull, VTIME_NSEC_PER_SEC), 0);
-	CU_ASSERT_EQUAL(vtime_scale_from_hz(&s), 3000000000ull);
+	CU_ASSERT_EQUAL(vtime_scale_source_hz(&s), 3000000000ull);
 	s.mul = 0;
-	CU_ASSERT_EQUAL(vtime_scale_from_hz(&s), 0);
+	CU_ASSERT_EQUAL(vtime_scale_source_hz(&s), 0);
 }
 
 static void test_init_errors(void)
@@ -228,7 +229,7 @@ static void test_from_hz_random(void)
 		struct vtime_scale s;
 		uint64_t back;
 		CU_ASSERT_EQUAL_FATAL(vtime_scale_init(&s, hz, VTIME_NSEC_PER_SEC), 0);
-		back = vtime_scale_from_hz(&s);
+		back = vtime_scale_source_hz(&s);
 		CU_ASSERT_EQUAL(back, oracle_from_hz(s.shift, s.mul));
 		/* mul rounds down, so the recovered rate is at or above the true
 		 * (pre-shifted) one, by at most a few parts in 2^31 */
@@ -236,7 +237,28 @@ static void test_from_hz_random(void)
 		/* arbitrary records, incl. absurd shifts */
 		s.mul = (uint32_t)vt_rng();
 		s.shift = (int8_t)vt_rng();
-		CU_ASSERT_EQUAL(vtime_scale_from_hz(&s), oracle_from_hz(s.shift, s.mul));
+		CU_ASSERT_EQUAL(vtime_scale_source_hz(&s), oracle_from_hz(s.shift, s.mul));
+	}
+}
+
+/* VTIME_PVCLOCK_HZ_MIN..MAX are exactly the rates whose TSC-to-ns shift the
+ * reader accepts: each edge inside, one Hz beyond outside, and a sweep of
+ * rates between (log-spaced) all inside. */
+static void test_publishable_rates(void)
+{
+	struct vtime_scale s;
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MIN, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT_EQUAL(s.shift, VTIME_PVCLOCK_SHIFT_MAX);
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MIN - 1, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT(s.shift > VTIME_PVCLOCK_SHIFT_MAX);
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MAX, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT_EQUAL(s.shift, VTIME_PVCLOCK_SHIFT_MIN);
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MAX + 1, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT(s.shift < VTIME_PVCLOCK_SHIFT_MIN);
+	for (uint64_t hz = VTIME_PVCLOCK_HZ_MIN; hz <= VTIME_PVCLOCK_HZ_MAX && hz >= VTIME_PVCLOCK_HZ_MIN;
+	     hz += hz / 1000 + 1) {
+		CU_ASSERT_FATAL(vtime_scale_init(&s, hz, VTIME_NSEC_PER_SEC) == 0);
+		CU_ASSERT(s.shift >= VTIME_PVCLOCK_SHIFT_MIN && s.shift <= VTIME_PVCLOCK_SHIFT_MAX);
 	}
 }
 
@@ -251,6 +273,7 @@ static const struct vt_test_case cases[] = {
 	{ "kvm/xen conformance vectors", test_vectors },
 	{ "frequency recovery in Hz", test_from_hz },
 	{ "init rejects bad input", test_init_errors },
+	{ "publishable rates: VTIME_PVCLOCK_HZ_MIN..MAX", test_publishable_rates },
 	{ NULL, NULL },
 };
 

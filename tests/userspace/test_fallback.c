@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_clock.h"
@@ -204,7 +205,7 @@ static void test_rate_claim_refused(void)
 {
 	struct vtime_clock_info ci;
 	struct vtime_scale real = sc;
-	uint64_t hz = vtime_scale_from_hz(&real);
+	uint64_t hz = vtime_scale_source_hz(&real);
 
 	CU_ASSERT_EQUAL_FATAL(vtime_scale_init(&sc, hz + hz / 200, VTIME_NSEC_PER_SEC), 0);
 	/* the start-up check is a measurement: a start preempted throughout

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_test.h"
@@ -78,12 +79,17 @@ static void test_record_sane(void)
 	CU_ASSERT_EQUAL_FATAL(vtime_pvclock_snapshot(hp.rec, 0, &r), 0);
 	s.mul = r.tsc_to_system_mul;
 	s.shift = r.tsc_shift;
-	hz = vtime_scale_from_hz(&s);
+	hz = vtime_scale_source_hz(&s);
 	CU_ASSERT(hz > 10000000u && hz < 10000000000u);
 	CU_ASSERT_EQUAL(hp.addr % 4096u, 0);
 	CU_ASSERT(hp.nrecords >= 1 && hp.nrecords <= 64);
-	CU_ASSERT_PTR_EQUAL(vtime_host_page_record(&hp, 0), hp.rec);
-	CU_ASSERT_PTR_NULL(vtime_host_page_record(&hp, hp.nrecords));
+	{
+		const volatile struct vtime_pvclock_vcpu_time_info *r = NULL;
+		CU_ASSERT_EQUAL(vtime_host_page_record(&hp, 0, &r), 0);
+		CU_ASSERT_PTR_EQUAL(r, hp.rec);
+		CU_ASSERT_EQUAL(vtime_host_page_record(&hp, hp.nrecords, &r), VTIME_ERANGE);
+		CU_ASSERT_EQUAL(vtime_host_page_record(&hp, 0, NULL), VTIME_EINVAL);
+	}
 }
 
 int main(void)

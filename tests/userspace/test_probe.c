@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_test.h"
@@ -31,7 +32,7 @@ static void test_sigbus_page(void)
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0); /* file is empty */
 	CU_ASSERT_FATAL(p != MAP_FAILED);
 	sigaction(SIGBUS, NULL, &before);
-	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, (uintptr_t)p, sizeof buf), -EFAULT);
+	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, (uintptr_t)p, sizeof buf), VTIME_ENODEV);
 	sigaction(SIGBUS, NULL, &after);
 	CU_ASSERT(before.sa_handler == after.sa_handler);
 	/* Extend the file: now the same page reads fine through the same path. */
@@ -47,10 +48,10 @@ static void test_unmapped(void)
 	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	CU_ASSERT_FATAL(p != MAP_FAILED);
-	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, (uintptr_t)p, sizeof buf), -EFAULT);
+	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, (uintptr_t)p, sizeof buf), VTIME_ENODEV);
 	munmap(p, 4096);
-	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, 0, sizeof buf), -EFAULT);
-	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, (uintptr_t)buf, 8192), -EINVAL);
+	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, 0, sizeof buf), VTIME_ENODEV);
+	CU_ASSERT_EQUAL(vt_user_safe_copy(buf, (uintptr_t)buf, 8192), VTIME_EINVAL);
 }
 
 /* The page finder either finds a valid record or explains why not. */

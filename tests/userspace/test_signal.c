@@ -48,7 +48,7 @@ static void on_tick(int sig)
 	(void)sig;
 	m0 = mono();
 	READ_CHECKED(v);
-	t = vtime_ticks_to_ns(vtime_ticks());
+	t = vtime_counter_to_ns(vtime_counter_now());
 	m1 = mono();
 	/* outside [m0, m1] by more than 1 ms (m0..m1 brackets preemption) */
 	if (v + 1000000 < m0 || v > m1 + 1000000 || t + 1000000 < m0 || t > m1 + 1000000)

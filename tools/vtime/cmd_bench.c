@@ -2,16 +2,18 @@
 /* vtime bench: ns per call of vtime's clocks and the alternatives, measured
  * in one run (interleaved rounds), with the ratios the targets are about. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <vtime/arch.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_tool.h"
-#include "vt_user_counter.h"
 
 #define BATCH 64
 
@@ -21,12 +23,12 @@
 static volatile uint64_t b_x0, b_n0, b_mult = 2147483648u;
 static struct vtime_host_page b_hp;
 static struct vtime_counter b_ctr;
-static volatile uint64_t b_clamp;
+static _Atomic uint64_t b_clamp;
 
 static NOINLINE uint64_t f_vtime_now(void) { return vtime_now_ns(); }
 static NOINLINE uint64_t f_base_ordered(void)
 {
-	uint64_t d = vt_ctr_ordered() - b_x0;
+	uint64_t d = vtime_arch_counter_ordered() - b_x0;
 #ifdef __SIZEOF_INT128__
 	return b_n0 + (uint64_t)(((unsigned __int128)d * b_mult) >> 32);
 #else
@@ -35,7 +37,7 @@ static NOINLINE uint64_t f_base_ordered(void)
 }
 static NOINLINE uint64_t f_base_raw_scale(void) /* quanta-style: unordered read + 128-bit mul + shift */
 {
-	uint64_t d = vt_ctr_raw() - b_x0;
+	uint64_t d = vtime_arch_counter() - b_x0;
 #ifdef __SIZEOF_INT128__
 	return b_n0 + (uint64_t)(((unsigned __int128)d * b_mult) >> 32);
 #else
@@ -44,23 +46,23 @@ static NOINLINE uint64_t f_base_raw_scale(void) /* quanta-style: unordered read 
 }
 static NOINLINE uint64_t f_base_clamp(void) /* ordered + scale + one global CAS clamp */
 {
-	uint64_t v = f_base_ordered(), last = __atomic_load_n(&b_clamp, __ATOMIC_RELAXED);
+	uint64_t v = f_base_ordered(), last = atomic_load_explicit(&b_clamp, memory_order_relaxed);
 	while (v > last)
-		if (__atomic_compare_exchange_n(&b_clamp, &last, v, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		if (atomic_compare_exchange_strong(&b_clamp, &last, v))
 			return v;
 	return last;
 }
-static NOINLINE uint64_t f_raw(void) { return vt_ctr_raw(); }
-static NOINLINE uint64_t f_ordered(void) { return vt_ctr_ordered(); }
-#if VT_CTR_HAVE_CPU
+static NOINLINE uint64_t f_raw(void) { return vtime_arch_counter(); }
+static NOINLINE uint64_t f_ordered(void) { return vtime_arch_counter_ordered(); }
+#if VTIME_ARCH_COUNTER_AUX
 static NOINLINE uint64_t f_rdtscp(void)
 {
 	uint32_t aux;
-	return vt_ctr_rdtscp(&aux);
+	return vtime_arch_counter_aux(&aux);
 }
 #endif
-static NOINLINE uint64_t f_ticks(void) { return vtime_ticks(); }
-static NOINLINE uint64_t f_ticks_to_ns(void) { return vtime_ticks_to_ns(vtime_ticks()); }
+static NOINLINE uint64_t f_counter_now(void) { return vtime_counter_now(); }
+static NOINLINE uint64_t f_counter_to_ns(void) { return vtime_counter_to_ns(vtime_counter_now()); }
 static NOINLINE uint64_t f_realtime(void) { return vtime_realtime_ns(); }
 static NOINLINE uint64_t f_vdso(void)
 {
@@ -117,10 +119,10 @@ static double pct(const double *s, int n, double p)
 static uint64_t single(uint64_t (*fn)(void))
 {
 	uint64_t a, b, sink = 0;
-	a = vt_ctr_ordered();
+	a = vtime_arch_counter_ordered();
 	for (int i = 0; i < TAIL_BATCH; i++)
 		sink += fn();
-	b = vt_ctr_ordered();
+	b = vtime_arch_counter_ordered();
 	__asm__ __volatile__("" : : "r"(sink));
 	return b - a;
 }
@@ -129,10 +131,10 @@ static uint64_t single(uint64_t (*fn)(void))
 static uint64_t batch(uint64_t (*fn)(void))
 {
 	uint64_t sink = 0, a, b;
-	a = vt_ctr_ordered();
+	a = vtime_arch_counter_ordered();
 	for (int i = 0; i < BATCH; i++)
 		sink += fn();
-	b = vt_ctr_ordered();
+	b = vtime_arch_counter_ordered();
 	__asm__ __volatile__("" : : "r"(sink));
 	return b - a;
 }
@@ -164,7 +166,7 @@ int cmd_bench(const struct vt_opts *o)
 		rounds = 2000;
 	vtime_clock_info(&ci);
 	have_pv = vtime_host_page_find(&b_hp) == 0 && vtime_counter_get(VTIME_COUNTER_ORDERED, &b_ctr) == 0;
-	b_x0 = vt_ctr_raw();
+	b_x0 = vtime_arch_counter();
 	b_n0 = vtime_now_ns();
 	hz = vt_measure_hz(50);
 	ns_per_tick = 1e9 / hz;
@@ -178,12 +180,12 @@ int cmd_bench(const struct vt_opts *o)
 	ALT("ordered_scale_cas", "baseline + global CAS clamp", f_base_clamp);
 	ALT("vtime_realtime_ns", "vtime_realtime_ns()", f_realtime);
 	ALT("clock_gettime_realtime", "clock_gettime(REALTIME) vDSO", f_vdso_rt);
-	ALT("vtime_ticks", "vtime_ticks()", f_ticks);
+	ALT("vtime_counter_now", "vtime_counter_now()", f_counter_now);
 	ALT("raw_counter", "rdtsc (bare)", f_raw);
-	ALT("ticks_to_ns", "vtime_ticks_to_ns(vtime_ticks())", f_ticks_to_ns);
+	ALT("counter_to_ns", "vtime_counter_to_ns(vtime_counter_now())", f_counter_to_ns);
 	ALT("raw_scale", "rdtsc + 128-bit mul + shift", f_base_raw_scale);
 	ALT("ordered_counter", "lfence;rdtsc (bare)", f_ordered);
-#if VT_CTR_HAVE_CPU
+#if VTIME_ARCH_COUNTER_AUX
 	ALT("rdtscp", "rdtscp (bare)", f_rdtscp);
 #endif
 	if (have_pv)
@@ -250,8 +252,8 @@ int cmd_bench(const struct vt_opts *o)
 				  2.0, true };
 	r[nr++] = (struct ratio){ "baseline_p999_vs_p50", "baseline p99.9 / p50 (the machine's own tail)",
 				  a[1].p999 / a[1].one_p50, 2.0, true };
-	r[nr++] = (struct ratio){ "ticks_vs_rdtsc", "vtime_ticks / bare rdtsc", P50(7) / P50(8), 1.05, true };
-	r[nr++] = (struct ratio){ "ticks_to_ns_vs_raw_scale", "ticks_to_ns(ticks) / (rdtsc + mul + shift)", P50(9) / P50(10),
+	r[nr++] = (struct ratio){ "counter_now_vs_rdtsc", "vtime_counter_now / bare rdtsc", P50(7) / P50(8), 1.05, true };
+	r[nr++] = (struct ratio){ "counter_to_ns_vs_raw_scale", "counter_to_ns(counter_now) / (rdtsc + mul + shift)", P50(9) / P50(10),
 				  1.00, true };
 	r[nr++] = (struct ratio){ "init_us", "lazy initialisation, us (first call, this process)", ci.init_ns / 1e3,
 				  1000.0, true };

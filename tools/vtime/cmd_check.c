@@ -3,6 +3,7 @@
  * against CLOCK_MONOTONIC. Exit 1 on any backward step. */
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -13,8 +14,8 @@
 
 #define BRACKET_NS 250 /* drift samples bracketed tighter than this are kept */
 
-static volatile uint64_t g_latest; /* largest value any thread has seen */
-static volatile int g_stop;
+static _Atomic uint64_t g_latest; /* largest value any thread has seen */
+static atomic_int g_stop;
 
 struct worker {
 	pthread_t th;
@@ -44,10 +45,10 @@ static void *work(void *arg)
 	w->pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 	w->drift_min = INT64_MAX;
 	w->drift_max = INT64_MIN;
-	while (!__atomic_load_n(&g_stop, __ATOMIC_RELAXED)) {
+	while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
 		for (int i = 0; i < 256; i++) {
 			/* what another thread published before our read */
-			uint64_t seen = __atomic_load_n(&g_latest, __ATOMIC_ACQUIRE);
+			uint64_t seen = atomic_load_explicit(&g_latest, memory_order_acquire);
 			uint64_t v = vtime_now_ns();
 			w->reads++;
 			if (v < last) {
@@ -62,9 +63,9 @@ static void *work(void *arg)
 			}
 			last = v;
 			if ((i & 31) == 0) {
-				uint64_t cur = __atomic_load_n(&g_latest, __ATOMIC_RELAXED);
-				while (v > cur && !__atomic_compare_exchange_n(&g_latest, &cur, v, true, __ATOMIC_RELEASE,
-									       __ATOMIC_RELAXED))
+				uint64_t cur = atomic_load_explicit(&g_latest, memory_order_relaxed);
+				while (v > cur && !atomic_compare_exchange_weak_explicit(&g_latest, &cur, v, memory_order_release,
+											 memory_order_relaxed))
 					;
 			}
 		}
@@ -136,7 +137,7 @@ int cmd_check(const struct vt_opts *o)
 		}
 		nanosleep(&ts, NULL);
 	}
-	__atomic_store_n(&g_stop, 1, __ATOMIC_RELAXED);
+	atomic_store_explicit(&g_stop, 1, memory_order_relaxed);
 	for (int i = 0; i < nw; i++) {
 		pthread_join(w[i].th, NULL);
 		reads += w[i].reads;

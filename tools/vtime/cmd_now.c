@@ -2,11 +2,12 @@
 /* vtime now: every clock side by side, read back to back. */
 #include <stdio.h>
 #include <time.h>
+#include <vtime/arch.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_tool.h"
-#include "vt_user_counter.h"
 
 static uint64_t clk(clockid_t id)
 {
@@ -33,7 +34,7 @@ int cmd_now(const struct vt_opts *o)
 	/* back to back, each read once; differences include the read costs */
 	mono = clk(CLOCK_MONOTONIC);
 	vt = vtime_now_ns();
-	ticks = vtime_ticks();
+	ticks = vtime_counter_now();
 	if (have_kvm && vtime_pvclock_read(hp.rec, &ctr, 0, &rd) != 0)
 		have_kvm = false;
 	raw = clk(CLOCK_MONOTONIC_RAW);
@@ -41,7 +42,7 @@ int cmd_now(const struct vt_opts *o)
 	rt = clk(CLOCK_REALTIME);
 	vrt = vtime_realtime_ns();
 	mono2 = clk(CLOCK_MONOTONIC);
-	tns = vtime_ticks_to_ns(ticks);
+	tns = vtime_counter_to_ns(ticks);
 
 	if (o->json) {
 		struct vt_json j;
@@ -49,8 +50,8 @@ int cmd_now(const struct vt_opts *o)
 		vj_str(&j, "source", ci.source_name);
 		vj_u64(&j, "clock_monotonic_ns", mono);
 		vj_u64(&j, "vtime_now_ns", vt);
-		vj_u64(&j, "ticks", ticks);
-		vj_u64(&j, "ticks_to_ns", tns);
+		vj_u64(&j, "counter", ticks);
+		vj_u64(&j, "counter_to_ns", tns);
 		if (have_kvm)
 			vj_u64(&j, "kvmclock_ns", rd.ns);
 		else
@@ -67,7 +68,7 @@ int cmd_now(const struct vt_opts *o)
 	printf("%-26s %22llu %16s\n", "CLOCK_MONOTONIC", (unsigned long long)mono, "0");
 	printf("%-26s %22llu %+16lld  (%s)\n", "vtime_now_ns()", (unsigned long long)vt, (long long)(vt - mono),
 	       ci.source_name);
-	printf("%-26s %22llu %+16lld  (ticks %llu)\n", "vtime_ticks_to_ns(ticks)", (unsigned long long)tns,
+	printf("%-26s %22llu %+16lld  (ticks %llu)\n", "vtime_counter_to_ns(ticks)", (unsigned long long)tns,
 	       (long long)(tns - mono), (unsigned long long)ticks);
 	if (have_kvm)
 		printf("%-26s %22llu %+16lld  (host pvclock page)\n", "kvmclock", (unsigned long long)rd.ns,

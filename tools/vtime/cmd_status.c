@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <vtime/arch.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/vtime.h>
 
 #include "vt_tool.h"
-#include "vt_user_counter.h"
 
 static uint64_t mono(void)
 {
@@ -29,7 +30,7 @@ double vt_measure_hz(unsigned ms)
 			nanosleep(&ts, NULL);
 		}
 		for (int i = 0; i < 20; i++) {
-			uint64_t a = vt_ctr_ordered(), m = mono(), b = vt_ctr_ordered();
+			uint64_t a = vtime_arch_counter_ordered(), m = mono(), b = vtime_arch_counter_ordered();
 			if (b - a < best) {
 				best = b - a;
 				x[k] = a + (b - a) / 2;

@@ -2,7 +2,7 @@
 """vtime for Python: ctypes over libvtime.so, standard library only.
 
 - Scale helpers: ``scale_init(from_hz, to_hz)``, ``scale_apply()``,
-  ``scale_from_hz()`` (KVM-exact fixed-point scaling).
+  ``scale_source_hz()`` (KVM-exact fixed-point scaling).
 - pvclock records as bytes: ``PvclockRecord.from_bytes()`` / ``parse_records()``
   for tooling that inspects guest memory dumps (the ABI is little-endian on
   every host), ``record.time(tsc)``, flag decoding, and the library's own
@@ -22,9 +22,9 @@ from ._lib import lib
 
 __all__ = [
     "VtimeError", "version", "strerror",
-    "Scale", "scale_init", "scale_apply", "scale_from_hz",
+    "Scale", "scale_init", "scale_apply", "scale_source_hz",
     "PvclockRecord", "WallClock", "parse_records", "publish", "consume_stopped",
-    "now_ns", "realtime_ns", "info", "ClockInfo", "ticks", "ticks_to_ns",
+    "now_ns", "realtime_ns", "info", "ClockInfo", "counter_now", "counter_to_ns",
     "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE",
     "TSC_STABLE", "GUEST_STOPPED", "COUNTS_FROM_ZERO",
 ]
@@ -37,6 +37,7 @@ TSC_STABLE = 0x01
 GUEST_STOPPED = 0x02
 COUNTS_FROM_ZERO = 0x04
 SHIFT_MIN, SHIFT_MAX = -12, 20  # VTIME_PVCLOCK_SHIFT_MIN/MAX
+HZ_MIN, HZ_MAX = 954, 8192000008191  # VTIME_PVCLOCK_HZ_MIN/MAX: rates a VMM can publish
 
 # Error codes (include/vtime/error.h).
 EINVAL, EAGAIN, ERANGE, ENOTSUP, ENODEV, EPROTO, ENODATA, EIO, EBUSY, ENOMEM, ESTATE = range(-1, -12, -1)
@@ -96,9 +97,9 @@ class Scale:
         return scale_apply(self, delta)
 
     @property
-    def from_hz(self):
-        """Source frequency of a to-ns scale (exact in Hz, see vtime_scale_from_hz)."""
-        return scale_from_hz(self)
+    def source_hz(self):
+        """Source frequency of a to-ns scale (exact in Hz, see vtime_scale_source_hz)."""
+        return scale_source_hz(self)
 
 
 def scale_init(from_hz, to_hz=NSEC_PER_SEC):
@@ -115,9 +116,9 @@ def scale_apply(scale, delta):
     return lib.vtime_scale_apply(ctypes.byref(s), _u64("delta", delta))
 
 
-def scale_from_hz(scale):
+def scale_source_hz(scale):
     s = scale._c()
-    return lib.vtime_scale_from_hz(ctypes.byref(s))
+    return lib.vtime_scale_source_hz(ctypes.byref(s))
 
 
 # ---- pvclock records as bytes ----
@@ -189,7 +190,7 @@ class PvclockRecord:
     @property
     def tsc_hz(self):
         """Counter frequency the record encodes (0 when mul is 0)."""
-        return scale_from_hz(self.scale)
+        return scale_source_hz(self.scale)
 
     def _c(self):
         c = _lib.VcpuTimeInfo()
@@ -225,6 +226,10 @@ def parse_records(data, count=None, offset=0, stride=RECORD_STRIDE):
     count None: as many as fit."""
     if stride < RECORD_SIZE:
         raise ValueError("stride must be at least 32")
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, not {offset}")
+    if count is not None and count < 0:
+        raise ValueError(f"count must be 0 or more, not {count}")
     fit = max(0, (len(data) - offset - RECORD_SIZE) // stride + 1)
     if count is None:
         count = fit
@@ -278,4 +283,4 @@ def consume_stopped(buf, offset=0):
 
 # ---- this machine's clock (include/vtime/clock.h, Linux builds) ----
 
-from ._clock import ClockInfo, info, now_ns, realtime_ns, ticks, ticks_to_ns  # noqa: E402
+from ._clock import ClockInfo, info, now_ns, realtime_ns, counter_now, counter_to_ns  # noqa: E402

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""now_ns(), realtime_ns(), ticks(), info(): the userspace clock of
+"""now_ns(), realtime_ns(), counter_now(), info(): the userspace clock of
 include/vtime/clock.h (Linux builds of libvtime). Each raises
 VtimeError(ENOTSUP) when the loaded library has no such function."""
 
@@ -11,8 +11,8 @@ from . import VtimeError, ENOTSUP, _check
 
 _now = _lib.optional("vtime_now_ns", ctypes.c_uint64, [])
 _realtime = _lib.optional("vtime_realtime_ns", ctypes.c_uint64, [])
-_ticks = _lib.optional("vtime_ticks", ctypes.c_uint64, [])
-_ticks_to_ns = _lib.optional("vtime_ticks_to_ns", ctypes.c_uint64, [ctypes.c_uint64])
+_counter_now = _lib.optional("vtime_counter_now", ctypes.c_uint64, [])
+_counter_to_ns = _lib.optional("vtime_counter_to_ns", ctypes.c_uint64, [ctypes.c_uint64])
 
 SOURCES = {0: "none", 1: "tsc", 2: "pvclock", 3: "clock_gettime"}
 
@@ -83,13 +83,13 @@ def realtime_ns():
     return _need(_realtime, "realtime_ns")()
 
 
-def ticks():
-    """The raw counter (for timestamps converted later with ticks_to_ns)."""
-    return _need(_ticks, "ticks")()
+def counter_now():
+    """The raw counter (for timestamps converted later with counter_to_ns)."""
+    return _need(_counter_now, "counter_now")()
 
 
-def ticks_to_ns(t):
-    return _need(_ticks_to_ns, "ticks_to_ns")(t)
+def counter_to_ns(t):
+    return _need(_counter_to_ns, "counter_to_ns")(t)
 
 
 def info():

@@ -63,7 +63,7 @@ _SIGNATURES = [
     ("vtime_version_string", ctypes.c_char_p, []),
     ("vtime_scale_init", _int, [_P(Scale), _u64, _u64]),
     ("vtime_scale_apply", _u64, [_P(Scale), _u64]),
-    ("vtime_scale_from_hz", _u64, [_P(Scale)]),
+    ("vtime_scale_source_hz", _u64, [_P(Scale)]),
     ("vtime_pvclock_time", _u64, [_P(VcpuTimeInfo), _u64]),
     ("vtime_pvclock_snapshot", _int, [_P(VcpuTimeInfo), ctypes.c_uint, _P(VcpuTimeInfo)]),
     ("vtime_pvclock_publish", _u32, [_P(VcpuTimeInfo), _P(VcpuTimeInfo)]),

@@ -58,7 +58,7 @@ extern "C" {
 
     pub fn vtime_scale_init(s: *mut vtime_scale, from_hz: u64, to_hz: u64) -> c_int;
     pub fn vtime_scale_apply(s: *const vtime_scale, delta: u64) -> u64;
-    pub fn vtime_scale_from_hz(s: *const vtime_scale) -> u64;
+    pub fn vtime_scale_source_hz(s: *const vtime_scale) -> u64;
 
     pub fn vtime_tsc_ratio_init(ratio: *mut u64, guest_khz: u64, host_khz: u64, frac_bits: c_uint) -> c_int;
     pub fn vtime_tsc_ratio_apply(tsc: u64, ratio: u64, frac_bits: c_uint) -> u64;

@@ -31,10 +31,10 @@ fn scale_vectors() {
 }
 
 #[test]
-fn scale_apply_and_from_hz() {
+fn scale_apply_and_source_hz() {
     let s = Scale::to_ns(HZ).unwrap();
     assert_eq!((s.mul, s.shift), (MUL, SHIFT));
-    assert_eq!(s.from_hz(), HZ);
+    assert_eq!(s.source_hz(), HZ);
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     for d in [0, 1, HZ, u32::MAX as u64, 1 << 32, 1 << 63, u64::MAX - 1, u64::MAX] {
         assert_eq!(s.apply(d), (((d >> 1) as u128 * MUL as u128) >> 32) as u64);
@@ -71,7 +71,7 @@ fn record_bytes_and_time_from_zero_and_wrap() {
     assert_eq!((r.tsc_to_system_mul, r.tsc_shift), (MUL, SHIFT));
     assert!(r.stable() && !r.guest_stopped() && !r.in_progress());
     assert_eq!(r.to_le_bytes(), known);
-    assert_eq!(r.scale().from_hz(), HZ);
+    assert_eq!(r.scale().source_hz(), HZ);
     assert_eq!(r.check(), Ok(()));
     assert_eq!(r.time(r.tsc_timestamp + 2 * HZ), NSEC_PER_SEC + 1_999_999_999);
     for (ts, st) in [(0u64, 0u64), (u64::MAX - 999, 5 * NSEC_PER_SEC), (u64::MAX, 1 << 40)] {

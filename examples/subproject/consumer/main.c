@@ -19,6 +19,6 @@ int main(void)
 	/* One second of ticks is 1e9 ns, less at most 1 ns of rounding down. */
 	uint64_t ns = vtime_scale_apply(&s, hz);
 	printf("vtime %s (headers %s): %" PRIu64 " ticks at %" PRIu64 " Hz = %" PRIu64 " ns\n",
-	       vtime_version_string(), VTIME_VERSION_STRING, hz, vtime_scale_from_hz(&s), ns);
+	       vtime_version_string(), VTIME_VERSION_STRING, hz, vtime_scale_source_hz(&s), ns);
 	return (ns == VTIME_NSEC_PER_SEC || ns == VTIME_NSEC_PER_SEC - 1) ? 0 : 1;
 }

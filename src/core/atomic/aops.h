@@ -9,6 +9,7 @@
 #include <atomic_ops.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <vtime/arch.h>
 
 #define VT_ATOMIC_BACKEND_NAME "libatomic_ops"
 
@@ -26,6 +27,15 @@ static inline void vt_rmb(void) { AO_nop_read(); }
 /* AO_nop_write: earlier stores visible before later stores. */
 static inline void vt_wmb(void) { AO_nop_write(); }
 static inline void vt_mb(void) { AO_nop_full(); }
+
+static inline bool vt_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired)
+{
+	unsigned old = AO_int_fetch_compare_and_swap_full((volatile unsigned *)p, *expected, desired);
+	if (old == *expected)
+		return true;
+	*expected = old;
+	return false;
+}
 
 static inline bool vt_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired)
 {
@@ -65,13 +75,6 @@ static inline uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)
 	return AO_fetch_and_add_full((volatile AO_t *)p, (AO_t)v);
 }
 
-static inline void vt_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__asm__ __volatile__("pause" ::: "memory");
-#else
-	AO_compiler_barrier();
-#endif
-}
+static inline void vt_cpu_relax(void) { vtime_arch_relax(); }
 
 #endif

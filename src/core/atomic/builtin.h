@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <vtime/arch.h>
 
 #define VT_ATOMIC_BACKEND_NAME "builtin"
 
@@ -29,6 +30,11 @@ static inline void vt_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 static inline void vt_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 static inline void vt_mb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
+static inline bool vt_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired)
+{
+	return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 static inline bool vt_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired)
 {
 	return __atomic_compare_exchange_n(VT_A64(p), expected, desired, false, __ATOMIC_SEQ_CST,
@@ -50,15 +56,6 @@ static inline uint64_t vt_fetch_add64(volatile uint64_t *p, uint64_t v)
 	return __atomic_fetch_add(VT_A64(p), v, __ATOMIC_SEQ_CST);
 }
 
-static inline void vt_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__asm__ __volatile__("pause" ::: "memory");
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
+static inline void vt_cpu_relax(void) { vtime_arch_relax(); }
 
 #endif

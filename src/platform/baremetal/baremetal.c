@@ -7,6 +7,8 @@
 #include <vtime/error.h>
 #include <vtime/pvclock.h>
 
+#include <vtime/arch.h>
+
 #include "vt_atomic.h"
 #include "vt_pvclock_read.h"
 #include "vtime_baremetal.h"
@@ -21,13 +23,11 @@ static inline void vt_wrmsr(uint32_t msr, uint64_t v)
 	__asm__ __volatile__("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
-/* lfence keeps rdtsc from running ahead of the record loads before it. */
+/* The record reader's counter: ordered after the record loads before it. */
 static inline uint64_t vt_bm_rdtsc_ordered(void *ctx)
 {
-	uint32_t lo, hi;
 	(void)ctx;
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 
 int vtime_bm_detect(struct vtime_bm_features *f)
@@ -40,14 +40,14 @@ int vtime_bm_detect(struct vtime_bm_features *f)
 	f->base = 0;
 	f->kvm_features = 0;
 	vt_cpuid(1, &a, &b, &c, &d);
-	f->hypervisor = (c >> 31) & 1u;
+	f->hypervisor = (c & VTIME_CPUID_HYPERVISOR_BIT) != 0;
 	if (!f->hypervisor)
 		return VTIME_ENODEV;
 	/* KVM may sit at a later base when it also emulates another hypervisor. */
-	for (uint32_t base = 0x40000000u; base < 0x40010000u; base += 0x100u) {
+	for (uint32_t base = VTIME_KVM_CPUID_BASE; base <= VTIME_KVM_CPUID_BASE_LAST; base += VTIME_KVM_CPUID_BASE_STEP) {
 		vt_cpuid(base, &a, &b, &c, &d);
-		/* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX (little-endian) */
-		if (b == 0x4b4d564bu && c == 0x564b4d56u && d == 0x4du && a >= base + 1u) {
+		if (b == VTIME_KVM_SIGNATURE_EBX && c == VTIME_KVM_SIGNATURE_ECX && d == VTIME_KVM_SIGNATURE_EDX &&
+		    a >= base + VTIME_KVM_CPUID_FEATURES_OFF) {
 			f->kvm = true;
 			f->base = base;
 			break;
@@ -55,10 +55,10 @@ int vtime_bm_detect(struct vtime_bm_features *f)
 	}
 	if (!f->kvm)
 		return VTIME_ENODEV;
-	vt_cpuid(f->base + 1u, &a, &b, &c, &d);
+	vt_cpuid(f->base + VTIME_KVM_CPUID_FEATURES_OFF, &a, &b, &c, &d);
 	f->kvm_features = a;
-	f->clocksource2 = (a & VTIME_BM_FEAT_CLOCKSOURCE2) != 0;
-	f->stable_advertised = (a & VTIME_BM_FEAT_CLOCKSOURCE_STABLE) != 0;
+	f->clocksource2 = (a & VTIME_KVM_FEATURE_CLOCKSOURCE2) != 0;
+	f->stable_advertised = (a & VTIME_KVM_FEATURE_CLOCKSOURCE_STABLE_BIT) != 0;
 	return f->clocksource2 ? 0 : VTIME_ENODEV;
 }
 
@@ -66,14 +66,14 @@ static int vt_bm_msr_register_cpu(void *ctx, unsigned cpu, uint64_t gpa)
 {
 	(void)ctx;
 	(void)cpu;
-	vt_wrmsr(VTIME_BM_MSR_SYSTEM_TIME_NEW, gpa ? (gpa | 1u) : 0);
+	vt_wrmsr(VTIME_KVM_MSR_SYSTEM_TIME_NEW, gpa ? (gpa | VTIME_KVM_SYSTEM_TIME_ENABLE) : 0);
 	return 0;
 }
 
 static int vt_bm_msr_register_wall(void *ctx, uint64_t gpa)
 {
 	(void)ctx;
-	vt_wrmsr(VTIME_BM_MSR_WALL_CLOCK_NEW, gpa);
+	vt_wrmsr(VTIME_KVM_MSR_WALL_CLOCK_NEW, gpa);
 	return 0;
 }
 

@@ -9,19 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <vtime/clamp.h>
+#include <vtime/kvm_abi.h>
 #include <vtime/pvclock.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define VTIME_BM_MSR_WALL_CLOCK_NEW 0x4b564d00u
-#define VTIME_BM_MSR_SYSTEM_TIME_NEW 0x4b564d01u
-
-/* CPUID 0x40000001 EAX bits. */
-#define VTIME_BM_FEAT_CLOCKSOURCE (1u << 0)
-#define VTIME_BM_FEAT_CLOCKSOURCE2 (1u << 3)
-#define VTIME_BM_FEAT_CLOCKSOURCE_STABLE (1u << 24)
 
 /* What CPUID says about the hypervisor. */
 struct vtime_bm_features {

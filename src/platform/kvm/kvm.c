@@ -8,16 +8,29 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include <vtime/arch.h>
 #include <vtime/error.h>
 #include <vtime/kvm.h>
 #include <vtime/pvclock.h>
 
+#include "vt_atomic.h"
+#include "vt_endian.h"
+
+/* A record's version word (little-endian, like every pvclock field). */
+static uint32_t vt_kvm_version(const volatile struct vtime_pvclock_vcpu_time_info *rec)
+{
+	return vt_le32(vt_load32(&rec->version));
+}
+
+static void vt_kvm_set_version(volatile struct vtime_pvclock_vcpu_time_info *rec, uint32_t v)
+{
+	vt_store32(&rec->version, vt_le32(v));
+}
+
 /* Host TSC as KVM's offsets see it when the host cannot scale TSCs. */
 static inline uint64_t vt_kvm_rdtsc(void)
 {
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
+	return vtime_arch_counter_ordered();
 }
 
 int vtime_kvm_clock_get(int vm_fd, struct vtime_kvm_clock *out)
@@ -143,25 +156,29 @@ int vtime_kvm_msr_set(int vcpu_fd, uint32_t index, uint64_t value)
 	return 0;
 }
 
-volatile struct vtime_pvclock_vcpu_time_info *vtime_kvm_guest_record(void *mem, size_t mem_size, uint64_t gpa)
+int vtime_kvm_guest_record(void *mem, size_t mem_size, uint64_t gpa,
+			   volatile struct vtime_pvclock_vcpu_time_info **rec)
 {
-	if (!mem || (gpa & 3u) || gpa > mem_size || mem_size - gpa < sizeof(struct vtime_pvclock_vcpu_time_info))
-		return NULL;
-	return (volatile struct vtime_pvclock_vcpu_time_info *)((char *)mem + gpa);
+	if (!mem || !rec || (gpa & 7u))
+		return VTIME_EINVAL;
+	if (gpa > mem_size || mem_size - gpa < sizeof(struct vtime_pvclock_vcpu_time_info))
+		return VTIME_ERANGE;
+	*rec = (volatile struct vtime_pvclock_vcpu_time_info *)((char *)mem + gpa);
+	return 0;
 }
 
 int vtime_kvm_guest_record_read(const void *mem, size_t mem_size, uint64_t msr,
 				struct vtime_pvclock_vcpu_time_info *out)
 {
 	volatile struct vtime_pvclock_vcpu_time_info *rec;
+	int err;
 
 	if (!out)
 		return VTIME_EINVAL;
-	if (!(msr & 1u))
+	if (!(msr & VTIME_KVM_SYSTEM_TIME_ENABLE))
 		return VTIME_ENODEV;
-	rec = vtime_kvm_guest_record((void *)(uintptr_t)mem, mem_size, msr & ~(uint64_t)1);
-	if (!rec)
-		return VTIME_EINVAL;
+	if ((err = vtime_kvm_guest_record((void *)(uintptr_t)mem, mem_size, msr & ~(uint64_t)1, &rec)))
+		return err;
 	return vtime_pvclock_snapshot(rec, 0, out);
 }
 
@@ -174,20 +191,20 @@ int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, cons
 	if (!out || (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS)
 		return VTIME_EINVAL;
 	memset(out, 0, sizeof(*out));
-	out->magic = VTIME_KVM_SAVE_MAGIC;
 	out->nr_vcpus = nr_vcpus;
 	for (unsigned i = 0; i < nr_vcpus; i++) {
 		struct vtime_kvm_save_vcpu *v = &out->vcpu[i];
 		volatile struct vtime_pvclock_vcpu_time_info *rec;
 
-		if ((err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, &v->tsc)) ||
+		if ((err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_MSR_IA32_TSC, &v->tsc)) ||
 		    (err = vtime_kvm_msr_get(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, &v->system_time)) ||
 		    (err = vtime_kvm_tsc_khz_get(vcpu_fds[i], &v->tsc_khz)))
 			return err;
-		rec = (v->system_time & 1u) ? vtime_kvm_guest_record((void *)(uintptr_t)mem, mem_size,
-								      v->system_time & ~(uint64_t)1)
-					     : NULL;
-		v->version = rec ? rec->version : 0;
+		rec = NULL;
+		if ((v->system_time & VTIME_KVM_SYSTEM_TIME_ENABLE) && mem &&
+		    vtime_kvm_guest_record((void *)(uintptr_t)mem, mem_size, v->system_time & ~(uint64_t)1, &rec))
+			rec = NULL;
+		v->version = rec ? vt_kvm_version(rec) : 0;
 	}
 	if (nr_vcpus && vtime_kvm_msr_get(vcpu_fds[0], VTIME_KVM_MSR_WALL_CLOCK_NEW, &out->wall_clock))
 		out->wall_clock = 0;
@@ -207,19 +224,31 @@ int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, cons
 }
 
 int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem, size_t mem_size,
-			    const struct vtime_kvm_save *save, enum vtime_kvm_restore_policy policy)
+			    const struct vtime_kvm_save *save, enum vtime_resume_policy policy)
 {
+	volatile struct vtime_pvclock_vcpu_time_info *recs[VTIME_KVM_SAVE_MAX_VCPUS];
 	uint64_t elapsed = 0;
 	int err, scaling;
 
-	if (!save || save->magic != VTIME_KVM_SAVE_MAGIC || nr_vcpus != save->nr_vcpus ||
-	    (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS ||
-	    (policy != VTIME_KVM_RESTORE_FREEZE && policy != VTIME_KVM_RESTORE_ADVANCE))
+	if (!save || nr_vcpus != save->nr_vcpus || (nr_vcpus && !vcpu_fds) || nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS ||
+	    (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
+	/* every field before anything changes */
+	if (save->clock_flags & ~(uint32_t)(VTIME_KVM_CLOCK_TSC_STABLE | VTIME_KVM_CLOCK_REALTIME | VTIME_KVM_CLOCK_HOST_TSC))
+		return VTIME_EPROTO;
+	for (unsigned i = 0; i < nr_vcpus; i++) {
+		const struct vtime_kvm_save_vcpu *v = &save->vcpu[i];
+		recs[i] = NULL;
+		if (v->tsc_khz == 0)
+			return VTIME_EPROTO;
+		if ((v->system_time & VTIME_KVM_SYSTEM_TIME_ENABLE) && mem &&
+		    vtime_kvm_guest_record(mem, mem_size, v->system_time & ~(uint64_t)1, &recs[i]))
+			return VTIME_EPROTO;
+	}
 	/* With TSC scaling the offset applies to the scaled host TSC: leave
 	 * that to KVM's MSR path. */
 	scaling = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_CONTROL) > 0;
-	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+	if (policy == VTIME_RESUME_ADVANCE) {
 		struct timespec ts;
 		uint64_t now;
 
@@ -230,21 +259,19 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 	for (unsigned i = 0; i < nr_vcpus; i++) {
 		const struct vtime_kvm_save_vcpu *v = &save->vcpu[i];
 		uint64_t tsc = v->tsc;
-		volatile struct vtime_pvclock_vcpu_time_info *rec;
+		volatile struct vtime_pvclock_vcpu_time_info *rec = recs[i];
 
 		/* Advance: the TSC moves by the pause at the saved rate (elapsed * khz / 1e6). */
 		if (elapsed)
 			tsc += (elapsed / 1000000u) * v->tsc_khz + (elapsed % 1000000u) * v->tsc_khz / 1000000u;
-		rec = (v->system_time & 1u) ? vtime_kvm_guest_record(mem, mem_size, v->system_time & ~(uint64_t)1)
-					     : NULL;
 		/* Memory not carried over: never let KVM reuse a version the guest saw. */
-		if (rec && v->version && (uint32_t)(rec->version - v->version) > 0x7fffffffu)
-			rec->version = (v->version + 2u) & ~1u;
+		if (rec && v->version && (uint32_t)(vt_kvm_version(rec) - v->version) > 0x7fffffffu)
+			vt_kvm_set_version(rec, (v->version + 2u) & ~1u);
 		/* The offset attribute sets the TSC exactly; a host write of
 		 * IA32_TSC goes through KVM's 1-second matching rule and, this soon
 		 * after the vCPUs were created, would land on their TSC instead. */
 		if ((scaling || vtime_kvm_tsc_offset_set(vcpu_fds[i], tsc - vt_kvm_rdtsc()) != 0) &&
-		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_IA32_TSC, tsc)))
+		    (err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_MSR_IA32_TSC, tsc)))
 			return err;
 		if ((err = vtime_kvm_msr_set(vcpu_fds[i], VTIME_KVM_MSR_SYSTEM_TIME_NEW, v->system_time)))
 			return err;
@@ -253,7 +280,7 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 	 * (realtime now - saved realtime) at the ioctl itself, but only in
 	 * master-clock mode; a VM whose vCPUs never ran is not there yet, so
 	 * then the elapsed time is measured here, just before the ioctl. */
-	if (policy == VTIME_KVM_RESTORE_ADVANCE) {
+	if (policy == VTIME_RESUME_ADVANCE) {
 		struct vtime_kvm_clock c;
 		uint64_t clock = save->clock_ns;
 
@@ -283,7 +310,7 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 		return err;
 	/* The guest was stopped: let it tell its watchdogs (GUEST_STOPPED). */
 	for (unsigned i = 0; i < nr_vcpus; i++)
-		if ((save->vcpu[i].system_time & 1u) && (err = vtime_kvm_clock_ctrl(vcpu_fds[i])) &&
+		if ((save->vcpu[i].system_time & VTIME_KVM_SYSTEM_TIME_ENABLE) && (err = vtime_kvm_clock_ctrl(vcpu_fds[i])) &&
 		    err != VTIME_ENODATA)
 			return err;
 	return 0;

@@ -43,7 +43,17 @@ static inline void vt_wmb(void) { smp_wmb(); }
 /* smp_mb: every earlier access before every later one. */
 static inline void vt_mb(void) { smp_mb(); }
 
-/* cmpxchg64 is fully ordered on success and failure alike. */
+/* cmpxchg and cmpxchg64 are fully ordered on success and failure alike. */
+static inline bool vt_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired)
+{
+	uint32_t old = cmpxchg((u32 *)p, *expected, desired);
+
+	if (old == *expected)
+		return true;
+	*expected = old;
+	return false;
+}
+
 static inline bool vt_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired)
 {
 	uint64_t old = cmpxchg64((u64 *)p, *expected, desired);

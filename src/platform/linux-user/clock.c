@@ -26,19 +26,22 @@
 #include <time.h>
 #include <unistd.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/error.h>
 #include <vtime/scale.h>
 
 #include "vt_atomic.h"
 #include "vt_clamp.h"
 #include "vt_clock.h"
-#include "vt_pvclock_read.h"
 #include "vt_line.h"
+#include "vt_port.h"
+#include "vt_pvclock_read.h"
+#include "vt_seq.h"
 #include "vt_user.h"
 #include "vt_user_counter.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x) VT_LIKELY(x)
+#define unlikely(x) VT_UNLIKELY(x)
 
 enum { M_INIT = 0, M_TSC = 1, M_PVCLOCK = 2, M_FALLBACK = 3 };
 enum { F_AUTO = 0, F_TSC, F_TSC_MEASURED, F_PVCLOCK, F_CLOCK_GETTIME };
@@ -47,7 +50,6 @@ enum { F_AUTO = 0, F_TSC, F_TSC_MEASURED, F_PVCLOCK, F_CLOCK_GETTIME };
 #define FLOOR_MARGIN_NS 2000   /* slack for readers racing a switch to a slower source */
 #define HARD_EXTRA_NS 1000000000ull /* line trusted this long past its deadline */
 #define PAGE_RECHECK_NS 1000000000ull
-#define MAX_TRIES 64
 
 /* One latch copy: everything a reader needs. */
 struct vt_copy {
@@ -61,7 +63,7 @@ struct vt_copy {
 	/* the rest */
 	uint64_t scale;        /* mul | (uint8_t)shift << 32, the pvclock formula */
 	uint64_t hard;         /* x - x0 from which the line is not trusted */
-	uint64_t tx0, tn0, tscale; /* TSC line for vtime_ticks_to_ns() */
+	uint64_t tx0, tn0, tscale; /* TSC line for vtime_counter_to_ns() */
 	uint64_t tM, tls;
 	uint64_t rt_off;       /* CLOCK_REALTIME - CLOCK_MONOTONIC (mod 2^64) */
 	uint64_t one_tsc;      /* 1: the host vouches for one TSC (trusted TSC_STABLE) */
@@ -152,43 +154,32 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	vt_store32(&v->pv_expect, o->pv_expect);
 }
 
-/* A consistent copy of the current parameters. */
-static void latch_read(struct vt_copy *o)
+static void copy_body(void *out, unsigned i)
 {
-	for (;;) {
-		uint32_t s = vt_load32(&hot.seq);
-		/* seq load before the copy loads */
-		vt_rmb();
-		copy_load(&hot.c[s & 1], o);
-		/* copy loads before the seq re-check */
-		vt_rmb();
-		if (vt_load32(&hot.seq) == s)
-			return;
-	}
+	copy_load(&hot.c[i], (struct vt_copy *)out);
 }
 
-/* Latch writer (lock held). Tolerates a writer that died half-way (fork). */
+/* A consistent copy of the current parameters: 0, or VTIME_EAGAIN if
+ * publishes kept overtaking the read (a reader never waits for a writer). */
+static int latch_read(struct vt_copy *o)
+{
+	return vt_latch_read(&hot.seq, copy_body, o);
+}
+
+/* Latch writer (lock held). A writer that died half-way (fork) left either
+ * readers on c[1], which is whole, or c[1] half-written with readers on
+ * c[0]: make c[1] a whole copy of c[0] before readers are sent there. */
 static void latch_publish(const struct vt_copy *n)
 {
-	uint32_t s = vt_load32(&hot.seq);
 	struct vt_copy cur;
 
-	if (!(s & 1)) {
-		/* readers are on c[0]: make c[1] whole before sending them there */
+	if (!(vt_seq_load(&hot.seq) & 1)) {
 		copy_load(&hot.c[0], &cur);
 		copy_store(&hot.c[1], &cur);
-		/* c[1] complete before readers switch to it */
-		vt_wmb();
-		vt_store32(&hot.seq, ++s);
-		/* readers on c[1] before c[0] changes */
-		vt_mb();
 	}
+	vt_latch_write_odd(&hot.seq);
 	copy_store(&hot.c[0], n);
-	/* new c[0] complete before readers switch back to it */
-	vt_wmb();
-	vt_store32(&hot.seq, s + 1);
-	/* readers on c[0] before c[1] changes */
-	vt_mb();
+	vt_latch_write_even(&hot.seq);
 	copy_store(&hot.c[1], n);
 }
 
@@ -198,21 +189,26 @@ static uint64_t floor_cas(uint64_t t)
 	return vt_clamp_apply_inline(&g_clamp, t);
 }
 
+/* Maintenance try-lock: the pid of the holder, so a child forked while its
+ * parent held it can take it over (the holder does not exist there). */
 static bool try_lock(void)
 {
 	uint32_t me = (uint32_t)getpid(), cur = 0;
 
-	if (__atomic_compare_exchange_n(&cold.lock, &cur, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	if (vt_cas32(&cold.lock, &cur, me))
 		return true;
 	if (cur == me)
 		return false; /* another thread, or this one below a signal handler */
-	/* held by the process we were forked from: that holder does not exist here */
-	return __atomic_compare_exchange_n(&cold.lock, &cur, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	return vt_cas32(&cold.lock, &cur, me);
 }
 
 static void unlock(void)
 {
-	__atomic_store_n(&cold.lock, 0, __ATOMIC_RELEASE);
+	uint32_t me = (uint32_t)getpid();
+
+	/* a CAS as the unlock: a full barrier orders the holder's writes before
+	 * the next holder's reads */
+	(void)vt_cas32(&cold.lock, &me, 0);
 }
 
 static void set_why(char *dst, const char *a, const char *b)
@@ -261,7 +257,7 @@ static inline __attribute__((always_inline)) uint64_t pv_counter_cpu(void *ctx)
  * no record (the page holds 64) and no other may stand in. */
 static int pv_read(bool one_tsc, uint64_t *kvm)
 {
-	for (int i = 0; i < MAX_TRIES; i++) {
+	for (unsigned i = 0; i < VTIME_MAX_TRIES; i++) {
 		struct vtime_pvclock_vcpu_time_info b;
 		const volatile struct vtime_pvclock_vcpu_time_info *r;
 		int cpu0, cpu1, err;
@@ -405,9 +401,10 @@ static void maintain(void)
 	struct vt_copy old, c;
 	uint64_t x, n, rt_off, br;
 	uint32_t mode;
-	int ev;
+	int fed;
 
-	latch_read(&old);
+	if (latch_read(&old))
+		return;
 	mode = old.mode;
 	if (mode == M_INIT)
 		return;
@@ -423,7 +420,7 @@ static void maintain(void)
 			if (VT_CTR_HAVE_CPU && cold.m.rdtscp) {
 				uint64_t kx, kn, kb;
 				if (pair_kvm(&kx, &kn, &kb) == 0 && vt_line_init(&cold.kvm, VTIME_NSEC_PER_SEC) == 0 &&
-				    vt_line_feed(&cold.kvm, kx, kn, kb) >= 0 && cold.kvm.have) {
+				    vt_line_feed(&cold.kvm, kx, kn, kb, NULL) == 0 && cold.kvm.have) {
 					fall_back(&old, M_PVCLOCK, "the host page lost TSC_STABLE: ",
 						  "per-CPU pvclock records through rdtscp, clamped");
 					return;
@@ -433,7 +430,7 @@ static void maintain(void)
 			return;
 		}
 	}
-	ev = vt_line_feed(&cold.tsc, x, n, br);
+	fed = vt_line_feed(&cold.tsc, x, n, br, NULL);
 	if (mode == M_FALLBACK && cold.converging && cold.tsc.have && converged()) {
 		/* the engine has measured the counter: the line takes over (the
 		 * floor covers the clamped clock_gettime answers given meanwhile) */
@@ -461,7 +458,7 @@ static void maintain(void)
 	cold.chk.x = x;
 	cold.chk.n = n;
 	cold.chk.br = br;
-	if (ev >= 0 && mode == M_TSC && cold.rate == 0 && cold.tsc.have) {
+	if (fed == 0 && mode == M_TSC && cold.rate == 0 && cold.tsc.have) {
 		struct vtime_calib_stats st;
 		vtime_calib_stats_get(&cold.tsc.cal, &st);
 		if (st.hz)
@@ -476,7 +473,7 @@ static void maintain(void)
 			return;
 		}
 		if (err == 0) /* ERANGE: this CPU has no record; another caller will sample */
-			(void)vt_line_feed(&cold.kvm, kx, kn, kb);
+			(void)vt_line_feed(&cold.kvm, kx, kn, kb, NULL);
 	}
 	if ((mode == M_FALLBACK || mode == M_PVCLOCK) && cold.page_lost && cold.page_stable && cold.forced == F_AUTO &&
 	    cold.tsc.have) {
@@ -537,7 +534,7 @@ static void init(void)
 		if (vtime_pvclock_snapshot(cold.page, 0, &r) == 0) {
 			s.mul = r.tsc_to_system_mul;
 			s.shift = r.tsc_shift;
-			m->page_hz = vtime_scale_from_hz(&s);
+			m->page_hz = vtime_scale_source_hz(&s);
 			m->page_flags = r.flags;
 		}
 	}
@@ -646,15 +643,15 @@ static void init(void)
 	cold.chk.n = n;
 	cold.chk.br = br;
 	vt_line_init(&cold.tsc, (uint64_t)hz);
-	(void)vt_line_feed(&cold.tsc, x, n, br);
+	(void)vt_line_feed(&cold.tsc, x, n, br, NULL);
 	if (!cold.tsc.have) {
 		/* no frequency known: a second sample 200 us on gives a rough
-		 * line at once for vtime_ticks_to_ns(); vtime_now_ns() keeps to
+		 * line at once for vtime_counter_to_ns(); vtime_now_ns() keeps to
 		 * clock_gettime until the engine has it within 1 ppm */
 		while (mono_ns(CLOCK_MONOTONIC) - n < 200000u)
 			vt_cpu_relax();
 		pair_tsc(&x, &n, &rt_off, &br);
-		(void)vt_line_feed(&cold.tsc, x, n, br);
+		(void)vt_line_feed(&cold.tsc, x, n, br, NULL);
 	}
 	if (!cold.nominal_hz && mode == M_TSC && !converged()) {
 		/* no known frequency: clock_gettime answers while the engine measures */
@@ -664,7 +661,7 @@ static void init(void)
 	if (mode == M_PVCLOCK) {
 		uint64_t kx, kn, kb;
 		if (pair_kvm(&kx, &kn, &kb) == 0 && vt_line_init(&cold.kvm, VTIME_NSEC_PER_SEC) == 0 &&
-		    vt_line_feed(&cold.kvm, kx, kn, kb) >= 0 && cold.kvm.have) {
+		    vt_line_feed(&cold.kvm, kx, kn, kb, NULL) == 0 && cold.kvm.have) {
 			;
 		} else {
 			mode = M_FALLBACK;
@@ -686,20 +683,20 @@ static uint64_t fallback_now(void)
 	return floor_cas(mono_ns(CLOCK_MONOTONIC));
 }
 
-static __attribute__((noinline)) uint64_t now_slow(void)
+static VT_NOINLINE uint64_t now_slow(void)
 {
 	for (int tries = 0; tries < 4; tries++) {
 		struct vt_copy c;
 		uint64_t x, d, v;
 		int err;
 
-		latch_read(&c);
+		if (latch_read(&c))
+			return fallback_now();
 		switch (c.mode) {
 		case M_INIT:
 			if (!try_lock())
 				return fallback_now(); /* another thread (or we, below a handler) is initialising */
-			latch_read(&c);
-			if (c.mode == M_INIT)
+			if (latch_read(&c) == 0 && c.mode == M_INIT)
 				init();
 			unlock();
 			continue;
@@ -753,8 +750,7 @@ static __attribute__((noinline)) uint64_t now_slow(void)
 			if ((vt_ctr_ordered() - c.x0 >= c.soft || vt_load32(hot.pv) != c.pv_expect) && try_lock()) {
 				maintain();
 				unlock();
-				latch_read(&c);
-				if (c.mode != M_FALLBACK)
+				if (latch_read(&c) == 0 && c.mode != M_FALLBACK)
 					continue;
 			}
 			return fallback_now();
@@ -768,15 +764,15 @@ uint64_t vtime_now_ns(void)
 	/* The counter first: lfence orders it after whatever the caller loaded
 	 * (a time another thread published), and the parameter loads below then
 	 * overlap with its latency. A copy published after this read has x0
-	 * beyond t, so d wraps past soft and the slow path answers. */
+	 * beyond t, so d wraps past soft and the slow path answers; the re-check
+	 * is ordered after the counter read (vt_latch_read_retry_ctr), so t was
+	 * read while this copy was current. */
 	uint64_t t = vt_ctr_ordered();
-	uint32_t s = vt_load32(&hot.seq);
+	uint32_t s = vt_latch_read_begin(&hot.seq);
 	const volatile struct vt_copy *v = &hot.c[s & 1];
 	uint64_t x0, n0, M, ls, soft, d, ns, last;
 	uint32_t expect, pv, mode;
 
-	/* seq load before the copy loads */
-	vt_rmb();
 	mode = vt_load32(&v->mode);
 	x0 = vt_load64(&v->x0);
 	n0 = vt_load64(&v->n0);
@@ -785,10 +781,8 @@ uint64_t vtime_now_ns(void)
 	soft = vt_load64(&v->soft);
 	expect = vt_load32(&v->pv_expect);
 	pv = vt_load32(hot.pv);
-	/* copy and page loads before the seq re-check */
-	vt_rmb();
 	d = t - x0;
-	if (unlikely(vt_load32(&hot.seq) != s || mode != M_TSC || pv != expect || d >= soft))
+	if (unlikely(vt_latch_read_retry_ctr(&hot.seq, s, t) || mode != M_TSC || pv != expect || d >= soft))
 		return now_slow();
 	ns = vt_line_fast(n0, M, ls, d); /* d < soft: d << ls fits */
 	/* the clamp's skip-while-stable read (vt_clamp_apply_stable_inline with
@@ -802,79 +796,80 @@ uint64_t vtime_realtime_ns(void)
 	uint64_t n = vtime_now_ns();
 	struct vt_copy c;
 
-	latch_read(&c);
+	if (latch_read(&c))
+		return mono_ns(CLOCK_REALTIME);
 	return n + c.rt_off;
 }
 
-uint64_t vtime_ticks(void)
+uint64_t vtime_counter_now(void)
 {
 	return vt_ctr_raw();
 }
 
-/* Every case the fast conversion below leaves out. */
-static __attribute__((noinline)) uint64_t ticks_to_ns_slow(uint64_t ticks)
-{
+/* The counter line of a copy: the main line when it is the counter line
+ * (one cache line with seq), else the separate one. */
+struct counter_line {
 	uint64_t x0, n0, M, ls;
-	const volatile struct vt_copy *v;
-	int tries = 0;
+};
 
-	for (;;) {
-		uint32_t s = vt_load32(&hot.seq);
-		v = &hot.c[s & 1];
-		/* seq load before the copy loads */
-		vt_rmb();
-		if (likely(vt_load32(&v->mode) == M_TSC)) {
-			/* the main line is the counter line: one cache line with seq */
-			x0 = vt_load64(&v->x0);
-			n0 = vt_load64(&v->n0);
-			M = vt_load64(&v->M);
-			ls = vt_load64(&v->ls);
-		} else {
-			x0 = vt_load64(&v->tx0);
-			n0 = vt_load64(&v->tn0);
-			M = vt_load64(&v->tM);
-			ls = vt_load64(&v->tls);
-		}
-		/* copy loads before the seq re-check */
-		vt_rmb();
-		if (likely(vt_load32(&hot.seq) == s && M))
-			break;
-		if (vt_load32(&hot.seq) == s) {
-			/* not initialised yet; only a handler interrupting the
-			 * initialisation on this thread can still find it so */
-			(void)now_slow();
-			if (++tries > 2)
-				return mono_ns(CLOCK_MONOTONIC);
-		}
+static void counter_line_body(void *out, unsigned i)
+{
+	const volatile struct vt_copy *v = &hot.c[i];
+	struct counter_line *l = (struct counter_line *)out;
+
+	if (likely(vt_load32(&v->mode) == M_TSC)) {
+		l->x0 = vt_load64(&v->x0);
+		l->n0 = vt_load64(&v->n0);
+		l->M = vt_load64(&v->M);
+		l->ls = vt_load64(&v->ls);
+	} else {
+		l->x0 = vt_load64(&v->tx0);
+		l->n0 = vt_load64(&v->tn0);
+		l->M = vt_load64(&v->tM);
+		l->ls = vt_load64(&v->tls);
 	}
-	/* ticks from the last half hour or so: the one-multiply form */
-	if (likely(ticks - x0 < (1ull << 42)))
-		return vt_line_fast(n0, M, ls, ticks - x0);
-	return vt_line_any(x0, n0, M, ls, ticks);
 }
 
-uint64_t vtime_ticks_to_ns(uint64_t ticks)
+/* Every case the fast conversion below leaves out. */
+static VT_NOINLINE uint64_t counter_to_ns_slow(uint64_t ticks)
 {
-	uint32_t s = vt_load32(&hot.seq);
+	struct counter_line l;
+
+	for (unsigned inits = 0;; inits++) {
+		if (vt_latch_read(&hot.seq, counter_line_body, &l) != 0)
+			return mono_ns(CLOCK_MONOTONIC); /* publishes kept overtaking the read */
+		if (likely(l.M))
+			break;
+		/* not initialised yet; only a handler interrupting the
+		 * initialisation on this thread can still find it so */
+		if (inits >= 2)
+			return mono_ns(CLOCK_MONOTONIC);
+		(void)now_slow();
+	}
+	/* counter values from the last half hour or so: the one-multiply form */
+	if (likely(ticks - l.x0 < (1ull << 42)))
+		return vt_line_fast(l.n0, l.M, l.ls, ticks - l.x0);
+	return vt_line_any(l.x0, l.n0, l.M, l.ls, ticks);
+}
+
+uint64_t vtime_counter_to_ns(uint64_t ticks)
+{
+	uint32_t s = vt_latch_read_begin(&hot.seq);
 	const volatile struct vt_copy *v = &hot.c[s & 1];
 	uint64_t x0, n0, M, ls, d;
 	uint32_t mode;
 
-	/* seq load before the copy loads */
-	vt_rmb();
 	mode = vt_load32(&v->mode);
 	x0 = vt_load64(&v->x0);
 	n0 = vt_load64(&v->n0);
 	M = vt_load64(&v->M);
 	ls = vt_load64(&v->ls);
-	/* copy loads before the seq re-check */
-	vt_rmb();
 	d = ticks - x0;
 	/* counter line in use (it is the main line), ticks at or after its
 	 * base, a counter of 1 GHz or more: one multiply */
-	if (likely(vt_load32(&hot.seq) == s && mode == M_TSC && (int64_t)d >= 0 && ls == 0))
+	if (likely(!vt_latch_read_retry(&hot.seq, s) && mode == M_TSC && (int64_t)d >= 0 && ls == 0))
 		return n0 + vt_mulhi(d, M);
-	return ticks_to_ns_slow(ticks);
+	return counter_to_ns_slow(ticks);
 }
 
 int vtime_clock_info(struct vtime_clock_info *info)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Public counter hooks over the inline reads of vt_user_counter.h. */
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/error.h>
 
 #include "vt_user_counter.h"
@@ -31,7 +32,7 @@ static uint64_t hook_rdtscp(void *ctx)
 {
 	uint32_t aux;
 	(void)ctx;
-	return vt_ctr_rdtscp(&aux);
+	return vtime_arch_counter_aux(&aux);
 }
 #endif
 

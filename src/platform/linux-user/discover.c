@@ -3,8 +3,9 @@
  * pvclock page. Async-signal-safe (lazy init may run in a handler). */
 #include <string.h>
 #include <unistd.h>
-#include <vtime/clock.h>
 #include <vtime/error.h>
+#include <vtime/kvm_abi.h>
+#include <vtime/linux.h>
 #include <vtime/scale.h>
 
 #include "vt_user.h"
@@ -25,7 +26,7 @@ static void probe_cpuid(struct vtime_machine *m)
 	cpuid(0, r);
 	max_basic = r[0];
 	cpuid(1, r);
-	m->hypervisor = (r[2] >> 31) & 1u;
+	m->hypervisor = (r[2] & VTIME_CPUID_HYPERVISOR_BIT) != 0;
 	cpuid(0x80000000u, r);
 	max_ext = r[0];
 	if (max_ext >= 0x80000001u) {
@@ -51,7 +52,7 @@ static void probe_cpuid(struct vtime_machine *m)
 	}
 	if (!m->hypervisor)
 		return;
-	cpuid(0x40000000u, r);
+	cpuid(VTIME_KVM_CPUID_BASE, r);
 	m->hv_max_leaf = r[0];
 	memcpy(m->hv_signature, &r[1], 4);
 	memcpy(m->hv_signature + 4, &r[2], 4);
@@ -60,12 +61,12 @@ static void probe_cpuid(struct vtime_machine *m)
 	for (int i = 0; i < 12; i++) /* keep it printable */
 		if (m->hv_signature[i] && (m->hv_signature[i] < 0x20 || m->hv_signature[i] > 0x7e))
 			m->hv_signature[i] = '?';
-	m->kvm = memcmp(m->hv_signature, "KVMKVMKVM", 9) == 0;
-	if (m->kvm && m->hv_max_leaf >= 0x40000001u) {
-		cpuid(0x40000001u, r);
+	m->kvm = r[1] == VTIME_KVM_SIGNATURE_EBX && r[2] == VTIME_KVM_SIGNATURE_ECX && r[3] == VTIME_KVM_SIGNATURE_EDX;
+	if (m->kvm && m->hv_max_leaf >= VTIME_KVM_CPUID_BASE + VTIME_KVM_CPUID_FEATURES_OFF) {
+		cpuid(VTIME_KVM_CPUID_BASE + VTIME_KVM_CPUID_FEATURES_OFF, r);
 		m->kvm_features = r[0];
-		m->kvm_clocksource = (r[0] & ((1u << 0) | (1u << 3))) != 0;
-		m->kvm_stable_bit = (r[0] >> 24) & 1u;
+		m->kvm_clocksource = (r[0] & (VTIME_KVM_FEATURE_CLOCKSOURCE | VTIME_KVM_FEATURE_CLOCKSOURCE2)) != 0;
+		m->kvm_stable_bit = (r[0] & VTIME_KVM_FEATURE_CLOCKSOURCE_STABLE_BIT) != 0;
 	}
 	/* The timing leaf (VMware's, adopted by ACRN, VirtualBox, QEMU): kHz. */
 	if (m->hv_max_leaf >= 0x40000010u) {
@@ -96,7 +97,7 @@ static uint64_t cpuinfo_khz(void)
 	uint64_t khz = 0, frac = 0;
 	int fd = 0;
 
-	if (vt_user_read_file("/proc/cpuinfo", buf, sizeof buf) <= 0)
+	if (vt_user_read_file("/proc/cpuinfo", buf, sizeof buf, NULL) != 0)
 		return 0;
 	p = strstr(buf, "cpu MHz");
 	if (!p || !(p = strchr(p, ':')))
@@ -116,31 +117,27 @@ static uint64_t cpuinfo_khz(void)
 int vtime_machine_probe(struct vtime_machine *m)
 {
 	struct vtime_pvclock_vcpu_time_info rec;
-	long n;
 
 	if (!m)
 		return VTIME_EINVAL;
 	memset(m, 0, sizeof *m);
 	m->arch = VT_CTR_ARCH;
 	probe_cpuid(m);
-#if defined(__aarch64__)
-	m->arch_counter_hz = vt_ctr_freq_arch();
+#if VTIME_ARCH_COUNTER_HZ
+	m->arch_counter_hz = vtime_arch_counter_hz();
 #endif
-	n = vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", m->clocksource,
-			      sizeof m->clocksource);
-	if (n < 0)
-		m->clocksource[0] = '\0';
+	/* unreadable: left empty ("unknown") */
+	(void)vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", m->clocksource,
+				sizeof m->clocksource, NULL);
 	trim(m->clocksource);
-	n = vt_user_read_file("/sys/devices/system/clocksource/clocksource0/available_clocksource",
-			      m->clocksources, sizeof m->clocksources);
-	if (n < 0)
-		m->clocksources[0] = '\0';
+	(void)vt_user_read_file("/sys/devices/system/clocksource/clocksource0/available_clocksource",
+				m->clocksources, sizeof m->clocksources, NULL);
 	trim(m->clocksources);
 	m->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	m->cpuinfo_khz = cpuinfo_khz();
 	if (vtime_host_page_find(&m->page) == 0 && vtime_pvclock_snapshot(m->page.rec, 0, &rec) == 0) {
 		struct vtime_scale s = { rec.tsc_to_system_mul, rec.tsc_shift };
-		m->page_hz = vtime_scale_from_hz(&s);
+		m->page_hz = vtime_scale_source_hz(&s);
 		m->page_flags = rec.flags;
 	}
 	return 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <vtime/clock.h>
+#include <vtime/linux.h>
 #include <vtime/error.h>
 
 #include "vt_pvclock_read.h"
@@ -15,7 +16,7 @@ struct maps_hit {
 	uintptr_t vvar, vvar_end;     /* [vvar] */
 };
 
-static int maps_cb(uintptr_t start, uintptr_t end, const char *name, void *arg)
+static bool maps_cb(uintptr_t start, uintptr_t end, const char *name, void *arg)
 {
 	struct maps_hit *h = arg;
 
@@ -54,7 +55,7 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 #if !defined(__x86_64__) && !defined(__i386__)
 	return fail(hp, VTIME_ENOTSUP, "the pvclock page exists only on x86 KVM guests", NULL);
 #endif
-	if (vt_user_maps(maps_cb, &h) < 0)
+	if (vt_user_maps(maps_cb, &h) != 0)
 		return fail(hp, VTIME_EIO, "cannot read /proc/self/maps", NULL);
 	if (h.vclock && h.vclock_end - h.vclock >= PAGE) {
 		hp->addr = h.vclock; /* first page of [vvar_vclock] */
@@ -68,7 +69,7 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 			    "(no vDSO, or not a Linux KVM guest)", NULL);
 	}
 	err = vt_user_safe_copy(copy, hp->addr, sizeof copy);
-	if (err == -EFAULT)
+	if (err == VTIME_ENODEV)
 		return fail(hp, VTIME_ENODEV, hp->mapping,
 			    ": the pvclock page is not backed (reading it would raise SIGBUS): "
 			    "the kernel never used kvm-clock (not a KVM guest, or kvm-clock disabled)");
@@ -98,11 +99,15 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 	return 0;
 }
 
-const volatile struct vtime_pvclock_vcpu_time_info *vtime_host_page_record(const struct vtime_host_page *hp,
-									  unsigned cpu)
+int vtime_host_page_record(const struct vtime_host_page *hp, unsigned cpu,
+			   const volatile struct vtime_pvclock_vcpu_time_info **rec)
 {
-	if (!hp || !hp->rec || cpu >= hp->nrecords)
-		return NULL;
-	return (const volatile struct vtime_pvclock_vcpu_time_info *)(hp->addr +
-								       cpu * VTIME_PVCLOCK_RECORD_STRIDE);
+	if (!hp || !rec)
+		return VTIME_EINVAL;
+	if (!hp->rec)
+		return VTIME_ENODEV;
+	if (cpu >= hp->nrecords)
+		return VTIME_ERANGE;
+	*rec = (const volatile struct vtime_pvclock_vcpu_time_info *)(hp->addr + cpu * VTIME_PVCLOCK_RECORD_STRIDE);
+	return 0;
 }

@@ -5,17 +5,19 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <vtime/error.h>
 
-long vt_user_read_file(const char *path, char *buf, size_t cap)
+int vt_user_read_file(const char *path, char *buf, size_t cap, size_t *len)
 {
 	size_t n = 0;
 	int fd;
 
 	if (cap == 0)
-		return -1;
+		return VTIME_EINVAL;
+	buf[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return VTIME_EIO;
 	while (n + 1 < cap) {
 		ssize_t r = read(fd, buf + n, cap - 1 - n);
 		if (r < 0 && errno == EINTR)
@@ -26,7 +28,9 @@ long vt_user_read_file(const char *path, char *buf, size_t cap)
 	}
 	close(fd);
 	buf[n] = '\0';
-	return (long)n;
+	if (len)
+		*len = n;
+	return 0;
 }
 
 static int hexval(char c)
@@ -39,7 +43,7 @@ static int hexval(char c)
 }
 
 /* One maps line: "start-end perms offset dev inode   name". */
-static int maps_line(char *line, int (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
+static bool maps_line(char *line, bool (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
 {
 	uintptr_t start = 0, end = 0;
 	char *p = line;
@@ -48,7 +52,7 @@ static int maps_line(char *line, int (*fn)(uintptr_t, uintptr_t, const char *, v
 	while ((h = hexval(*p)) >= 0)
 		start = start * 16 + (uintptr_t)h, p++;
 	if (*p++ != '-')
-		return 0;
+		return false;
 	while ((h = hexval(*p)) >= 0)
 		end = end * 16 + (uintptr_t)h, p++;
 	/* skip perms, offset, dev, inode */
@@ -62,25 +66,26 @@ static int maps_line(char *line, int (*fn)(uintptr_t, uintptr_t, const char *, v
 	while (*p == ' ')
 		p++;
 	if (!*p)
-		return 0;
+		return false;
 	return fn(start, end, p, arg);
 }
 
-int vt_user_maps(int (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
+int vt_user_maps(bool (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
 {
 	char buf[512], line[256]; /* small: lazy init may run on a signal stack */
 	size_t ll = 0;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), ret = 0;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	bool stop = false;
 
 	if (fd < 0)
-		return -1;
+		return VTIME_EIO;
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof buf);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		for (ssize_t i = 0; i < r && !ret; i++) {
+		for (ssize_t i = 0; i < r && !stop; i++) {
 			if (buf[i] != '\n') {
 				if (ll + 1 < sizeof line)
 					line[ll++] = buf[i];
@@ -88,13 +93,13 @@ int vt_user_maps(int (*fn)(uintptr_t, uintptr_t, const char *, void *), void *ar
 			}
 			line[ll] = '\0';
 			ll = 0;
-			ret = maps_line(line, fn, arg);
+			stop = maps_line(line, fn, arg);
 		}
-		if (ret)
+		if (stop)
 			break;
 	}
 	close(fd);
-	return ret;
+	return 0;
 }
 
 int vt_user_safe_copy(void *dst, uintptr_t addr, size_t len)
@@ -104,22 +109,22 @@ int vt_user_safe_copy(void *dst, uintptr_t addr, size_t len)
 	ssize_t w;
 
 	if (len > 4096)
-		return -EINVAL; /* PIPE_BUF-sized writes are all or nothing */
+		return VTIME_EINVAL; /* PIPE_BUF-sized writes are all or nothing */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
-		return -errno;
+		return VTIME_EIO;
 	do
 		w = write(p[1], (const void *)addr, len);
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
-		err = -errno;
+		err = errno == EFAULT ? VTIME_ENODEV : VTIME_EIO;
 	else if ((size_t)w != len)
-		err = -EIO;
+		err = VTIME_EIO;
 	while (!err && got < len) {
 		ssize_t r = read(p[0], (char *)dst + got, len - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			err = -EIO;
+			err = VTIME_EIO;
 			break;
 		}
 		got += (size_t)r;

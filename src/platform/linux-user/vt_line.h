@@ -92,7 +92,7 @@ static inline int vt_line_init(struct vt_line *l, uint64_t x_per_s)
 {
 	struct vtime_calib_config cfg;
 
-	vtime_calib_config_default(&cfg);
+	(void)vtime_calib_config_default(&cfg);
 	cfg.hz_hint = x_per_s;
 	/* a second-scale correction is slow for a clock held to CLOCK_MONOTONIC
 	 * within a microsecond; sample noise here is tens of ns */
@@ -104,22 +104,23 @@ static inline int vt_line_init(struct vt_line *l, uint64_t x_per_s)
 	return vtime_calib_init(&l->cal, &cfg);
 }
 
-/* One (x, CLOCK_MONOTONIC) sample with its bracket in x units. Returns the
- * engine's event mask (or a negative error). */
-static inline int vt_line_feed(struct vt_line *l, uint64_t x, uint64_t n, uint64_t bracket_x)
+/* One (x, CLOCK_MONOTONIC) sample with its bracket in x units. Returns 0
+ * with *events (optional) the engine's VTIME_CALIB_EV_* mask, or the
+ * engine's error. */
+static inline int vt_line_feed(struct vt_line *l, uint64_t x, uint64_t n, uint64_t bracket_x, unsigned *events)
 {
 	struct vtime_calib_sample s;
 	struct vtime_calib_stats st;
 	struct vtime_calib_line ln;
-	int ev;
+	unsigned ev = 0;
+	int err;
 
 	s.counter = x;
 	s.ref_ns = n;
 	s.cost_ns = (uint64_t)((double)bracket_x * l->ns_per_x);
 	l->last_x = x;
-	ev = vtime_calib_feed(&l->cal, &s);
-	if (ev < 0)
-		return ev;
+	if ((err = vtime_calib_feed(&l->cal, &s, &ev)) != 0)
+		return err;
 	l->samples++;
 	if ((ev & (VTIME_CALIB_EV_REFIT | VTIME_CALIB_EV_FIRST)) && vtime_calib_line_get(&l->cal, &ln) == 0) {
 		l->x0 = ln.base_counter;
@@ -136,7 +137,9 @@ static inline int vt_line_feed(struct vt_line *l, uint64_t x, uint64_t n, uint64
 		l->interval = l->interval * 2 > VT_LINE_IMAX ? VT_LINE_IMAX : l->interval * 2;
 	else
 		l->interval = l->interval / 2 < VT_LINE_IMIN ? VT_LINE_IMIN : l->interval / 2;
-	return ev;
+	if (events)
+		*events = ev;
+	return 0;
 }
 
 /* x units spanning ns nanoseconds. */

@@ -1,24 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* Private helpers of the Linux userspace shim. Everything here is
  * async-signal-safe (raw open/read/close, no stdio, no malloc) because lazy
- * initialisation may run inside a signal handler. */
+ * initialisation may run inside a signal handler. They follow the library's
+ * rule: 0 or a negative VTIME_E* code, outputs by pointer. */
 #ifndef VT_USER_H
 #define VT_USER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads up to cap-1 bytes of path into buf, NUL-terminated. Returns the
- * length or -1. */
-long vt_user_read_file(const char *path, char *buf, size_t cap);
+/* Reads up to cap-1 bytes of path into buf, NUL-terminated, *len (optional)
+ * the length. 0, VTIME_EINVAL (cap 0) or VTIME_EIO (cannot open). */
+int vt_user_read_file(const char *path, char *buf, size_t cap, size_t *len);
 
 /* Calls fn(start, end, name, arg) for every mapping of this process whose
- * name field is non-empty, until fn returns non-zero (returned). Returns -1
- * if /proc/self/maps cannot be read, else 0 or fn's value. */
-int vt_user_maps(int (*fn)(uintptr_t start, uintptr_t end, const char *name, void *arg), void *arg);
+ * name field is non-empty, until fn returns true (stop). 0, or VTIME_EIO if
+ * /proc/self/maps cannot be read. */
+int vt_user_maps(bool (*fn)(uintptr_t start, uintptr_t end, const char *name, void *arg), void *arg);
 
 /* Copies len bytes from addr through a pipe: the kernel reads them, so an
- * unbacked page gives an error instead of SIGBUS. Returns 0, or -errno. */
+ * unbacked page gives an error instead of SIGBUS. 0, VTIME_ENODEV (not
+ * mapped or not backed: EFAULT), VTIME_EINVAL (len > 4096) or VTIME_EIO. */
 int vt_user_safe_copy(void *dst, uintptr_t addr, size_t len);
 
 /* Bounded string helpers (no libc string.h needed in signal context). */

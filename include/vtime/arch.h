@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* The CPU's counter, read the one way vtime reads it everywhere (core,
+ * shims, tools, examples, guest kernels): header-only, freestanding, no
+ * library call. Each architecture provides
+ *   VTIME_ARCH_NAME                 "x86", "aarch64", "riscv64" or "none"
+ *   VTIME_ARCH_COUNTER              1 when the counter below exists
+ *   vtime_arch_counter()            unordered read (rdtsc, cntvct_el0, rdtime)
+ *   vtime_arch_counter_ordered()    a read that starts only after every earlier
+ *                                   load has completed (what a seqlock reader
+ *                                   needs inside its window)
+ *   vtime_arch_after(p, v)          p itself, computed from v: a load through
+ *                                   the result is performed only once v, the
+ *                                   value of a counter read, is known
+ *   vtime_arch_relax()              spin-wait hint
+ * and where it can:
+ *   VTIME_ARCH_COUNTER_AUX          1 on x86
+ *   vtime_arch_counter_aux(&aux)    rdtscp: an ordered read plus IA32_TSC_AUX
+ *                                   (Linux stores cpu | node << 12 there)
+ *   vtime_arch_counter_hz()         aarch64: CNTFRQ_EL0
+ *
+ * Why vtime_arch_after(): neither rdtsc, nor mrs cntvct_el0, nor rdtime is
+ * ordered before the loads that follow it, so a seqlock reader's version
+ * re-check could be performed before its counter read, and the reading
+ * would then pair a body with a counter value from after the writer
+ * replaced it. Making the re-check's address depend on the counter value
+ * forbids that at the cost of no instruction on the critical path (the
+ * same idea as Linux's arm64 arch_counter_enforce_ordering()). On x86 the
+ * dependent load is ordered before later loads by TSO; on aarch64 and
+ * riscv64 by the read barrier every vtime reader has after it.
+ * See docs/architecture.md, "Counter ordering". */
+#ifndef VTIME_ARCH_H
+#define VTIME_ARCH_H
+
+#include <stdint.h>
+
+#define VTIME_ARCH_INLINE static inline __attribute__((always_inline))
+
+#if defined(__x86_64__) || defined(__i386__)
+#define VTIME_ARCH_NAME "x86"
+#define VTIME_ARCH_COUNTER 1
+#define VTIME_ARCH_COUNTER_AUX 1
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter_ordered(void)
+{
+	uint32_t lo, hi;
+	/* lfence: rdtsc starts only after every earlier load has completed */
+	__asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* rdtscp waits for every earlier instruction itself. Needs CPUID
+ * 0x80000001 EDX bit 27: executing it without faults with #UD. */
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter_aux(uint32_t *aux)
+{
+	uint32_t lo, hi, c;
+	__asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(c) : : "memory");
+	*aux = c;
+	return ((uint64_t)hi << 32) | lo;
+}
+
+VTIME_ARCH_INLINE const volatile void *vtime_arch_after(const volatile void *p, uint64_t v)
+{
+	uintptr_t z = (uintptr_t)v;
+	/* and with 0, not xor: CPUs treat xor reg,reg as independent of reg */
+	__asm__("and $0, %0" : "+r"(z));
+	return (const volatile char *)p + z;
+}
+
+VTIME_ARCH_INLINE void vtime_arch_relax(void)
+{
+	__asm__ __volatile__("pause" ::: "memory");
+}
+
+#elif defined(__aarch64__)
+#define VTIME_ARCH_NAME "aarch64"
+#define VTIME_ARCH_COUNTER 1
+#define VTIME_ARCH_COUNTER_HZ 1
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter(void)
+{
+	uint64_t v;
+	__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter_ordered(void)
+{
+	uint64_t v;
+	/* isb: the counter is not read ahead of the instructions before it */
+	__asm__ __volatile__("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
+	return v;
+}
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter_hz(void)
+{
+	uint64_t f;
+	__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(f));
+	return f;
+}
+
+VTIME_ARCH_INLINE const volatile void *vtime_arch_after(const volatile void *p, uint64_t v)
+{
+	uint64_t z;
+	__asm__("eor %0, %1, %1" : "=r"(z) : "r"(v));
+	return (const volatile char *)p + z;
+}
+
+VTIME_ARCH_INLINE void vtime_arch_relax(void)
+{
+	__asm__ __volatile__("yield" ::: "memory");
+}
+
+#elif defined(__riscv) && __riscv_xlen == 64
+#define VTIME_ARCH_NAME "riscv64"
+#define VTIME_ARCH_COUNTER 1
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter(void)
+{
+	uint64_t v;
+	__asm__ __volatile__("rdtime %0" : "=r"(v));
+	return v;
+}
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter_ordered(void)
+{
+	uint64_t v;
+	/* fence r,r: earlier loads before the time read, as far as RVWMO
+	 * orders a CSR read at all (Linux's vDSO relies on the same) */
+	__asm__ __volatile__("fence r,r\n\trdtime %0" : "=r"(v) : : "memory");
+	return v;
+}
+
+VTIME_ARCH_INLINE const volatile void *vtime_arch_after(const volatile void *p, uint64_t v)
+{
+	uint64_t z;
+	__asm__("xor %0, %1, %1" : "=r"(z) : "r"(v));
+	return (const volatile char *)p + z;
+}
+
+VTIME_ARCH_INLINE void vtime_arch_relax(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+#else
+/* No user-readable counter vtime knows (yet): a port adds its architecture
+ * above. Callers check VTIME_ARCH_COUNTER; these keep code compiling. */
+#define VTIME_ARCH_NAME "none"
+#define VTIME_ARCH_COUNTER 0
+
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter(void) { return 0; }
+VTIME_ARCH_INLINE uint64_t vtime_arch_counter_ordered(void) { return 0; }
+
+/* No ordering beyond the compiler's. */
+VTIME_ARCH_INLINE const volatile void *vtime_arch_after(const volatile void *p, uint64_t v)
+{
+	(void)v;
+	__asm__ __volatile__("" ::: "memory");
+	return p;
+}
+
+VTIME_ARCH_INLINE void vtime_arch_relax(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+#endif
+
+#ifndef VTIME_ARCH_COUNTER_AUX
+#define VTIME_ARCH_COUNTER_AUX 0
+#endif
+#ifndef VTIME_ARCH_COUNTER_HZ
+#define VTIME_ARCH_COUNTER_HZ 0
+#endif
+
+#endif
