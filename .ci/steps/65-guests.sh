@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The guests suite (issue 12 item 9): vtime inside Debian's kernel under qemu
+# The guests suite: vtime inside Debian's kernel under qemu
 # TCG, x86-64 (clocksource tsc/hpet/acpi_pm, CPU models with and without
 # rdtscp and invariant TSC) and aarch64, with the kernel's clock adjusted on a
 # schedule; asserts the bounds of scripts/guests/run (tests/guests/README.md).
