@@ -67,6 +67,7 @@ struct vt_vector {
 
 static const struct vt_vector vt_vectors[] = {
 #include "vt_vectors.h"
+};
 
 /* The feed's event mask, or its error (negative). */
 static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
@@ -75,7 +76,6 @@ static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample
 	int err = vtime_calib_feed(e, s, &ev);
 	return err ? err : (int)ev;
 }
-};
 
 static void test_scale_vectors(struct vt_case *t)
 {
