@@ -930,8 +930,12 @@ static void test_calib(struct vt_case *t)
 			 "engine did not work: %llu used",
 			 stats.samples_used);
 		/* Two single samples ~200 ms apart bound the reference to a few ppm
-		 * unless one was preempted; 500 ppm still catches a wrong scale. */
-		VT_CHECK(t, ppm > -500 && ppm < 500, "frequency off by %lld ppm from end-to-end", ppm);
+		 * unless one was preempted. Under TCG on a loaded host the guest's
+		 * TSC and ktime_get_raw wander apart by hundreds of ppm within a
+		 * phase (seen: -13..-88 ppm idle, -582 and -679 ppm at load 5), so
+		 * the bound is 2000 ppm: that still catches a wrong scale (a bad
+		 * shift or unit is off by 10^5 ppm or more). */
+		VT_CHECK(t, ppm > -2000 && ppm < 2000, "frequency off by %lld ppm from end-to-end", ppm);
 		VT_CHECK(t, err == 0, "read: %d", err);
 		/* The line tracks ktime_get_raw: within 1 ms after a few hundred ms. */
 		VT_CHECK(t, v + 1000000 > a && v < b + 1000000, "line %llu vs raw %llu..%llu", v, a, b);
