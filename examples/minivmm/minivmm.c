@@ -573,7 +573,7 @@ static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *s
 
 	minivmm_now(&now);
 	if ((err = vtime_vmm_state_decode(&st, snap->vt, sizeof snap->vt)) ||
-	    (err = vtime_vmm_restore(&vm->vt, &st, &now, policy)))
+	    (err = vtime_vmm_restore(&vm->vt, &st, &now, policy, VTIME_VMM_RESTORE_SNAPSHOT)))
 		FAIL(vm, "vtime_vmm_restore: %s", vtime_strerror(err));
 	for (unsigned i = 0; i < vm->nr_cpus; i++) {
 		struct minivmm_vcpu *c = &vm->cpu[i];
