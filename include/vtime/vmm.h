@@ -118,7 +118,9 @@ struct vtime_vmm_vcpu {
 	volatile struct vtime_pvclock_vcpu_time_info *rec;
 };
 
-/* Sets up a VM whose kvmclock reads 0 at now. Returns 0, VTIME_EINVAL,
+/* Sets up a VM whose kvmclock reads 0 at now (its realtime view: now's
+ * realtime_ns there; no pages attached, VMClock status UNKNOWN without
+ * error bounds). Returns 0, VTIME_EINVAL,
  * VTIME_ENOTSUP (SCALED asked without hw_scaling) or VTIME_ERANGE: the
  * scaling ratio is not representable, or the rate the records would carry
  * (guest_hz; the host rate in native mode) has a TSC-to-ns shift outside
@@ -131,7 +133,8 @@ VTIME_API int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config
 VTIME_API uint64_t vtime_vmm_clock(const struct vtime_vmm *vm, uint64_t host_tsc);
 
 /* KVM_SET_CLOCK: kvmclock reads ns at now (re-anchors the master reference).
- * 0 or VTIME_EINVAL. */
+ * The VM's realtime view does not step with it: it is re-synced to
+ * now->realtime_ns. 0 or VTIME_EINVAL. */
 VTIME_API int vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint64_t ns);
 
 /* Re-anchors the master reference at now without a step (continuity), so
@@ -263,7 +266,8 @@ VTIME_API int vtime_vmm_vmclock_set_page(struct vtime_vmm *vm, volatile struct v
  * period error: the stated ones). Takes effect at the next publish. Returns
  * 0 or VTIME_EINVAL (NULL vm or now; a status above UNRELIABLE, a leap
  * indicator above POST_NEG, flags other than TAI_OFFSET_VALID and
- * NOTIFICATION_PRESENT, pad not 0). */
+ * NOTIFICATION_PRESENT, a period error above 10^9 ppb other than
+ * VTIME_VMCLOCK_UNKNOWN, pad not 0). */
 VTIME_API int vtime_vmm_vmclock_sync(struct vtime_vmm *vm, const struct vtime_vmm_now *now,
 				     const struct vtime_vmm_vmclock_status *status);
 
