@@ -8,6 +8,7 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct vt_test_case {
 	const char *name;
@@ -42,9 +43,14 @@ static inline int vt_test_main(const struct vt_test_suite *suites)
 		CU_pSuite cs = CU_add_suite(s->name, NULL, NULL);
 		if (!cs)
 			return 2;
-		for (const struct vt_test_case *c = s->cases; c->name; c++)
+		for (const struct vt_test_case *c = s->cases; c->name; c++) {
+			/* VTIME_TEST_ONLY=text: only the cases whose name contains it */
+			const char *only = getenv("VTIME_TEST_ONLY");
+			if (only && *only && !strstr(c->name, only))
+				continue;
 			if (!CU_add_test(cs, c->name, c->fn))
 				return 2;
+		}
 	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

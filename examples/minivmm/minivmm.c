@@ -8,11 +8,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 #include <vtime/arch.h>
 
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
+#include <vtime/vmclock.h>
 
 #include "minivmm.h"
 
@@ -109,7 +112,70 @@ static int setup_cpuid(struct minivmm *vm, int vcpu_fd)
 		if (e->function == 0x40000001u && vm->mode == MINIVMM_MODE_VMM)
 			e->eax &= ~((1u << 0) | (1u << 3)); /* CLOCKSOURCE, CLOCKSOURCE2 */
 	}
+	if (vm->mode == MINIVMM_MODE_VMM) {
+		/* Hyper-V at 0x40000000 and KVM behind it at 0x40000100, as KVM lays
+		 * out its leaves when it offers Hyper-V enlightenments. This KVM
+		 * emulates none (KVM_CAP_HYPERV 0): the Hyper-V MSRs come to us. */
+		unsigned n = c.hdr.nent;
+
+		for (unsigned i = 0; i < n; i++) {
+			struct kvm_cpuid_entry2 *e = &c.e[i];
+			if (e->function == 0x40000000u)
+				e->eax = 0x40000101u;
+			if ((e->function & 0xffffff00u) == 0x40000000u)
+				e->function += 0x100u;
+		}
+		for (uint32_t leaf = VTIME_HV_CPUID_VENDOR; leaf <= 0x40000005u && n < 256; leaf++, n++) {
+			struct kvm_cpuid_entry2 *e = &c.e[n];
+			memset(e, 0, sizeof(*e));
+			e->function = leaf;
+			if (leaf == VTIME_HV_CPUID_VENDOR) {
+				e->eax = 0x40000005u;
+				e->ebx = VTIME_HV_SIGNATURE_EBX;
+				e->ecx = VTIME_HV_SIGNATURE_ECX;
+				e->edx = VTIME_HV_SIGNATURE_EDX;
+			} else if (leaf == VTIME_HV_CPUID_INTERFACE) {
+				e->eax = VTIME_HV_INTERFACE_HV1;
+			} else if (leaf == VTIME_HV_CPUID_FEATURES) {
+				e->eax = VTIME_HV_ACCESS_REFERENCE_TSC | VTIME_HV_ACCESS_TIME_REF_COUNT;
+			}
+		}
+		c.hdr.nent = n;
+	}
 	return ioctl(vcpu_fd, KVM_SET_CPUID2, &c);
+}
+
+void minivmm_vmclock_status(struct vtime_vmm_vmclock_status *st)
+{
+	struct timex tx;
+	int state;
+	double freq_ppb;
+
+	memset(st, 0, sizeof(*st));
+	memset(&tx, 0, sizeof(tx));
+	state = adjtimex(&tx); /* modes 0: reads, changes nothing */
+	st->time_maxerror_ns = VTIME_VMCLOCK_UNKNOWN;
+	st->time_esterror_ns = VTIME_VMCLOCK_UNKNOWN;
+	st->period_maxerror_ppb = VTIME_VMCLOCK_UNKNOWN;
+	st->period_esterror_ppb = VTIME_VMCLOCK_UNKNOWN;
+	st->clock_status = VTIME_VMCLOCK_STATUS_UNKNOWN;
+	if (state < 0)
+		return;
+	/* kvmclock runs at the raw TSC rate: off true time by about the NTP
+	 * frequency correction (plus KVM's kHz rounding of the TSC rate, under
+	 * 0.2 ppm at GHz rates); unsynchronised, the kernel's own 500 ppm. */
+	freq_ppb = (double)(tx.freq < 0 ? -tx.freq : tx.freq) * 1000.0 / 65536.0;
+	st->time_maxerror_ns = (uint64_t)tx.maxerror * 1000u;
+	st->time_esterror_ns = (uint64_t)tx.esterror * 1000u;
+	if (tx.status & STA_UNSYNC) {
+		st->period_maxerror_ppb = 500000;
+		/* 16 s is the kernel's cap: never synchronised (or long ago) */
+		st->clock_status = tx.maxerror >= 16000000 ? VTIME_VMCLOCK_STATUS_UNKNOWN : VTIME_VMCLOCK_STATUS_FREERUNNING;
+	} else {
+		st->period_maxerror_ppb = (uint64_t)freq_ppb + 1000u;
+		st->period_esterror_ppb = (uint64_t)freq_ppb / 10u + 200u;
+		st->clock_status = VTIME_VMCLOCK_STATUS_SYNCHRONIZED;
+	}
 }
 
 static void setup_memory_layout(struct minivmm *vm)
@@ -182,6 +248,17 @@ int minivmm_create_empty(struct minivmm *vm, enum minivmm_mode mode, unsigned nr
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		FAIL(vm, "KVM_CREATE_VM: %s", strerror(errno));
+	if (mode == MINIVMM_MODE_VMM) {
+		/* MSRs KVM does not know (or refuses, like the Hyper-V ones without
+		 * its Hyper-V emulation) exit to us instead of raising #GP. */
+		struct kvm_enable_cap cap;
+
+		memset(&cap, 0, sizeof(cap));
+		cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+		cap.args[0] = KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_INVAL;
+		vm->msr_exits = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) > 0 &&
+				ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+	}
 	(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
 	vm->mem_size = MINIVMM_MEM_SIZE;
 	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -265,6 +342,24 @@ int minivmm_create(struct minivmm *vm, enum minivmm_mode mode, unsigned nr_cpus,
 	for (unsigned i = 0; i < nr_cpus; i++)
 		if (setup_long_mode(vm, &vm->cpu[i]) < 0)
 			return -1;
+	if (mode == MINIVMM_MODE_VMM) {
+		/* The VMClock region, as a platform would describe it (ACPI
+		 * AMZNC10C _CRS): laid out and published before the guest runs. */
+		struct vtime_vmm_vmclock_status st;
+		struct vtime_vmm_now now;
+		int err;
+
+		vm->shared->vmclock_gpa = MINIVMM_VMCLOCK;
+		vm->shared->vmclock_size = 4096;
+		vm->shared->hv_msr = vm->msr_exits;
+		minivmm_vmclock_status(&st);
+		minivmm_now(&now);
+		if ((err = vtime_vmm_vmclock_set_page(&vm->vt, (volatile struct vtime_vmclock_abi *)(vm->mem + MINIVMM_VMCLOCK),
+						      4096)) ||
+		    (err = vtime_vmm_vmclock_sync(&vm->vt, &now, &st)) ||
+		    (err = vtime_vmm_vmclock_publish(&vm->vt, &now, NULL)))
+			FAIL(vm, "VMClock page: %s", vtime_strerror(err));
+	}
 	return 0;
 }
 
@@ -336,6 +431,53 @@ static void vmm_mode_register(struct minivmm *vm, struct minivmm_vcpu *c, uint16
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* VMM mode: the guest enabled or disabled its Hyper-V reference TSC page. */
+static void hv_register(struct minivmm *vm, uint64_t value)
+{
+	struct vtime_vmm_now now;
+	uint64_t gpa = value & ~(uint64_t)(VTIME_HV_TSC_PAGE_SIZE - 1);
+	volatile struct vtime_hv_tsc_page *page = NULL;
+
+	pthread_mutex_lock(&vm->lock);
+	if ((value & VTIME_HV_MSR_REFERENCE_TSC_ENABLE) && gpa + VTIME_HV_TSC_PAGE_SIZE <= vm->mem_size)
+		page = (volatile struct vtime_hv_tsc_page *)(vm->mem + gpa);
+	vm->hv_gpa = page ? gpa : 0;
+	(void)vtime_vmm_hv_set_page(&vm->vt, page);
+	if (page) {
+		minivmm_now(&now);
+		(void)vtime_vmm_hv_publish(&vm->vt, &now, NULL);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static uint64_t hv_ref_count(struct minivmm *vm)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&vm->lock);
+	v = vtime_vmm_hv_ref_count(&vm->vt, minivmm_rdtsc());
+	pthread_mutex_unlock(&vm->lock);
+	return v;
+}
+
+/* KVM_EXIT_X86_WRMSR / RDMSR: the Hyper-V MSRs this VMM emulates; any other
+ * gets #GP (error 1). */
+static void handle_msr(struct minivmm *vm, struct kvm_run *run)
+{
+	run->msr.error = 1;
+	if (vm->mode != MINIVMM_MODE_VMM)
+		return;
+	if (run->exit_reason == KVM_EXIT_X86_WRMSR && run->msr.index == VTIME_HV_X64_MSR_REFERENCE_TSC) {
+		hv_register(vm, run->msr.data);
+		__atomic_fetch_add(&vm->msr_writes, 1, __ATOMIC_RELAXED);
+		run->msr.error = 0;
+	} else if (run->exit_reason == KVM_EXIT_X86_RDMSR && run->msr.index == VTIME_HV_X64_MSR_TIME_REF_COUNT) {
+		run->msr.data = hv_ref_count(vm);
+		__atomic_fetch_add(&vm->msr_reads, 1, __ATOMIC_RELAXED);
+		run->msr.error = 0;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct minivmm_vcpu *c = arg;
@@ -388,8 +530,26 @@ static void *vcpu_thread(void *arg)
 				break;
 			case MINIVMM_PORT_NULL:
 				break;
+			case MINIVMM_PORT_HV_TSC:
+				if (vm->mode == MINIVMM_MODE_VMM)
+					hv_register(vm, v);
+				break;
+			case MINIVMM_PORT_HV_COUNT:
+				if (vm->mode == MINIVMM_MODE_VMM)
+					__atomic_store_n(&vm->shared->hv_ref_count, hv_ref_count(vm), __ATOMIC_RELEASE);
+				break;
 			default:
 				snprintf(c->why, sizeof(c->why), "unexpected port 0x%x", run->io.port);
+				finish(vm, c, MV_ERROR);
+				return NULL;
+			}
+			continue;
+		}
+		if (run->exit_reason == KVM_EXIT_X86_WRMSR || run->exit_reason == KVM_EXIT_X86_RDMSR) {
+			handle_msr(vm, run);
+			if (run->msr.error) {
+				snprintf(c->why, sizeof(c->why), "unexpected %s of MSR 0x%x",
+					 run->exit_reason == KVM_EXIT_X86_WRMSR ? "WRMSR" : "RDMSR", run->msr.index);
 				finish(vm, c, MV_ERROR);
 				return NULL;
 			}
@@ -549,6 +709,7 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
 			snap->rec_gpa[i] = c->vt.rec ? (uint64_t)((const volatile uint8_t *)c->vt.rec - vm->mem) : 0;
 		}
 		snap->wall_gpa = vm->wall_gpa;
+		snap->hv_gpa = vm->hv_gpa;
 		pthread_mutex_unlock(&vm->lock);
 		if (err)
 			FAIL(vm, "vtime_vmm_save: %s", vtime_strerror(err));
@@ -565,16 +726,30 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap)
  * hypervisor's TSC offset is then adopted when it will not take the restored
  * one (this nested host does not): kvmclock still continues per the policy,
  * the records absorb the TSC. */
-static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy)
+static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy,
+			    enum vtime_vmm_restore_kind kind)
 {
+	struct vtime_vmm_vmclock_status vst;
 	struct vtime_vmm_now now;
 	struct vtime_vmm_state st;
 	int err;
 
 	minivmm_now(&now);
 	if ((err = vtime_vmm_state_decode(&st, snap->vt, sizeof snap->vt)) ||
-	    (err = vtime_vmm_restore(&vm->vt, &st, &now, policy)))
+	    (err = vtime_vmm_restore(&vm->vt, &st, &now, policy, kind)))
 		FAIL(vm, "vtime_vmm_restore: %s", vtime_strerror(err));
+	/* The pages, in the guest memory just restored: VMClock at its fixed
+	 * place, the Hyper-V page where the guest had enabled it. This host's
+	 * realtime status is its own. */
+	minivmm_vmclock_status(&vst);
+	if ((err = vtime_vmm_vmclock_set_page(&vm->vt, (volatile struct vtime_vmclock_abi *)(vm->mem + MINIVMM_VMCLOCK),
+					      4096)) ||
+	    (err = vtime_vmm_vmclock_sync(&vm->vt, &now, &vst)) ||
+	    (err = vtime_vmm_hv_set_page(&vm->vt, snap->hv_gpa ? (volatile struct vtime_hv_tsc_page *)(vm->mem + snap->hv_gpa)
+							       : NULL)))
+		FAIL(vm, "restoring the pages: %s", vtime_strerror(err));
+	vm->hv_gpa = snap->hv_gpa;
+	vm->shared->hv_msr = vm->msr_exits;
 	for (unsigned i = 0; i < vm->nr_cpus; i++) {
 		struct minivmm_vcpu *c = &vm->cpu[i];
 		struct vtime_vmm_vcpu_state cst;
@@ -611,6 +786,12 @@ static int restore_vmm_mode(struct minivmm *vm, const struct minivmm_snapshot *s
 
 int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy)
 {
+	return minivmm_restore_as(vm, snap, policy, VTIME_VMM_RESTORE_SNAPSHOT);
+}
+
+int minivmm_restore_as(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy,
+		       enum vtime_vmm_restore_kind kind)
+{
 	int fds[MINIVMM_MAX_CPUS];
 	int err;
 
@@ -633,7 +814,8 @@ int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enu
 			FAIL(vm, "vtime_kvm_restore_clock: %s", vtime_strerror(err));
 		return 0;
 	}
-	return restore_vmm_mode(vm, snap, policy == VTIME_RESUME_ADVANCE ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE);
+	return restore_vmm_mode(vm, snap, policy == VTIME_RESUME_ADVANCE ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE,
+				kind);
 }
 
 void minivmm_snapshot_free(struct minivmm_snapshot *snap)

@@ -54,9 +54,13 @@ struct minivmm {
 	unsigned parked, finished;
 	minivmm_mark_fn on_mark;
 	void *mark_ctx;
-	/* VMM mode: vtime's core publishes the records. */
+	/* VMM mode: vtime's core publishes the records, the Hyper-V page and
+	 * VMClock. */
 	struct vtime_vmm vt;
 	uint64_t wall_gpa;
+	uint64_t hv_gpa;  /* the guest's reference TSC page (0: not enabled) */
+	bool msr_exits;   /* unknown MSRs exit to us (KVM_CAP_X86_USER_SPACE_MSR) */
+	uint64_t msr_writes, msr_reads; /* Hyper-V MSR accesses handled */
 };
 
 /* A host reading for the core: rdtsc bracketed by CLOCK_MONOTONIC_RAW, and
@@ -107,6 +111,7 @@ struct minivmm_snapshot {
 	uint8_t vt_cpu[MINIVMM_MAX_CPUS][VTIME_VMM_VCPU_STATE_BYTES];
 	uint64_t rec_gpa[MINIVMM_MAX_CPUS]; /* 0: not registered */
 	uint64_t wall_gpa;
+	uint64_t hv_gpa; /* the Hyper-V page the guest enabled (0: none) */
 };
 
 int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap);
@@ -114,6 +119,14 @@ int minivmm_snapshot(struct minivmm *vm, struct minivmm_snapshot *snap);
  * snap. KVM mode: vtime_kvm_restore_clock(). VMM mode: vtime_vmm_restore()
  * and the vCPU restores; the policy values are the same (freeze 0, advance 1). */
 int minivmm_restore(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy);
+/* The same, saying what the restore is (VMM mode: what VMClock tells the
+ * guest); minivmm_restore() is a snapshot restore. */
+int minivmm_restore_as(struct minivmm *vm, const struct minivmm_snapshot *snap, enum vtime_resume_policy policy,
+		       enum vtime_vmm_restore_kind kind);
+
+/* VMM mode: what this host knows about its CLOCK_REALTIME (adjtimex read
+ * with modes 0), for vtime_vmm_vmclock_sync(). */
+void minivmm_vmclock_status(struct vtime_vmm_vmclock_status *st);
 void minivmm_snapshot_free(struct minivmm_snapshot *snap);
 
 #endif

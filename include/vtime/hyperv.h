@@ -39,8 +39,17 @@ struct vtime_hv_tsc_page {
 #define VTIME_HV_REF_HZ 10000000u /* reference time counts 100 ns units */
 
 /* Discovery and registration (x86). */
-#define VTIME_HV_CPUID_VENDOR 0x40000000u   /* EBX, ECX, EDX: the signature below */
+#define VTIME_HV_CPUID_VENDOR 0x40000000u   /* EAX: highest leaf; EBX, ECX, EDX: the signature below */
 #define VTIME_HV_CPUID_SIGNATURE "Microsoft Hv"
+#define VTIME_HV_SIGNATURE_EBX 0x7263694du  /* "Micr" */
+#define VTIME_HV_SIGNATURE_ECX 0x666f736fu  /* "osof" */
+#define VTIME_HV_SIGNATURE_EDX 0x76482074u  /* "t Hv" */
+#define VTIME_HV_CPUID_INTERFACE 0x40000001u /* EAX: the interface signature below */
+#define VTIME_HV_INTERFACE_HV1 0x31237648u  /* "Hv#1": the TLFS interface */
+#define VTIME_HV_CPUID_FEATURES 0x40000003u /* EAX: the partition's privileges */
+#define VTIME_HV_ACCESS_TIME_REF_COUNT (1u << 1) /* HV_X64_MSR_TIME_REF_COUNT available */
+#define VTIME_HV_ACCESS_REFERENCE_TSC (1u << 9)  /* HV_X64_MSR_REFERENCE_TSC available */
+#define VTIME_HV_ACCESS_FREQUENCY_MSRS (1u << 11) /* HV_X64_MSR_TSC_FREQUENCY and APIC frequency */
 #define VTIME_HV_X64_MSR_TIME_REF_COUNT 0x40000020u  /* 100 ns units since partition creation: the fallback */
 #define VTIME_HV_X64_MSR_REFERENCE_TSC 0x40000021u   /* bit 0 enable, bits 63:12 the page frame */
 #define VTIME_HV_X64_MSR_TSC_FREQUENCY 0x40000022u   /* TSC frequency in Hz */

@@ -18,6 +18,7 @@
 #include "vt_math.h"
 #include "vt_port.h"
 #include "vt_seq.h"
+#include "vt_vmclock.h"
 
 typedef struct vtime_vmclock_abi vt_vmclock_t;
 
@@ -510,8 +511,14 @@ int vtime_vmclock_set_time(struct vtime_vmclock_abi *body, uint64_t counter, uin
 	return 0;
 }
 
-uint32_t vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const struct vtime_vmclock_abi *body,
-			       unsigned events)
+/* Serial order of two markers (each only ever incremented): a ahead of b. */
+static inline bool vt_vmclock_ahead(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b) > 0;
+}
+
+uint32_t vt_vmclock_publish_floor(volatile struct vtime_vmclock_abi *clk, const struct vtime_vmclock_abi *body,
+				  unsigned events, const uint64_t *floor)
 {
 	const unsigned known = VTIME_VMCLOCK_EV_DISRUPTED | VTIME_VMCLOCK_EV_NEW_GENERATION;
 	uint64_t marker, gen, flags = body->flags;
@@ -523,6 +530,13 @@ uint32_t vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const str
 	marker = vt_vmclock_ld64(&clk->disruption_marker);
 	gen = vt_vmclock_ld64(&clk->vm_generation_counter);
 	flags |= vt_vmclock_ld64(&clk->flags) & VTIME_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT;
+	/* ... or from what the guest saw before a restore, if the page is behind */
+	if (floor) {
+		if (vt_vmclock_ahead(floor[0], marker))
+			marker = floor[0];
+		if (vt_vmclock_ahead(floor[1], gen))
+			gen = floor[1];
+	}
 	if (events & known)
 		marker++;
 	if (events & VTIME_VMCLOCK_EV_NEW_GENERATION) {
@@ -548,4 +562,10 @@ uint32_t vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const str
 	vt_vmclock_st64(&clk->time_maxerror_nanosec, body->time_maxerror_nanosec);
 	vt_vmclock_st64(&clk->vm_generation_counter, gen);
 	return vt_seq_write_end(&clk->seq_count, v);
+}
+
+uint32_t vtime_vmclock_publish(volatile struct vtime_vmclock_abi *clk, const struct vtime_vmclock_abi *body,
+			       unsigned events)
+{
+	return vt_vmclock_publish_floor(clk, body, events, (const uint64_t *)0);
 }

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* Host/VMM clock state: see include/vtime/vmm.h. Freestanding, no floats. */
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
 #include <vtime/pvclock.h>
 #include <vtime/scale.h>
 #include <vtime/tsc.h>
+#include <vtime/vmclock.h>
 #include <vtime/vmm.h>
 
 #include "vt_atomic.h"
 #include "vt_endian.h"
 #include "vt_math.h"
 #include "vt_state.h"
+#include "vt_vmclock.h"
 
 #define VT_VMM_DEFAULT_TOLERANCE_PPM 250u
+#define VT_VMM_NSEC 1000000000ull
 
 /* Scale a signed counter delta: negative deltas scale their magnitude. */
 static uint64_t vt_scale_signed(const struct vtime_scale *s, uint64_t base, uint64_t from, uint64_t to)
@@ -60,6 +64,35 @@ static bool vt_within_ppm(uint64_t a, uint64_t b, uint32_t ppm)
 	struct vt_u128 lhs = vt_mul64(diff, 1000000u), rhs = vt_mul64(b, ppm);
 
 	return lhs.hi < rhs.hi || (lhs.hi == rhs.hi && lhs.lo <= rhs.lo);
+}
+
+/* The VM's realtime view follows the host's realtime from now on:
+ * realtime = rt_offset_ns + kvmclock. */
+static void vt_vmm_rt_sync(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
+{
+	vm->rt_offset_ns = now->realtime_ns - vtime_vmm_clock(vm, now->host_tsc);
+}
+
+static void vt_vmm_pages_init(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
+{
+	static const struct vtime_vmclock_abi zero;
+
+	vt_vmm_rt_sync(vm, now);
+	vm->vmclock = (volatile struct vtime_vmclock_abi *)0;
+	vm->vmclock_body = zero;
+	vm->vmclock_body.clock_status = VTIME_VMCLOCK_STATUS_UNKNOWN;
+	for (unsigned i = 0; i < 4; i++)
+		vm->vmclock_err[i] = VTIME_VMCLOCK_UNKNOWN;
+	vm->vmclock_sync_ns = now->host_ns;
+	vm->vmclock_disruption = 0;
+	vm->vmclock_floor[0] = vm->vmclock_floor[1] = 0;
+	vm->vmclock_events = 0;
+	vm->vmclock_floor_pending = false;
+	vm->hv_valid = false;
+	vm->hv_seq = 0;
+	vm->hv_page = (volatile struct vtime_hv_tsc_page *)0;
+	vm->hv_scale = 0;
+	vm->hv_offset = 0;
 }
 
 int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, const struct vtime_vmm_now *now)
@@ -122,6 +155,7 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	vt_store64(&vm->emu_last, 0);
 	vm->paused = false;
 	vm->pause_ns = vm->restore_elapsed_ns = 0;
+	vt_vmm_pages_init(vm, now);
 	return 0;
 }
 
@@ -130,6 +164,7 @@ int vtime_vmm_set_clock(struct vtime_vmm *vm, const struct vtime_vmm_now *now, u
 	if (!vm || !now)
 		return VTIME_EINVAL;
 	vt_vmm_anchor(vm, now->host_tsc, ns);
+	vt_vmm_rt_sync(vm, now); /* the VM's realtime does not step with kvmclock */
 	return 0;
 }
 
@@ -365,6 +400,230 @@ int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_n
 	return 0;
 }
 
+/* ---- the VM-wide pages ---- */
+
+/* The record every vCPU of the current TSC generation carries (all of them
+ * when the VM is stable), without GUEST_STOPPED. */
+static void vt_vmm_vm_record(const struct vtime_vmm *vm, const struct vt_vmm_common *c,
+			     struct vtime_pvclock_vcpu_time_info *rec)
+{
+	rec->version = 0;
+	rec->pad0 = 0;
+	rec->pad[0] = rec->pad[1] = 0;
+	rec->tsc_to_system_mul = vm->guest_to_ns.mul;
+	rec->tsc_shift = vm->guest_to_ns.shift;
+	rec->flags = c->flags;
+	rec->tsc_timestamp = c->base_at_master + vm->cur_tsc_offset;
+	rec->system_time = vm->master_ns;
+}
+
+/* The records' rate as a VMClock period: ns per tick = mul * 2^shift / 2^32,
+ * so period = floor(mul * 2^(32 + shift + s) / 10^9) in 2^-(64 + s) s, with
+ * the largest s that keeps it in 64 bits (the product's high half below
+ * 10^9). shift >= VTIME_PVCLOCK_SHIFT_MIN (init refuses less): 32 + shift
+ * >= 20, and s = 0 always fits (mul << 52 < 2^84). */
+static void vt_vmm_vmclock_period(const struct vtime_vmm *vm, struct vtime_vmclock_abi *b)
+{
+	struct vt_u128 m = { 0, vm->guest_to_ns.mul };
+	unsigned e = (unsigned)(32 + vm->guest_to_ns.shift), s = 0;
+	uint64_t period = 0;
+
+	while (e + s + 1 < 128 && vt_shl128(m, e + s + 1).hi < VT_VMM_NSEC)
+		s++;
+	(void)vt_div128(vt_shl128(m, e + s), VT_VMM_NSEC, &period, (uint64_t *)0);
+	b->counter_period_shift = (uint8_t)s;
+	b->counter_period_frac_sec = period;
+}
+
+/* ceil(a * ppb / 10^9), saturating (ppb <= 10^9 keeps it <= a). */
+static uint64_t vt_vmm_ppb(uint64_t a, uint64_t ppb)
+{
+	uint64_t q = 0, r = 0;
+
+	if (!vt_div128(vt_mul64(a, ppb), VT_VMM_NSEC, &q, &r))
+		return UINT64_MAX;
+	return q + (r != 0 && q != UINT64_MAX);
+}
+
+static uint64_t vt_vmm_sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint32_t vt_vmm_vmclock_write(struct vtime_vmm *vm, const struct vtime_vmm_now *now,
+				     const struct vt_vmm_common *c)
+{
+	struct vtime_vmclock_abi b = vm->vmclock_body;
+	uint64_t counter, ns, t, sec, err[2], since;
+	uint32_t seq;
+
+	vt_vmm_vmclock_period(vm, &b);
+	b.flags &= ~(VTIME_VMCLOCK_FLAG_PERIOD_MAXERROR_VALID | VTIME_VMCLOCK_FLAG_PERIOD_ESTERROR_VALID);
+	b.counter_period_maxerror_rate_frac_sec = b.counter_period_esterror_rate_frac_sec = 0;
+	if (vm->vmclock_err[2] != VTIME_VMCLOCK_UNKNOWN) {
+		b.counter_period_maxerror_rate_frac_sec = vt_vmm_ppb(b.counter_period_frac_sec, vm->vmclock_err[2]);
+		b.flags |= VTIME_VMCLOCK_FLAG_PERIOD_MAXERROR_VALID;
+	}
+	if (vm->vmclock_err[3] != VTIME_VMCLOCK_UNKNOWN) {
+		b.counter_period_esterror_rate_frac_sec = vt_vmm_ppb(b.counter_period_frac_sec, vm->vmclock_err[3]);
+		b.flags |= VTIME_VMCLOCK_FLAG_PERIOD_ESTERROR_VALID;
+	}
+	/* the stated errors grown by the rate over the host ns since the sync */
+	since = (int64_t)(now->host_ns - vm->vmclock_sync_ns) > 0 ? now->host_ns - vm->vmclock_sync_ns : 0;
+	for (unsigned i = 0; i < 2; i++) {
+		err[i] = vm->vmclock_err[i];
+		if (err[i] != VTIME_VMCLOCK_UNKNOWN && vm->vmclock_err[2 + i] != VTIME_VMCLOCK_UNKNOWN)
+			err[i] = vt_vmm_sat_add(err[i], vt_vmm_ppb(since, vm->vmclock_err[2 + i])); /* saturated: UNKNOWN */
+	}
+	if (vm->mode == VTIME_VMM_TSC_CATCHUP) {
+		counter = now->host_tsc + vm->cur_tsc_offset; /* UNRELIABLE below: never stable */
+		ns = c->ns;
+	} else {
+		counter = c->base_at_master + vm->cur_tsc_offset;
+		ns = vm->master_ns;
+	}
+	t = vm->rt_offset_ns + ns;
+	sec = vt_div64(t, VT_VMM_NSEC);
+	(void)vtime_vmclock_set_time(&b, counter, sec, (uint32_t)(t - sec * VT_VMM_NSEC), err[0], err[1]);
+	b.flags |= vm->vmclock_disruption | VTIME_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT;
+	if (!(c->flags & VTIME_PVCLOCK_TSC_STABLE))
+		b.clock_status = VTIME_VMCLOCK_STATUS_UNRELIABLE; /* the vCPUs do not share one TSC */
+	seq = vt_vmclock_publish_floor(vm->vmclock, &b, vm->vmclock_events,
+				       vm->vmclock_floor_pending ? vm->vmclock_floor : (const uint64_t *)0);
+	vm->vmclock_events = 0;
+	vm->vmclock_floor_pending = false;
+	return seq;
+}
+
+static uint32_t vt_vmm_hv_write(struct vtime_vmm *vm, const struct vt_vmm_common *c)
+{
+	struct vtime_pvclock_vcpu_time_info rec;
+	uint64_t scale;
+	int64_t offset;
+
+	vt_vmm_vm_record(vm, c, &rec);
+	if (vtime_hv_tsc_page_from_pvclock(&rec, &scale, &offset) != 0) {
+		/* KVM publishes no page for this record: guests use the MSR */
+		vm->hv_seq = vtime_hv_tsc_page_invalidate(vm->hv_page, vm->hv_seq);
+		vm->hv_valid = false;
+		return 0;
+	}
+	vm->hv_seq = vtime_hv_tsc_page_publish(vm->hv_page, scale, offset, vm->hv_seq);
+	vm->hv_scale = scale;
+	vm->hv_offset = offset;
+	vm->hv_valid = true;
+	return vm->hv_seq;
+}
+
+int vtime_vmm_vmclock_set_page(struct vtime_vmm *vm, volatile struct vtime_vmclock_abi *page, uint32_t size)
+{
+	int err;
+
+	if (!vm)
+		return VTIME_EINVAL;
+	if (!page) {
+		vm->vmclock = page;
+		return 0;
+	}
+	if (size < VTIME_VMCLOCK_ABI_SIZE || ((uintptr_t)page & 7u))
+		return VTIME_EINVAL;
+	err = vtime_vmclock_check(page, size);
+	if (err == VTIME_ENODEV) {
+		(void)vtime_vmclock_init(page, size, VTIME_VMCLOCK_COUNTER_X86_TSC, VTIME_VMCLOCK_TIME_UTC);
+	} else if (err || vt_load8(&page->counter_id) != VTIME_VMCLOCK_COUNTER_X86_TSC ||
+		   vt_load8(&page->time_type) != VTIME_VMCLOCK_TIME_UTC) {
+		return VTIME_EPROTO; /* another layout: re-initialising it would lose its markers */
+	}
+	vm->vmclock = page;
+	return 0;
+}
+
+int vtime_vmm_vmclock_sync(struct vtime_vmm *vm, const struct vtime_vmm_now *now,
+			   const struct vtime_vmm_vmclock_status *st)
+{
+	const uint64_t flags = VTIME_VMCLOCK_FLAG_TAI_OFFSET_VALID | VTIME_VMCLOCK_FLAG_NOTIFICATION_PRESENT;
+
+	if (!vm || !now)
+		return VTIME_EINVAL;
+	if (st) {
+		if (st->clock_status > VTIME_VMCLOCK_STATUS_UNRELIABLE || st->leap_indicator > VTIME_VMCLOCK_LEAP_POST_NEG ||
+		    (st->flags & ~flags) || st->pad[0] || st->pad[1] || st->pad[2] || st->pad[3] ||
+		    (st->period_maxerror_ppb > VT_VMM_NSEC && st->period_maxerror_ppb != VTIME_VMCLOCK_UNKNOWN) ||
+		    (st->period_esterror_ppb > VT_VMM_NSEC && st->period_esterror_ppb != VTIME_VMCLOCK_UNKNOWN))
+			return VTIME_EINVAL;
+		vm->vmclock_body.clock_status = st->clock_status;
+		vm->vmclock_body.leap_indicator = st->leap_indicator;
+		vm->vmclock_body.tai_offset_sec = st->tai_offset_sec;
+		vm->vmclock_body.flags = st->flags;
+		vm->vmclock_err[0] = st->time_maxerror_ns;
+		vm->vmclock_err[1] = st->time_esterror_ns;
+		vm->vmclock_err[2] = st->period_maxerror_ppb;
+		vm->vmclock_err[3] = st->period_esterror_ppb;
+		vm->vmclock_sync_ns = now->host_ns;
+	}
+	vt_vmm_rt_sync(vm, now);
+	return 0;
+}
+
+int vtime_vmm_vmclock_set_disruption(struct vtime_vmm *vm, uint64_t flags)
+{
+	if (!vm || (flags & ~(VTIME_VMCLOCK_FLAG_DISRUPTION_SOON | VTIME_VMCLOCK_FLAG_DISRUPTION_IMMINENT)))
+		return VTIME_EINVAL;
+	vm->vmclock_disruption = flags;
+	return 0;
+}
+
+int vtime_vmm_vmclock_publish(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *seq)
+{
+	struct vt_vmm_common c;
+	uint32_t v;
+
+	if (!vm || !now)
+		return VTIME_EINVAL;
+	if (!vm->vmclock)
+		return VTIME_ENODEV;
+	vt_vmm_common(vm, now, &c);
+	v = vt_vmm_vmclock_write(vm, now, &c);
+	if (seq)
+		*seq = v;
+	return 0;
+}
+
+int vtime_vmm_hv_set_page(struct vtime_vmm *vm, volatile struct vtime_hv_tsc_page *page)
+{
+	if (!vm || ((uintptr_t)page & 7u))
+		return VTIME_EINVAL;
+	if (page != vm->hv_page)
+		vm->hv_valid = false; /* nothing published on this page yet */
+	vm->hv_page = page;
+	return 0;
+}
+
+int vtime_vmm_hv_publish(struct vtime_vmm *vm, const struct vtime_vmm_now *now, uint32_t *sequence)
+{
+	struct vt_vmm_common c;
+	uint32_t v;
+
+	if (!vm || !now)
+		return VTIME_EINVAL;
+	if (!vm->hv_page)
+		return VTIME_ENODEV;
+	vt_vmm_common(vm, now, &c);
+	v = vt_vmm_hv_write(vm, &c);
+	if (sequence)
+		*sequence = v;
+	return 0;
+}
+
+uint64_t vtime_vmm_hv_ref_count(const struct vtime_vmm *vm, uint64_t host_tsc)
+{
+	/* KVM: through the page while it is valid (the guest's TSC of the
+	 * shared generation), else the VM clock in 100 ns units */
+	if (vm->hv_page && vm->hv_valid)
+		return vtime_hv_tsc_page_time(vm->hv_scale, vm->hv_offset, vt_vmm_base(vm, host_tsc) + vm->cur_tsc_offset);
+	return vt_div64(vtime_vmm_clock(vm, host_tsc), 100u);
+}
+
 int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 {
 	struct vt_vmm_common c;
@@ -382,6 +641,10 @@ int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 		vt_vmm_fill(v, now, &c, &body);
 		(void)vt_vmm_publish_body(v, &body);
 	}
+	if (vm->vmclock)
+		(void)vt_vmm_vmclock_write(vm, now, &c);
+	if (vm->hv_page)
+		(void)vt_vmm_hv_write(vm, &c);
 	return 0;
 }
 
@@ -451,6 +714,10 @@ int vtime_vmm_resume(struct vtime_vmm *vm, const struct vtime_vmm_now *now, enum
 	}
 	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
 		v->stop_request = true;
+	/* a disruption: VMClock's time is the host's realtime again, and the
+	 * marker changes once, at the next publish */
+	vt_vmm_rt_sync(vm, now);
+	vm->vmclock_events |= VTIME_VMCLOCK_EV_DISRUPTED;
 	return 0;
 }
 
@@ -464,6 +731,31 @@ int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, 
 	st->host_hz = vm->host_hz;
 	st->nr_vcpus = vm->nr_vcpus;
 	st->mode = vm->mode;
+	st->vmclock_marker = st->vmclock_generation = 0;
+	st->flags = 0;
+	if (vm->vmclock) {
+		uint64_t m = vt_le64(vt_load64(&vm->vmclock->disruption_marker));
+		uint64_t g = vt_le64(vt_load64(&vm->vmclock->vm_generation_counter));
+
+		/* restored but not published since: the page may still be behind */
+		if (vm->vmclock_floor_pending) {
+			if ((int64_t)(vm->vmclock_floor[0] - m) > 0)
+				m = vm->vmclock_floor[0];
+			if ((int64_t)(vm->vmclock_floor[1] - g) > 0)
+				g = vm->vmclock_floor[1];
+		}
+		st->vmclock_marker = m;
+		st->vmclock_generation = g;
+		st->flags |= VTIME_VMM_STATE_VMCLOCK;
+	}
+	st->hv_sequence = vm->hv_seq;
+	if (vm->hv_page) {
+		uint32_t seq = vt_le32(vt_load32(&vm->hv_page->tsc_sequence));
+
+		if (seq != 0 && seq != 0xffffffffu)
+			st->hv_sequence = seq;
+		st->flags |= VTIME_VMM_STATE_HV;
+	}
 	return 0;
 }
 
@@ -484,14 +776,17 @@ int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vm
 }
 
 int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_state *st, const struct vtime_vmm_now *now,
-		      enum vtime_resume_policy policy)
+		      enum vtime_resume_policy policy, enum vtime_vmm_restore_kind kind)
 {
+	const uint32_t flags = VTIME_VMM_STATE_VMCLOCK | VTIME_VMM_STATE_HV;
 	uint64_t elapsed = 0;
 
-	if (!vm || !st || !now || (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
+	if (!vm || !st || !now || (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE) ||
+	    (kind != VTIME_VMM_RESTORE_SNAPSHOT && kind != VTIME_VMM_RESTORE_MIGRATION))
 		return VTIME_EINVAL;
 	if (st->guest_hz == 0 || st->host_hz == 0 || st->mode < VTIME_VMM_TSC_NATIVE ||
-	    st->mode > VTIME_VMM_TSC_EMULATED)
+	    st->mode > VTIME_VMM_TSC_EMULATED || (st->flags & ~flags) || st->hv_sequence == 0xffffffffu ||
+	    ((st->vmclock_marker || st->vmclock_generation) && !(st->flags & VTIME_VMM_STATE_VMCLOCK)))
 		return VTIME_EPROTO;
 	if (st->guest_hz != vm->guest_hz)
 		return VTIME_EINVAL;
@@ -502,6 +797,16 @@ int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_state *st, co
 	/* The restored TSC is authoritative: the next write opens a generation
 	 * instead of merging with writes made when the vCPUs were created. */
 	vm->last_tsc_hz = 0;
+	/* The pages: the VM's realtime is the host's; VMClock says what
+	 * happened (once, at the next publish) and continues above what the
+	 * guest saw; the Hyper-V sequence continues above the saved one. */
+	vt_vmm_rt_sync(vm, now);
+	vm->vmclock_events |= kind == VTIME_VMM_RESTORE_SNAPSHOT ? VTIME_VMCLOCK_EV_NEW_GENERATION
+								 : VTIME_VMCLOCK_EV_DISRUPTED;
+	vm->vmclock_floor[0] = st->vmclock_marker;
+	vm->vmclock_floor[1] = st->vmclock_generation;
+	vm->vmclock_floor_pending = (st->flags & VTIME_VMM_STATE_VMCLOCK) != 0;
+	vm->hv_seq = st->hv_sequence;
 	return 0;
 }
 
@@ -543,6 +848,10 @@ int vtime_vmm_state_encode(const struct vtime_vmm_state *st, void *buf, size_t l
 	vt_state_put(&c, st->host_hz, 8);
 	vt_state_put(&c, st->nr_vcpus, 4);
 	vt_state_put(&c, st->mode, 4);
+	vt_state_put(&c, st->vmclock_marker, 8);
+	vt_state_put(&c, st->vmclock_generation, 8);
+	vt_state_put(&c, st->hv_sequence, 4);
+	vt_state_put(&c, st->flags, 4);
 	return vt_state_end(&c);
 }
 
@@ -559,7 +868,7 @@ int vtime_vmm_state_decode(struct vtime_vmm_state *st, const void *buf, size_t l
 	if ((err = vt_state_begin_read(&c, buf, len, VTIME_VMM_STATE_MAGIC, VTIME_VMM_STATE_VERSION, &version,
 				       &size)))
 		return err;
-	if (size != VTIME_VMM_STATE_BYTES)
+	if (size != (version == 1 ? VTIME_VMM_STATE_V1_BYTES : VTIME_VMM_STATE_BYTES))
 		return VTIME_EPROTO;
 	d.kvmclock_ns = vt_state_get(&c, 8);
 	d.realtime_ns = vt_state_get(&c, 8);
@@ -567,6 +876,14 @@ int vtime_vmm_state_decode(struct vtime_vmm_state *st, const void *buf, size_t l
 	d.host_hz = vt_state_get(&c, 8);
 	d.nr_vcpus = (uint32_t)vt_state_get(&c, 4);
 	d.mode = (uint32_t)vt_state_get(&c, 4);
+	d.vmclock_marker = d.vmclock_generation = 0;
+	d.hv_sequence = d.flags = 0;
+	if (version >= 2) {
+		d.vmclock_marker = vt_state_get(&c, 8);
+		d.vmclock_generation = vt_state_get(&c, 8);
+		d.hv_sequence = (uint32_t)vt_state_get(&c, 4);
+		d.flags = (uint32_t)vt_state_get(&c, 4);
+	}
 	if ((err = vt_state_end(&c)))
 		return err;
 	*st = d;

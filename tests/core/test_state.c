@@ -19,16 +19,20 @@
 static void test_vmm_image(void)
 {
 	static const uint8_t want[VTIME_VMM_STATE_BYTES] = {
-		'V', 'T', 'V', 'M', 1, 0, 16, 0, 56, 0, 0, 0, 0, 0, 0, 0,
+		'V', 'T', 'V', 'M', 2, 0, 16, 0, 80, 0, 0, 0, 0, 0, 0, 0,
 		LE64(0x0123456789abcdefull), LE64(0x17f0000000000001ull), LE64(2599999000ull),
 		LE64(1996248000ull), LE32(4u), LE32(2u),
+		LE64(0x8000000000000007ull), LE64(0x0000000300000002ull), LE32(0xfffffffeu),
+		LE32(VTIME_VMM_STATE_VMCLOCK | VTIME_VMM_STATE_HV),
 	};
 	struct vtime_vmm_state st = { 0x0123456789abcdefull, 0x17f0000000000001ull, 2599999000ull, 1996248000ull, 4,
-				      VTIME_VMM_TSC_SCALED };
+				      VTIME_VMM_TSC_SCALED, 0x8000000000000007ull, 0x0000000300000002ull, 0xfffffffeu,
+				      VTIME_VMM_STATE_VMCLOCK | VTIME_VMM_STATE_HV };
 	struct vtime_vmm_state back;
 	uint8_t img[VTIME_VMM_STATE_BYTES + 4];
 
 	CU_ASSERT_EQUAL(VTIME_VMM_TSC_SCALED, 2);
+	CU_ASSERT_EQUAL(VTIME_VMM_STATE_VERSION, 2);
 	CU_ASSERT_EQUAL(vtime_vmm_state_encode(&st, img, VTIME_VMM_STATE_BYTES - 1), VTIME_ERANGE);
 	CU_ASSERT_EQUAL(vtime_vmm_state_encode(&st, img, sizeof img), 0);
 	CU_ASSERT_EQUAL(memcmp(img, want, sizeof want), 0);
@@ -40,7 +44,47 @@ static void test_vmm_image(void)
 	CU_ASSERT_EQUAL(back.host_hz, st.host_hz);
 	CU_ASSERT_EQUAL(back.nr_vcpus, 4);
 	CU_ASSERT_EQUAL(back.mode, (uint32_t)VTIME_VMM_TSC_SCALED);
+	CU_ASSERT_EQUAL(back.vmclock_marker, st.vmclock_marker);
+	CU_ASSERT_EQUAL(back.vmclock_generation, st.vmclock_generation);
+	CU_ASSERT_EQUAL(back.hv_sequence, st.hv_sequence);
+	CU_ASSERT_EQUAL(back.flags, st.flags);
 	CU_ASSERT_EQUAL(vtime_vmm_state_decode(&back, want, sizeof want - 1), VTIME_EPROTO);
+}
+
+/* A version 1 image (vtime before the VMClock and Hyper-V pages) still
+ * decodes: the version 2 fields read 0 (no page, nothing the guest saw). */
+static void test_vmm_image_v1(void)
+{
+	static const uint8_t v1[VTIME_VMM_STATE_V1_BYTES] = {
+		'V', 'T', 'V', 'M', 1, 0, 16, 0, 56, 0, 0, 0, 0, 0, 0, 0,
+		LE64(0x0123456789abcdefull), LE64(0x17f0000000000001ull), LE64(2599999000ull),
+		LE64(1996248000ull), LE32(4u), LE32(2u),
+	};
+	uint8_t bad[VTIME_VMM_STATE_BYTES];
+	struct vtime_vmm_state back;
+
+	memset(&back, 0x5a, sizeof back);
+	CU_ASSERT_EQUAL(vtime_vmm_state_decode(&back, v1, sizeof v1), 0);
+	CU_ASSERT_EQUAL(back.kvmclock_ns, 0x0123456789abcdefull);
+	CU_ASSERT_EQUAL(back.realtime_ns, 0x17f0000000000001ull);
+	CU_ASSERT_EQUAL(back.guest_hz, 2599999000ull);
+	CU_ASSERT_EQUAL(back.host_hz, 1996248000ull);
+	CU_ASSERT_EQUAL(back.nr_vcpus, 4);
+	CU_ASSERT_EQUAL(back.mode, (uint32_t)VTIME_VMM_TSC_SCALED);
+	CU_ASSERT_EQUAL(back.vmclock_marker, 0);
+	CU_ASSERT_EQUAL(back.vmclock_generation, 0);
+	CU_ASSERT_EQUAL(back.hv_sequence, 0);
+	CU_ASSERT_EQUAL(back.flags, 0);
+	CU_ASSERT_EQUAL(vtime_vmm_state_decode(&back, v1, sizeof v1 - 1), VTIME_EPROTO);
+	/* each version has its own size: a version 1 header on 80 bytes, or a
+	 * version 2 header on 56, is malformed */
+	memset(bad, 0, sizeof bad);
+	memcpy(bad, v1, sizeof v1);
+	bad[8] = 80;
+	CU_ASSERT_EQUAL(vtime_vmm_state_decode(&back, bad, sizeof bad), VTIME_EPROTO);
+	memcpy(bad, v1, sizeof v1);
+	bad[4] = 2;
+	CU_ASSERT_EQUAL(vtime_vmm_state_decode(&back, bad, sizeof v1), VTIME_EPROTO);
 }
 
 static void test_vcpu_image(void)
@@ -119,12 +163,13 @@ static void test_kvm_image(void)
 /* The header checks every decoder shares (vt_state.h), on the VMM image. */
 static void test_headers(void)
 {
-	struct vtime_vmm_state st = { 1, 2, 3, 4, 5, VTIME_VMM_TSC_NATIVE }, out, keep;
+	struct vtime_vmm_state st = { 1, 2, 3, 4, 5, VTIME_VMM_TSC_NATIVE, 0, 0, 0, 0 }, out, keep;
 	uint8_t img[VTIME_VMM_STATE_BYTES], bad[sizeof img];
 	static const struct { unsigned off; uint8_t val; int err; } cases[] = {
 		{ 0, 'v', VTIME_EPROTO },  /* magic */
 		{ 4, 0, VTIME_EPROTO },    /* version 0 */
-		{ 4, 2, VTIME_ENOTSUP },   /* a later version */
+		{ 4, 3, VTIME_ENOTSUP },   /* a later version */
+		{ 4, 1, VTIME_EPROTO },    /* version 1 with version 2's size */
 		{ 5, 1, VTIME_ENOTSUP },   /* version 257 */
 		{ 6, 8, VTIME_EPROTO },    /* header length */
 		{ 8, 48, VTIME_EPROTO },   /* size of another layout */
@@ -149,7 +194,8 @@ static void test_headers(void)
 }
 
 static const struct vt_test_case cases[] = {
-	{ "VMM state image, known bytes both ways", test_vmm_image },
+	{ "VMM state image (version 2), known bytes both ways", test_vmm_image },
+	{ "VMM state image version 1 still decodes", test_vmm_image_v1 },
 	{ "vCPU state image, known bytes both ways", test_vcpu_image },
 	{ "KVM clock snapshot image, known bytes both ways", test_kvm_image },
 	{ "malformed headers refused, output untouched", test_headers },

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
 #include <vtime/kvm.h>
+#include <vtime/vmclock.h>
 #include <vtime/vmm.h>
 
 #include "minivmm.h"
@@ -546,6 +548,217 @@ static void test_snapshot_vmm_advance(void)
 	snapshot_timed(MINIVMM_MODE_VMM, VTIME_RESUME_ADVANCE);
 }
 
+/* ---- the three ABIs in one guest: kvmclock, Hyper-V page, VMClock ---- */
+
+/* VMM mode publishes all three from one master clock; the guest reads them
+ * through vtime's readers on both vCPUs (struct minivmm_abis). Bounds:
+ * Hyper-V * 100 - kvmclock at one counter in (-200, +100] ns (KVM's floors
+ * of system_time / 100 and of the two products), VMClock - kvmclock at one
+ * counter the VM's realtime view within 3 ns (vmm.h), and no clock ever
+ * below an earlier reading, per vCPU or across vCPUs (VMClock: between
+ * disruptions, which re-sync it to host realtime). */
+
+#define HK_LO -200
+#define HK_HI 100
+
+/* Host realtime minus the VM's VMClock time now, extrapolated from the
+ * guest's last VMClock reading with the VM clock. */
+static int64_t vmclock_vs_host(struct minivmm *vm, unsigned cpu)
+{
+	const struct minivmm_abis_cpu *c = &vm->shared->abis.cpu[cpu];
+	uint64_t k = vtime_vmm_clock(&vm->vt, minivmm_rdtsc()), rt = minivmm_realtime_ns();
+
+	return (int64_t)(rt - (c->last_vm + (k - c->vm_k)));
+}
+
+static const char *vmclock_status_name(uint32_t s)
+{
+	static const char *const names[] = { "UNKNOWN", "INITIALIZING", "SYNCHRONIZED", "FREERUNNING", "UNRELIABLE" };
+	return s < 5 ? names[s] : "?";
+}
+
+/* The checks that hold at the end of every phase (the vCPUs stopped or
+ * parked: the guest writes its report fields one by one); prints the
+ * measured lines. */
+static void abis_report(struct minivmm *vm, const char *phase)
+{
+	const struct minivmm_abis *A = &vm->shared->abis;
+
+	printf("\n  measured: %s: guest found Hyper-V at 0x%x (KVM at 0x%x), page registered by %s (%llu WRMSR, "
+	       "%llu RDMSR exits); %llu lock-ordered rounds; backwards across vCPUs: kvmclock %llu, Hyper-V %llu, "
+	       "VMClock %llu",
+	       phase, vm->shared->hv_base, vm->shared->kvm_base,
+	       vm->shared->hv_msr ? "WRMSR 0x40000021 (exit to the VMM)" : "port I/O", (unsigned long long)vm->msr_writes,
+	       (unsigned long long)vm->msr_reads, (unsigned long long)A->rounds, (unsigned long long)A->pv_back,
+	       (unsigned long long)A->hv_back, (unsigned long long)A->vm_back);
+	CU_ASSERT(vm->shared->hyperv == 1);
+	CU_ASSERT(vm->shared->hv_base == VTIME_HV_CPUID_VENDOR);
+	CU_ASSERT(vm->shared->kvm_base == 0x40000100u);
+	CU_ASSERT(A->pv_back == 0 && A->hv_back == 0 && A->vm_back == 0);
+	for (unsigned i = 0; i < vm->nr_cpus; i++) {
+		const struct minivmm_abis_cpu *c = &A->cpu[i];
+		int64_t rt_err = vmclock_vs_host(vm, i);
+
+		printf("\n  measured: %s: cpu %u: %llu rounds; at one counter Hyper-V*100 - kvmclock %+lld..%+lld ns, "
+		       "VMClock - kvmclock spread %lld ns (now %lld..%lld vs the VMM's realtime offset %llu), "
+		       "VMClock - pvclock wall clock %+lld..%+lld ns; VMClock vs host realtime %+.3f us, status %s, "
+		       "maxerror %llu ns; backwards kvmclock %llu, Hyper-V %llu, VMClock %llu; Hyper-V from MSR %u",
+		       phase, i, (unsigned long long)c->rounds, (long long)c->hk_min, (long long)c->hk_max,
+		       (long long)c->vk_spread, (long long)c->vk_min, (long long)c->vk_max,
+		       (unsigned long long)vm->vt.rt_offset_ns, (long long)c->vw_min, (long long)c->vw_max, rt_err / 1e3,
+		       vmclock_status_name(c->status), (unsigned long long)c->maxerror_ns, (unsigned long long)c->pv_back,
+		       (unsigned long long)c->hv_back, (unsigned long long)c->vm_back, c->hv_from_msr);
+		CU_ASSERT(c->rounds >= 20);
+		CU_ASSERT(c->hk_min > HK_LO && c->hk_max <= HK_HI);
+		CU_ASSERT(c->vk_spread <= 6);
+		CU_ASSERT(c->vk_min >= (int64_t)vm->vt.rt_offset_ns - 3 && c->vk_max <= (int64_t)vm->vt.rt_offset_ns + 3);
+		CU_ASSERT(c->vw_min > -100000 && c->vw_max < 100000);
+		CU_ASSERT(rt_err > -1000000 && rt_err < 1000000);
+		CU_ASSERT(c->pv_back == 0 && c->hv_back == 0 && c->vm_back == 0);
+		CU_ASSERT(c->hv_from_msr == 0);
+		/* TIME_REF_COUNT (RDMSR, computed by the VMM through the page) lies
+		 * between two page readings around it */
+		printf("\n  measured: %s: cpu %u: TIME_REF_COUNT - page reading before it %+lld, page reading after it - "
+		       "TIME_REF_COUNT %+lld (100 ns units)",
+		       phase, i, (long long)c->msr_after_page, (long long)c->page_after_msr);
+		CU_ASSERT(c->msr_after_page >= 0 && c->page_after_msr >= 0);
+		CU_ASSERT(c->status != VTIME_VMCLOCK_STATUS_UNRELIABLE);
+	}
+}
+
+static bool abis_boot(struct minivmm *vm)
+{
+	if (!boot(vm, MINIVMM_MODE_VMM, MINIVMM_TEST_ABIS, 0))
+		return false;
+	return true;
+}
+
+static void abis_stop(struct minivmm *vm)
+{
+	__atomic_store_n(&vm->shared->stop, 1u, __ATOMIC_RELEASE);
+	CU_ASSERT(minivmm_wait(vm, 10000) == 0);
+	CU_ASSERT(all_done(vm));
+}
+
+static void test_abis_agree(void)
+{
+	struct minivmm vm;
+	const struct minivmm_abis *A;
+
+	CU_ASSERT_FATAL(abis_boot(&vm));
+	sleep_ms(800);
+	abis_stop(&vm);
+	abis_report(&vm, "three ABIs, no disruption");
+	A = &vm.shared->abis;
+	for (unsigned i = 0; i < vm.nr_cpus; i++) {
+		CU_ASSERT(A->cpu[i].marker_changes == 0 && A->cpu[i].gen_changes == 0);
+		CU_ASSERT(A->cpu[i].events == 0);
+	}
+	CU_ASSERT(A->callbacks == 0);
+	if (vm.msr_exits) {
+		CU_ASSERT(vm.msr_writes == 1); /* one enable of the partition-wide page */
+	}
+	printf("\n");
+	minivmm_destroy(&vm);
+}
+
+/* Pauses vm (vCPUs parked) for ms, then resumes it with policy. */
+static void abis_pause(struct minivmm *vm, unsigned ms, enum vtime_resume_policy policy)
+{
+	struct vtime_vmm_now n;
+
+	CU_ASSERT_FATAL(minivmm_pause(vm, 5000) == 0);
+	minivmm_now(&n);
+	CU_ASSERT(vtime_vmm_pause(&vm->vt, &n) == 0);
+	sleep_ms(ms);
+	minivmm_now(&n);
+	CU_ASSERT(vtime_vmm_resume(&vm->vt, &n, policy) == 0);
+	CU_ASSERT(vtime_vmm_publish_all(&vm->vt, &n) == 0);
+	minivmm_resume(vm);
+}
+
+/* Snapshots vm, destroys it, restores it as kind into *out after ms. */
+static void abis_move(struct minivmm *vm, struct minivmm *out, unsigned ms, enum vtime_resume_policy policy,
+		      enum vtime_vmm_restore_kind kind)
+{
+	struct minivmm_snapshot snap;
+
+	CU_ASSERT_FATAL(minivmm_pause(vm, 5000) == 0);
+	CU_ASSERT_FATAL(minivmm_snapshot(vm, &snap) == 0);
+	minivmm_destroy(vm);
+	sleep_ms(ms);
+	if (minivmm_create_empty(out, MINIVMM_MODE_VMM, 2) < 0 || minivmm_restore_as(out, &snap, policy, kind) < 0) {
+		printf("\n  restore failed: %s\n", out->cpu[0].why);
+		CU_FAIL_FATAL("restore");
+	}
+	minivmm_snapshot_free(&snap);
+	CU_ASSERT_FATAL(minivmm_start(out) == 0);
+}
+
+static void test_abis_disruptions(void)
+{
+	struct minivmm vm[3];
+	const struct minivmm_abis *A;
+	struct vtime_vmclock_abi page;
+	uint32_t events = 0, gen_events = 0;
+	/* per event: the marker and generation counts a vCPU must have seen */
+	static const char *const what[] = { "pause/resume freeze", "pause/resume advance",
+					    "snapshot restore (freeze) into a new VM",
+					    "live migration (advance) into a new VM" };
+	uint32_t want_marker = 0, want_gen = 0;
+
+	CU_ASSERT_FATAL(abis_boot(&vm[0]));
+	sleep_ms(150);
+	abis_pause(&vm[0], 100, VTIME_RESUME_FREEZE);
+	sleep_ms(150);
+	abis_pause(&vm[0], 100, VTIME_RESUME_ADVANCE);
+	sleep_ms(150);
+	/* a consistent report needs the vCPUs parked (between rounds); parking
+	 * without vtime_vmm_pause() is no disruption, only a slow exit */
+	CU_ASSERT_FATAL(minivmm_pause(&vm[0], 5000) == 0);
+	abis_report(&vm[0], "after two pause/resume");
+	A = &vm[0].shared->abis;
+	for (unsigned i = 0; i < 2; i++) {
+		CU_ASSERT(A->cpu[i].marker_changes == 2);
+		CU_ASSERT(A->cpu[i].gen_changes == 0);
+	}
+	minivmm_resume(&vm[0]);
+	abis_move(&vm[0], &vm[1], 100, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT);
+	sleep_ms(150);
+	abis_move(&vm[1], &vm[2], 100, VTIME_RESUME_ADVANCE, VTIME_VMM_RESTORE_MIGRATION);
+	sleep_ms(150);
+	abis_stop(&vm[2]);
+	abis_report(&vm[2], "after two pause/resume, a snapshot restore and a live migration");
+	A = &vm[2].shared->abis;
+	want_marker = 4; /* one per event */
+	want_gen = 1;    /* the snapshot restore only */
+	for (unsigned i = 0; i < vm[2].nr_cpus; i++) {
+		const struct minivmm_abis_cpu *c = &A->cpu[i];
+
+		printf("\n  measured: disruptions (%s; %s; %s; %s): cpu %u saw the marker change %u times (want %u), "
+		       "the generation %u times (want %u); smallest VMClock step at a change %+.3f ms; shim events "
+		       "first seen on this cpu: %u (%u with a new generation)",
+		       what[0], what[1], what[2], what[3], i, c->marker_changes, want_marker, c->gen_changes, want_gen,
+		       c->vm_step_min / 1e6, c->events, c->gen_events);
+		CU_ASSERT(c->marker_changes == want_marker);
+		CU_ASSERT(c->gen_changes == want_gen);
+		CU_ASSERT(c->vm_step_min > 0);
+		events += c->events;
+		gen_events += c->gen_events;
+	}
+	printf("\n  measured: disruptions: on_disrupted called %u times (%u with a new generation) for 4 events "
+	       "(1 snapshot restore)\n",
+	       A->callbacks, A->gen_callbacks);
+	CU_ASSERT(vtime_vmclock_snapshot((volatile struct vtime_vmclock_abi *)(vm[2].mem + MINIVMM_VMCLOCK), 0, &page) == 0);
+	printf("  measured: disruptions: page marker %llu, generation %llu, flags 0x%llx\n",
+	       (unsigned long long)page.disruption_marker, (unsigned long long)page.vm_generation_counter,
+	       (unsigned long long)page.flags);
+	CU_ASSERT(events == want_marker && gen_events == want_gen);
+	CU_ASSERT(A->callbacks == want_marker && A->gen_callbacks == want_gen);
+	CU_ASSERT(page.disruption_marker == want_marker && page.vm_generation_counter == want_gen);
+	minivmm_destroy(&vm[2]);
+}
+
 static const struct vt_test_case kvm_cases[] = {
 	{ "never decreasing across vCPUs, KVM publishes", test_mono_kvm },
 	{ "never decreasing across vCPUs, VMM publishes", test_mono_vmm },
@@ -558,6 +771,8 @@ static const struct vt_test_case kvm_cases[] = {
 	{ "snapshot/restore advance into a new VM", test_snapshot_advance },
 	{ "VMM-published: snapshot/restore freeze into a new VM", test_snapshot_vmm_freeze },
 	{ "VMM-published: snapshot/restore advance into a new VM", test_snapshot_vmm_advance },
+	{ "kvmclock, Hyper-V page, VMClock: agree, never backwards", test_abis_agree },
+	{ "kvmclock, Hyper-V page, VMClock: marker/generation once per event", test_abis_disruptions },
 	{ NULL, NULL },
 };
 

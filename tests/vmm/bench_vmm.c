@@ -3,6 +3,8 @@
  * operation at 1, 16, 256, 1024 and 4096 vCPUs (KVM's limit), and the
  * ratio of the largest VM's cost to the smallest's, all in one run:
  *   publish   vtime_vmm_publish_all() (every vCPU's record)
+ *   pages     the same with the VM's VMClock and Hyper-V pages attached
+ *             (once per VM: the per-record cost must not change)
  *   tsc       a TSC write on every vCPU that matches (KVM's 1-second rule)
  *   pause     vtime_vmm_pause() + vtime_vmm_resume() (GUEST_STOPPED requested
  *             on every vCPU) + vtime_vmm_publish_all()
@@ -22,15 +24,17 @@
 #include <time.h>
 
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
 #include <vtime/pvclock.h>
+#include <vtime/vmclock.h>
 #include <vtime/vmm.h>
 
 #define HZ 2600000000ull
-#define NOPS 5
+#define NOPS 6
 
 static const unsigned sizes[] = { 1, 16, 256, 1024, 4096 };
 #define NSIZES (sizeof sizes / sizeof sizes[0])
-static const char *const names[NOPS] = { "publish", "tsc", "pause", "save", "restore" };
+static const char *const names[NOPS] = { "publish", "tsc", "pause", "save", "restore", "pages" };
 
 static uint64_t mono_ns(void)
 {
@@ -43,6 +47,10 @@ struct rec64 {
 	struct vtime_pvclock_vcpu_time_info r;
 	uint8_t pad[32];
 };
+
+/* The VM's two pages, as a guest would lay them out. */
+static struct vtime_vmclock_abi vmclock_page __attribute__((aligned(4096)));
+static struct vtime_hv_tsc_page hv_page __attribute__((aligned(4096)));
 
 struct vmx {
 	struct vtime_vmm vm;
@@ -146,10 +154,13 @@ static uint64_t batch(struct vmx *x, int op, unsigned long reps, uint8_t *img, u
 				      "vcpu encode");
 			}
 			break;
+		case 5:
+			check(vtime_vmm_publish_all(&x->vm, &now), "publish_all");
+			break;
 		default:
 			check(vtime_vmm_init(&y->vm, &cfg, &now), "init");
 			check(vtime_vmm_state_decode(&st, img, VTIME_VMM_STATE_BYTES), "decode");
-			check(vtime_vmm_restore(&y->vm, &st, &now, VTIME_RESUME_FREEZE), "restore");
+			check(vtime_vmm_restore(&y->vm, &st, &now, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT), "restore");
 			for (unsigned i = 0; i < x->n; i++) {
 				check(vtime_vmm_vcpu_init(&y->vm, &y->v[i]), "vcpu_init");
 				check(vtime_vmm_vcpu_set_record(&y->v[i], &y->rec[i].r), "set_record");
@@ -188,6 +199,11 @@ int main(void)
 		(void)batch(&x, 3, 1, img, vimg, &y); /* images for the restore rounds */
 		for (int op = 0; op < NOPS; op++) {
 			double best = 1e300;
+
+			if (op == 5) {
+				check(vtime_vmm_vmclock_set_page(&x.vm, &vmclock_page, sizeof vmclock_page), "vmclock page");
+				check(vtime_vmm_hv_set_page(&x.vm, &hv_page), "hv page");
+			}
 			/* best of 5 batches of rounds/5 rounds each */
 			for (int b = 0; b < 5; b++) {
 				unsigned long reps = rounds / 5 + 1;
@@ -196,6 +212,10 @@ int main(void)
 					best = per;
 			}
 			res[op][k] = best;
+			if (op == 5) {
+				check(vtime_vmm_vmclock_set_page(&x.vm, NULL, 0), "vmclock page");
+				check(vtime_vmm_hv_set_page(&x.vm, NULL), "hv page");
+			}
 		}
 		teardown(&x);
 		teardown(&y);

@@ -500,9 +500,9 @@ static void restore_case(uint64_t start, bool hw, enum vtime_resume_policy pol, 
 	{
 		struct vtime_vmm_state bad = snap;
 		bad.guest_hz = h2;
-		CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &r, pol) == VTIME_EINVAL);
+		CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &r, pol, VTIME_VMM_RESTORE_SNAPSHOT) == VTIME_EINVAL);
 	}
-	CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, pol) == 0);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, pol, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 	CU_ASSERT(vrestore(&a2, &sa, &r) == 0);
 	CU_ASSERT(vrestore(&b2, &sb, &r) == 1); /* joined a2's TSC */
 	CU_ASSERT(vtime_vmm_publish_all(&vm2, &r) == 0);
@@ -554,7 +554,7 @@ static void test_restore_after_creation(void)
 		CU_ASSERT(wtsc(&a2, 0, &c, true) == 0);
 		CU_ASSERT(wtsc(&b2, 0, &c, true) == 1);
 		r = at(starts[k], hz, 2 * hz + hz / 5, 0); /* restored 200 ms after the save */
-		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_RESUME_FREEZE) == 0);
+		CU_ASSERT(vtime_vmm_restore(&vm2, &snap, &r, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 		CU_ASSERT(vrestore(&a2, &sa, &r) == 0); /* a generation of its own */
 		CU_ASSERT(vrestore(&b2, &sa, &r) == 1);
 		CU_ASSERT_EQUAL(vtime_vmm_vcpu_tsc(&a2, r.host_tsc), sa.guest_tsc);
@@ -642,18 +642,18 @@ static void test_restore_rejects(void)
 	CU_ASSERT_FATAL(vtime_vmm_init(&vm2, &cfg, &n) == 0);
 	bad = st;
 	bad.guest_hz = 0;
-	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EPROTO);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == VTIME_EPROTO);
 	bad = st;
 	bad.host_hz = 0;
-	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EPROTO);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == VTIME_EPROTO);
 	bad = st;
 	bad.mode = 9;
-	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EPROTO);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == VTIME_EPROTO);
 	bad = st;
 	bad.guest_hz = st.guest_hz + 1; /* a VM of another rate */
-	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE) == VTIME_EINVAL);
-	CU_ASSERT(vtime_vmm_restore(&vm2, &st, &n, (enum vtime_resume_policy)2) == VTIME_EINVAL);
-	CU_ASSERT(vtime_vmm_restore(&vm2, &st, &n, VTIME_RESUME_FREEZE) == 0);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &bad, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == VTIME_EINVAL);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &st, &n, (enum vtime_resume_policy)2, VTIME_VMM_RESTORE_SNAPSHOT) == VTIME_EINVAL);
+	CU_ASSERT(vtime_vmm_restore(&vm2, &st, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 	CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm2, &a2) == 0);
 	cbad = cs;
 	cbad.flags = 0x80;
@@ -699,7 +699,7 @@ static void test_versions_after_restore(void)
 				cs.flags = VTIME_VMM_VCPU_STATE_RECORD;
 				if (keep)
 					rec.version = vt_le32(saved[sv]); /* guest memory carried over (records are little-endian) */
-				CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
+				CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
 				CU_ASSERT_FATAL(vrestore(&a, &cs, &n) >= 0);
@@ -821,7 +821,7 @@ static void test_stable_matches_walk(void)
 				struct vtime_vmm_vcpu_state cs;
 				if (v[who].written && vtime_vmm_save(&vm, &n, &st) == 0 &&
 				    vtime_vmm_vcpu_save(&v[who], &n, &cs) == 0) {
-					CU_ASSERT(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
+					CU_ASSERT(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 					CU_ASSERT(vrestore(&v[who], &cs, &n) >= 0);
 				}
 			} else {

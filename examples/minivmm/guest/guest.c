@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* minivmm guest kernel: 64-bit, no interrupts, one loop per test. Each cpu
  * registers its kvmclock record through the bare-metal shim and reports
- * readings in the shared page (struct minivmm_shared). */
+ * readings in the shared page (struct minivmm_shared). In VMM mode it also
+ * finds Hyper-V in CPUID and registers the reference TSC page
+ * (HV_X64_MSR_REFERENCE_TSC), and reads the VMClock region the VMM reports
+ * (where a real guest would take ACPI AMZNC10C's _CRS). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,7 +65,38 @@ static int port_register_wall(void *ctx, uint64_t gpa)
 	return 0;
 }
 
-static const struct vtime_bm_hv_ops port_ops = { port_register_cpu, port_register_wall, NULL };
+/* Without MSR exits the VMM takes the Hyper-V MSRs by port. */
+static int port_register_hv_tsc(void *ctx, uint64_t msr_value)
+{
+	(void)ctx;
+	outl(MINIVMM_PORT_HV_TSC, (uint32_t)msr_value); /* the page is below 4 GiB */
+	return 0;
+}
+
+static int port_read_hv_ref_count(void *ctx, uint64_t *count)
+{
+	(void)ctx;
+	outl(MINIVMM_PORT_HV_COUNT, 0);
+	*count = __atomic_load_n(&SHARED->hv_ref_count, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* VMM mode: the records by port; the Hyper-V MSRs are real MSRs (NULL
+ * hooks: WRMSR/RDMSR, which exit to the VMM) unless it says otherwise. */
+static struct vtime_bm_hv_ops port_ops = { port_register_cpu, port_register_wall, NULL, NULL, NULL };
+
+static void on_disrupted(void *ctx, unsigned cpu, uint64_t marker, uint64_t generation, bool new_generation)
+{
+	(void)ctx;
+	(void)cpu;
+	(void)marker;
+	(void)generation;
+	/* A real kernel would step its clock from the page here, and on a new
+	 * generation reseed its random numbers. */
+	__atomic_fetch_add(&SHARED->abis.callbacks, 1u, __ATOMIC_RELAXED);
+	if (new_generation)
+		__atomic_fetch_add(&SHARED->abis.gen_callbacks, 1u, __ATOMIC_RELAXED);
+}
 
 static void on_stopped(void *ctx, unsigned cpu)
 {
@@ -96,10 +130,44 @@ static void setup_clock(void)
 	cfg.on_stopped = on_stopped;
 	SHARED->features = f.kvm_features;
 	SHARED->stable_advertised = cfg.stable_advertised;
+	SHARED->hyperv = f.hyperv && f.hv_ref_tsc;
+	SHARED->hv_base = f.hv_base;
+	SHARED->kvm_base = f.base;
 	if (!f.kvm)
 		fail(0, VTIME_ENODEV);
+	if (SHARED->hyperv) {
+		cfg.hv_page = (volatile struct vtime_hv_tsc_page *)(uintptr_t)MINIVMM_HV_PAGE;
+		cfg.hv_page_gpa = MINIVMM_HV_PAGE;
+		if (!SHARED->hv_msr) {
+			port_ops.register_hv_tsc = port_register_hv_tsc;
+			port_ops.read_hv_ref_count = port_read_hv_ref_count;
+		}
+	}
+	if (SHARED->vmclock_gpa) {
+		/* the platform's region: identity-mapped here */
+		cfg.vmclock = (const volatile struct vtime_vmclock_abi *)(uintptr_t)SHARED->vmclock_gpa;
+		cfg.vmclock_size = SHARED->vmclock_size;
+		cfg.on_disrupted = on_disrupted;
+	}
 	if (vtime_bm_init(&clk, &cfg))
 		fail(0, VTIME_EINVAL);
+	if (cfg.hv_page) {
+		int err = vtime_bm_hv_register(&clk, true);
+		if (err)
+			fail(0, err);
+	}
+	if (cfg.vmclock) {
+		/* what Linux's probe checks, and the counter this guest can read */
+		struct vtime_vmclock_abi snap;
+		int err = vtime_vmclock_check(cfg.vmclock, cfg.vmclock_size);
+
+		if (!err)
+			err = vtime_vmclock_snapshot(cfg.vmclock, 0, &snap);
+		if (!err && snap.counter_id != VTIME_VMCLOCK_COUNTER_X86_TSC)
+			err = VTIME_ENOTSUP;
+		if (err)
+			fail(0, err);
+	}
 }
 
 static void lock(volatile uint32_t *l)
@@ -231,6 +299,130 @@ static void test_loop(unsigned cpu)
 	}
 }
 
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The three clocks: one round of readings ordered across cpus by the lock
+ * (each with its own TSC read, ~0.15 ms apiece on nested hosts), then the
+ * three formulas at one counter value from snapshots of the same pages. */
+static void test_abis(unsigned cpu)
+{
+	struct minivmm_abis *A = &SHARED->abis;
+	struct minivmm_abis_cpu *me = &A->cpu[cpu];
+	const volatile struct vtime_pvclock_vcpu_time_info *rec =
+		(const volatile struct vtime_pvclock_vcpu_time_info *)((uintptr_t)MINIVMM_RECORDS +
+								       cpu * VTIME_PVCLOCK_RECORD_STRIDE);
+	uint32_t n = 0;
+
+	if (!clk.cfg.hv_page || !clk.cfg.vmclock)
+		fail(cpu, VTIME_ENODEV);
+	if (me->rounds == 0) {
+		/* TIME_REF_COUNT (the page's fallback; an RDMSR exit to the VMM)
+		 * between two page readings */
+		struct vtime_bm_hv_reading h1, h2;
+		uint64_t count = 0;
+		int err;
+
+		if ((err = vtime_bm_hv_read(&clk, &h1)) || (err = clk.ops.read_hv_ref_count(clk.ops.ctx, &count)) ||
+		    (err = vtime_bm_hv_read(&clk, &h2)))
+			fail(cpu, err);
+		me->msr_after_page = (int64_t)(count - h1.time);
+		me->page_after_msr = (int64_t)(h2.time - count);
+		me->vk_min = me->hk_min = me->vw_min = me->vm_step_min = INT64_MAX;
+		me->vk_max = me->hk_max = me->vw_max = INT64_MIN;
+	}
+	while (!__atomic_load_n(&SHARED->stop, __ATOMIC_ACQUIRE)) {
+		struct vtime_bm_reading p;
+		struct vtime_bm_hv_reading h;
+		struct vtime_bm_vmclock_reading v;
+		struct vtime_pvclock_vcpu_time_info body;
+		struct vtime_hv_tsc_reading hs;
+		struct vtime_vmclock_abi vs;
+		uint64_t vns, k, vat, sec;
+		uint32_t wsec, wnsec, nsec;
+		int err;
+
+		lock(&SHARED->lock);
+		read_or_fail(cpu, &p);
+		if ((err = vtime_bm_hv_read(&clk, &h)))
+			fail(cpu, err);
+		if ((err = vtime_bm_vmclock_read(&clk, cpu, &v)))
+			fail(cpu, err);
+		vns = v.r.sec * 1000000000ull + v.r.nsec;
+		if (A->rounds) {
+			A->pv_back += p.raw_ns < A->last_pv;
+			A->hv_back += h.time < A->last_hv;
+			A->vm_back += v.r.disruption_marker == A->last_marker && vns < A->last_vm;
+		}
+		A->last_pv = p.raw_ns;
+		A->last_hv = h.time;
+		A->last_vm = vns;
+		A->last_marker = v.r.disruption_marker;
+		A->rounds++;
+		unlock(&SHARED->lock);
+
+		if (me->rounds) {
+			me->pv_back += p.raw_ns < me->last_pv;
+			me->hv_back += h.time < me->last_hv;
+			if (v.r.disruption_marker != me->marker) {
+				me->marker_changes++;
+				me->vm_step_min = min64(me->vm_step_min, (int64_t)(vns - me->last_vm));
+				me->vk_spread = max64(me->vk_spread, me->vk_max - me->vk_min);
+				me->vk_min = INT64_MAX; /* VMClock's realtime view re-synced: a new offset */
+				me->vk_max = INT64_MIN;
+			} else {
+				me->vm_back += vns < me->last_vm;
+			}
+			me->gen_changes += v.r.vm_generation_counter != me->gen;
+		}
+		me->marker = v.r.disruption_marker;
+		me->gen = v.r.vm_generation_counter;
+		me->events += v.disrupted;
+		me->gen_events += v.new_generation;
+		me->hv_from_msr += h.from_msr;
+		me->last_pv = p.raw_ns;
+		me->last_hv = h.time;
+		me->last_vm = vns;
+		me->maxerror_ns = v.r.maxerror_ns;
+		me->status = v.r.clock_status;
+
+		/* The three at one counter: the VMClock reading's. */
+		if ((err = vtime_pvclock_snapshot(rec, 0, &body)) ||
+		    (err = vtime_hv_tsc_page_snapshot(clk.cfg.hv_page, 0, &hs)) ||
+		    (err = vtime_vmclock_snapshot(clk.cfg.vmclock, 0, &vs)) ||
+		    (err = vtime_vmclock_time(&vs, v.r.counter, &sec, &nsec)) ||
+		    (err = vtime_pvclock_wall_read(clk.cfg.wall, 0, &wsec, &wnsec)))
+			fail(cpu, err);
+		k = vtime_pvclock_time(&body, v.r.counter);
+		vat = sec * 1000000000ull + nsec;
+		me->vm_k = k;
+		me->vk_min = min64(me->vk_min, (int64_t)(vat - k));
+		me->vk_max = max64(me->vk_max, (int64_t)(vat - k));
+		{
+			int64_t hk = (int64_t)(vtime_hv_tsc_page_time(hs.tsc_scale, hs.tsc_offset, v.r.counter) * 100u - k);
+			int64_t vw = (int64_t)(vat - vtime_pvclock_wall_ns(wsec, wnsec, k));
+
+			me->hk_min = min64(me->hk_min, hk);
+			me->hk_max = max64(me->hk_max, hk);
+			me->vw_min = min64(me->vw_min, vw);
+			me->vw_max = max64(me->vw_max, vw);
+		}
+		me->rounds++;
+		if (++n == 2) {
+			n = 0;
+			outl(MINIVMM_PORT_POLL, cpu);
+		}
+	}
+	me->vk_spread = max64(me->vk_spread, me->vk_max - me->vk_min);
+}
+
 void guest_main(unsigned cpu);
 void guest_main(unsigned cpu)
 {
@@ -262,6 +454,9 @@ void guest_main(unsigned cpu)
 		break;
 	case MINIVMM_TEST_LOOP:
 		test_loop(cpu);
+		break;
+	case MINIVMM_TEST_ABIS:
+		test_abis(cpu);
 		break;
 	default:
 		fail(cpu, VTIME_EINVAL);

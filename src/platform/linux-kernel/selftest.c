@@ -4,6 +4,7 @@
  * a kernel under qemu, loads this module and checks the KTAP). */
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
 #include <linux/math64.h>
@@ -17,6 +18,9 @@
 
 #include <vtime/calib.h>
 #include <vtime/clamp.h>
+#include <vtime/hyperv.h>
+#include <vtime/vmclock.h>
+#include <vtime/vmm.h>
 #include <vtime/vtime.h>
 
 #include "fake_counter.h"
@@ -1024,6 +1028,423 @@ static void test_kvmclock(struct vt_case *t)
 	}
 }
 
+/* ---- 10. the VMM core publishing kvmclock, VMClock and the Hyper-V page --- */
+
+/* A VM of one vCPU per possible CPU whose guest TSC is this CPU's TSC
+ * (offset 0), its records, VMClock and Hyper-V pages in kernel memory, all
+ * three read back through vtime's readers on every CPU. */
+struct vt_abis_env {
+	struct vtime_vmm *vm;
+	struct vtime_vmm_vcpu *vcpu;
+	struct vtime_pvclock_vcpu_time_info *rec; /* 64 bytes apart */
+	struct vtime_vmclock_abi *vmclock;        /* a page */
+	struct vtime_hv_tsc_page *hv;             /* a page */
+	unsigned int rec_order;
+	int stop;
+	atomic64_t publishes;
+};
+
+struct vt_abis_rd {
+	struct vt_abis_env *env;
+	unsigned int cpu;
+	u64 rounds, eagain, errors, pv_back, hv_back, vm_back;
+	u64 hv_invalid;  /* Hyper-V reads that met the rewrite window (sequence 0: a guest reads the MSR) */
+	u64 straddled;   /* rounds whose snapshots straddled a republish (not compared) */
+	u64 pv_max_back, hv_max_back, vm_max_back; /* ns, 100 ns units, ns */
+	s64 hk_min, hk_max, vk_min, vk_max;         /* at one counter: Hyper-V*100 - kvmclock, VMClock - kvmclock */
+	s64 rt_err;                                 /* VMClock - ktime_get_real_ns at the tightest bracket */
+	u64 rt_width;                               /* that bracket */
+	uint64_t last_pv, last_hv, last_vm;
+	uint8_t status;
+};
+
+static struct vtime_pvclock_vcpu_time_info *vt_abis_rec(struct vt_abis_env *e, unsigned int cpu)
+{
+	return (struct vtime_pvclock_vcpu_time_info *)((char *)e->rec + (size_t)cpu * VTIME_PVCLOCK_RECORD_STRIDE);
+}
+
+static void vt_abis_now(struct vtime_vmm_now *n)
+{
+	vt_pair(&n->host_tsc, &n->host_ns);
+	n->realtime_ns = ktime_get_real_ns();
+}
+
+static void vt_abis_free(struct vt_abis_env *e)
+{
+	if (e->rec)
+		free_pages((unsigned long)e->rec, e->rec_order);
+	if (e->vmclock)
+		free_page((unsigned long)e->vmclock);
+	if (e->hv)
+		free_page((unsigned long)e->hv);
+	kfree(e->vcpu);
+	kfree(e->vm);
+}
+
+/* A fresh VMM (restore: st, kind) on e's memory; every vCPU adopts offset 0. */
+static int vt_abis_vmm(struct vt_case *t, struct vt_abis_env *e, const struct vtime_vmm_state *st,
+		       const struct vtime_vmm_vcpu_state *cst, enum vtime_vmm_restore_kind kind)
+{
+	struct vtime_vmm_config cfg = { 0 };
+	struct vtime_vmm_now n;
+	unsigned int i;
+	int err;
+
+	cfg.host_hz = (uint64_t)tsc_khz * 1000;
+	vt_abis_now(&n);
+	err = vtime_vmm_init(e->vm, &cfg, &n);
+	if (!err && st)
+		err = vtime_vmm_restore(e->vm, st, &n, VTIME_RESUME_ADVANCE, kind);
+	for (i = 0; i < nr_cpu_ids && !err; i++) {
+		err = vtime_vmm_vcpu_init(e->vm, &e->vcpu[i]);
+		if (!err)
+			err = vtime_vmm_vcpu_set_record(&e->vcpu[i], vt_abis_rec(e, i));
+		if (!err && cst)
+			err = vtime_vmm_vcpu_restore(&e->vcpu[i], &cst[i], &n, NULL);
+		/* the guest TSC is the host's: the hypervisor keeps offset 0 */
+		if (!err)
+			err = vtime_vmm_vcpu_adopt_offset(&e->vcpu[i], 0, &n, NULL);
+	}
+	if (!err)
+		err = vtime_vmm_vmclock_set_page(e->vm, e->vmclock, PAGE_SIZE);
+	if (!err)
+		err = vtime_vmm_hv_set_page(e->vm, e->hv);
+	if (!err)
+		err = vtime_vmm_publish_all(e->vm, &n);
+	VT_CHECK(t, err == 0, "VMM setup: %d", err);
+	return err;
+}
+
+static int vt_abis_env_init(struct vt_case *t, struct vt_abis_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->rec_order = get_order((size_t)nr_cpu_ids * VTIME_PVCLOCK_RECORD_STRIDE);
+	e->vm = kzalloc(sizeof(*e->vm), GFP_KERNEL);
+	e->vcpu = kcalloc(nr_cpu_ids, sizeof(*e->vcpu), GFP_KERNEL);
+	e->rec = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO, e->rec_order);
+	e->vmclock = (void *)get_zeroed_page(GFP_KERNEL);
+	e->hv = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!e->vm || !e->vcpu || !e->rec || !e->vmclock || !e->hv) {
+		t->fails++;
+		vt_abis_free(e);
+		return -ENOMEM;
+	}
+	return vt_abis_vmm(t, e, NULL, NULL, VTIME_VMM_RESTORE_SNAPSHOT);
+}
+
+/* One round on this CPU: the three readers, then the three formulas at the
+ * VMClock reading's counter from snapshots. */
+static int vt_abis_round(struct vt_abis_rd *r, bool bracket)
+{
+	struct vt_abis_env *e = r->env;
+	struct vtime_counter ctr = vtime_kernel_tsc_counter();
+	struct vtime_pvclock_reading p;
+	struct vtime_hv_tsc_reading h, hs;
+	struct vtime_vmclock_reading v;
+	struct vtime_pvclock_vcpu_time_info body;
+	struct vtime_vmclock_abi vs;
+	uint64_t a = 0, b = 0, vns, k, sec;
+	uint32_t nsec;
+	int err;
+
+	if ((err = vtime_pvclock_read(vt_abis_rec(e, r->cpu), &ctr, 0, &p)))
+		goto out;
+	if ((err = vtime_hv_tsc_page_read(e->hv, &ctr, 0, &h)) == VTIME_ENOTVALID) {
+		r->hv_invalid++; /* the writer is between its two sequence stores */
+		return err;
+	} else if (err) {
+		goto out;
+	}
+	if (bracket)
+		a = ktime_get_real_ns();
+	if ((err = vtime_vmclock_read(e->vmclock, &ctr, 0, &v)))
+		goto out;
+	if (bracket)
+		b = ktime_get_real_ns();
+	vns = v.sec * NSEC_PER_SEC + v.nsec;
+	if (r->rounds) {
+		if (vt_later(r->last_pv, p.ns)) {
+			r->pv_back++;
+			r->pv_max_back = max_t(u64, r->pv_max_back, r->last_pv - p.ns);
+		}
+		if (vt_later(r->last_hv, h.time)) {
+			r->hv_back++;
+			r->hv_max_back = max_t(u64, r->hv_max_back, r->last_hv - h.time);
+		}
+		if (vt_later(r->last_vm, vns)) {
+			r->vm_back++;
+			r->vm_max_back = max_t(u64, r->vm_max_back, r->last_vm - vns);
+		}
+	}
+	r->last_pv = p.ns;
+	r->last_hv = h.time;
+	r->last_vm = vns;
+	r->status = v.clock_status;
+	if (bracket && b - a < r->rt_width) {
+		r->rt_width = b - a;
+		r->rt_err = (s64)(vns - (a + (b - a) / 2));
+	}
+	/* The three at one counter, from one publish: the record's version
+	 * the same before and after the page snapshots (publish_all writes
+	 * the records, then the pages: a page at most one publish older) */
+	if ((err = vtime_pvclock_snapshot(vt_abis_rec(e, r->cpu), 0, &body)))
+		goto out;
+	err = vtime_hv_tsc_page_snapshot(e->hv, 0, &hs);
+	if (err == VTIME_ENOTVALID) {
+		r->hv_invalid++;
+		return err;
+	}
+	if (err || (err = vtime_vmclock_snapshot(e->vmclock, 0, &vs)) ||
+	    (err = vtime_vmclock_time(&vs, v.counter, &sec, &nsec)))
+		goto out;
+	if (READ_ONCE(vt_abis_rec(e, r->cpu)->version) != body.version) {
+		r->straddled++;
+		r->rounds++;
+		return 0;
+	}
+	k = vtime_pvclock_time(&body, v.counter);
+	r->hk_min = min_t(s64, r->hk_min, (s64)(vtime_hv_tsc_page_time(hs.tsc_scale, hs.tsc_offset, v.counter) * 100 - k));
+	r->hk_max = max_t(s64, r->hk_max, (s64)(vtime_hv_tsc_page_time(hs.tsc_scale, hs.tsc_offset, v.counter) * 100 - k));
+	r->vk_min = min_t(s64, r->vk_min, (s64)(sec * NSEC_PER_SEC + nsec - k));
+	r->vk_max = max_t(s64, r->vk_max, (s64)(sec * NSEC_PER_SEC + nsec - k));
+	r->rounds++;
+	return 0;
+out:
+	if (err == VTIME_EAGAIN)
+		r->eagain++;
+	else
+		r->errors++;
+	return err;
+}
+
+static void vt_abis_rd_init(struct vt_abis_rd *r, struct vt_abis_env *e, unsigned int cpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->env = e;
+	r->cpu = cpu;
+	r->hk_min = r->vk_min = S64_MAX;
+	r->hk_max = r->vk_max = S64_MIN;
+	r->rt_width = U64_MAX;
+}
+
+static long vt_abis_on_cpu(void *arg)
+{
+	struct vt_abis_rd *r = arg;
+	unsigned int i;
+
+	for (i = 0; i < 200; i++) {
+		preempt_disable();
+		vt_abis_round(r, true);
+		preempt_enable();
+		if ((i & 15) == 0)
+			cond_resched();
+	}
+	return 0;
+}
+
+/* The bounds docs/vmm.md states: Hyper-V*100 - kvmclock in (-200, 100] ns
+ * at one counter, VMClock - kvmclock the VM's realtime offset within 3 ns;
+ * slack for a republish between the snapshots (the master re-anchors
+ * continuously, within a ns). */
+static void vt_abis_check(struct vt_case *t, const struct vt_abis_rd *r, s64 slack)
+{
+	const s64 rt = (s64)r->env->vm->rt_offset_ns;
+
+	VT_CHECK(t, r->errors == 0, "cpu %u: %llu read errors", r->cpu, r->errors);
+	VT_CHECK(t, r->rounds > 0, "cpu %u: no round", r->cpu);
+	VT_CHECK(t, r->hk_min > -200 - slack && r->hk_max <= 100 + slack, "cpu %u: Hyper-V - kvmclock %lld..%lld",
+		 r->cpu, r->hk_min, r->hk_max);
+	VT_CHECK(t, r->vk_min >= rt - 3 - slack && r->vk_max <= rt + 3 + slack,
+		 "cpu %u: VMClock - kvmclock %lld..%lld, offset %lld", r->cpu, r->vk_min, r->vk_max, rt);
+	VT_CHECK(t, r->status != VTIME_VMCLOCK_STATUS_UNRELIABLE, "cpu %u: page UNRELIABLE", r->cpu);
+}
+
+static void vt_abis_all_cpus(struct vt_case *t, struct vt_abis_env *e, const char *what)
+{
+	struct vt_abis_rd r;
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu) {
+		vt_abis_rd_init(&r, e, cpu);
+		work_on_cpu(cpu, vt_abis_on_cpu, &r);
+		VT_OUT("# %s: cpu %u: %llu rounds; at one counter Hyper-V*100 - kvmclock %+lld..%+lld ns, VMClock - kvmclock - offset %+lld..%+lld ns; VMClock - ktime_get_real %+lld ns (bracket %llu ns); backwards kvmclock %llu, Hyper-V %llu, VMClock %llu",
+		       what, cpu, r.rounds, r.hk_min, r.hk_max, r.vk_min - (s64)e->vm->rt_offset_ns,
+		       r.vk_max - (s64)e->vm->rt_offset_ns, r.rt_err, r.rt_width, r.pv_back, r.hv_back, r.vm_back);
+		vt_abis_check(t, &r, 0);
+		VT_CHECK(t, r.hv_invalid == 0 && r.straddled == 0, "cpu %u: %llu invalid, %llu straddled with no writer",
+			 cpu, r.hv_invalid, r.straddled);
+		VT_CHECK(t, r.pv_back == 0 && r.hv_back == 0 && r.vm_back == 0, "cpu %u: went back", cpu);
+		/* the VM's clock runs at tsc_khz, realtime on the kernel's own
+		 * clocksource: under TCG they were seen 1638 ppm apart */
+		VT_CHECK(t, r.rt_err > -5000000 && r.rt_err < 5000000, "cpu %u: VMClock vs realtime %lld", cpu, r.rt_err);
+	}
+}
+
+static void vt_abis_marks(struct vt_abis_env *e, uint64_t *marker, uint64_t *gen, uint32_t *hv_seq)
+{
+	struct vtime_vmclock_abi s;
+	struct vtime_hv_tsc_reading h;
+
+	memset(&s, 0, sizeof(s));
+	memset(&h, 0, sizeof(h));
+	(void)vtime_vmclock_snapshot(e->vmclock, 0, &s);
+	(void)vtime_hv_tsc_page_snapshot(e->hv, 0, &h);
+	*marker = s.disruption_marker;
+	*gen = s.vm_generation_counter;
+	*hv_seq = h.sequence;
+}
+
+static void test_vmm_abis(struct vt_case *t)
+{
+	struct vt_abis_env e;
+	struct vtime_vmm_now n;
+	struct vtime_vmm_state st;
+	struct vtime_vmm_vcpu_state *cst = NULL;
+	uint64_t m0, g0, m, g;
+	uint32_t s0, seq;
+	unsigned int i, k;
+	int err = 0;
+
+	if (!tsc_khz) {
+		t->skip = "tsc_khz is 0: no TSC for the VM";
+		return;
+	}
+	if (vt_abis_env_init(t, &e))
+		return;
+	vt_abis_all_cpus(t, &e, "published");
+	vt_abis_marks(&e, &m0, &g0, &s0);
+	VT_CHECK(t, m0 == 0 && g0 == 0 && s0 >= 1, "fresh pages: marker %llu generation %llu sequence %u", m0, g0, s0);
+	/* pause/resume: the marker once, however many publishes follow */
+	for (k = 1; k <= 2; k++) {
+		vt_abis_now(&n);
+		err |= vtime_vmm_pause(e.vm, &n);
+		vt_abis_now(&n);
+		err |= vtime_vmm_resume(e.vm, &n, k == 1 ? VTIME_RESUME_FREEZE : VTIME_RESUME_ADVANCE);
+		for (i = 0; i < 3; i++)
+			err |= vtime_vmm_publish_all(e.vm, &n);
+		vt_abis_marks(&e, &m, &g, &seq);
+		VT_CHECK(t, err == 0 && m == m0 + k && g == g0, "resume %u: marker %llu generation %llu", k, m, g);
+	}
+	vt_abis_all_cpus(t, &e, "after two pause/resume");
+	/* snapshot restore, then live migration, each into a fresh VMM on the
+	 * same memory: generation once (the snapshot), marker once each */
+	cst = kcalloc(nr_cpu_ids, sizeof(*cst), GFP_KERNEL);
+	if (!cst) {
+		t->fails++;
+		goto out;
+	}
+	for (k = 0; k < 2; k++) {
+		uint8_t img[VTIME_VMM_STATE_BYTES];
+
+		vt_abis_now(&n);
+		err = vtime_vmm_pause(e.vm, &n);
+		if (!err)
+			err = vtime_vmm_save(e.vm, &n, &st);
+		if (!err)
+			err = vtime_vmm_state_encode(&st, img, sizeof(img));
+		if (!err)
+			err = vtime_vmm_state_decode(&st, img, sizeof(img));
+		for (i = 0; i < nr_cpu_ids && !err; i++)
+			err = vtime_vmm_vcpu_save(&e.vcpu[i], &n, &cst[i]);
+		VT_CHECK(t, err == 0 && st.flags == (VTIME_VMM_STATE_VMCLOCK | VTIME_VMM_STATE_HV), "save: %d", err);
+		if (err || vt_abis_vmm(t, &e, &st, cst, k == 0 ? VTIME_VMM_RESTORE_SNAPSHOT : VTIME_VMM_RESTORE_MIGRATION))
+			goto out;
+		vt_abis_marks(&e, &m, &g, &seq);
+		VT_CHECK(t, m == m0 + 3 + k && g == g0 + 1, "%s: marker %llu generation %llu",
+			 k == 0 ? "snapshot restore" : "live migration", m, g);
+		VT_CHECK(t, seq > s0, "Hyper-V sequence %u after %u", seq, s0);
+		s0 = seq;
+	}
+	VT_OUT("# disruption marker %llu -> %llu, generation %llu -> %llu after 2 pause/resume, a snapshot restore and a live migration",
+	       m0, m, g0, g);
+	vt_abis_all_cpus(t, &e, "after a snapshot restore and a live migration");
+out:
+	kfree(cst);
+	vt_abis_free(&e);
+}
+
+/* A driver re-anchoring and republishing everything as fast as it can while
+ * readers on every CPU read all three: no torn or failed reading, and steps
+ * back only of a republish's rounding. */
+static int vt_abis_driver_fn(void *arg)
+{
+	struct vt_abis_env *e = arg;
+	struct vtime_vmm_now n;
+	s64 g = 0;
+
+	while (!READ_ONCE(e->stop)) {
+		vt_abis_now(&n);
+		(void)vtime_vmm_update_master(e->vm, &n);
+		(void)vtime_vmm_publish_all(e->vm, &n);
+		if ((++g & 15) == 0)
+			cond_resched();
+	}
+	atomic64_set(&e->publishes, g);
+	vt_wait_for_stop();
+	return 0;
+}
+
+static int vt_abis_reader_fn(void *arg)
+{
+	struct vt_abis_rd *r = arg;
+	u64 n = 0;
+
+	while (!READ_ONCE(r->env->stop)) {
+		preempt_disable();
+		vt_abis_round(r, false);
+		preempt_enable();
+		if ((++n & 63) == 0)
+			cond_resched();
+	}
+	vt_wait_for_stop();
+	return 0;
+}
+
+static void test_vmm_abis_stress(struct vt_case *t)
+{
+	struct vt_abis_env e;
+	struct vt_abis_rd *rdr;
+	unsigned int cpu;
+
+	if (!tsc_khz) {
+		t->skip = "tsc_khz is 0: no TSC for the VM";
+		return;
+	}
+	rdr = kcalloc(nr_cpu_ids, sizeof(*rdr), GFP_KERNEL);
+	if (!rdr) {
+		t->fails++;
+		return;
+	}
+	if (vt_abis_env_init(t, &e)) {
+		kfree(rdr);
+		return;
+	}
+	for_each_online_cpu(cpu)
+		vt_abis_rd_init(&rdr[cpu], &e, cpu);
+	if (!vt_run_threads(t, vt_abis_reader_fn, rdr, sizeof(*rdr), vt_abis_driver_fn, &e, NULL, &e.stop,
+			    max(stress_ms / 2, 100u))) {
+		VT_OUT("# %lld republishes of every record and both pages", (long long)atomic64_read(&e.publishes));
+		for_each_online_cpu(cpu) {
+			struct vt_abis_rd *r = &rdr[cpu];
+
+			VT_OUT("# cpu %u: %llu rounds (%llu straddling a republish, not compared), eagain %llu, Hyper-V rewrite windows %llu, errors %llu; at one counter Hyper-V*100 - kvmclock %+lld..%+lld ns, VMClock - kvmclock - offset %+lld..%+lld ns; steps back: kvmclock %llu (max %llu ns), Hyper-V %llu (max %llu x 100 ns), VMClock %llu (max %llu ns)",
+			       cpu, r->rounds, r->straddled, r->eagain, r->hv_invalid, r->errors, r->hk_min, r->hk_max,
+			       r->vk_min - (s64)e.vm->rt_offset_ns, r->vk_max - (s64)e.vm->rt_offset_ns, r->pv_back,
+			       r->pv_max_back, r->hv_back, r->hv_max_back, r->vm_back, r->vm_max_back);
+			/* snapshots may straddle a republish: a few ns of re-anchoring */
+			vt_abis_check(t, r, 4);
+			/* a republish re-rounds: kvmclock and VMClock by a few ns, the
+			 * Hyper-V page (floors of 100 ns units) by one unit */
+			VT_CHECK(t, r->pv_max_back <= 2 && r->vm_max_back <= 4 && r->hv_max_back <= 1,
+				 "cpu %u: stepped back %llu ns / %llu units / %llu ns", cpu, r->pv_max_back,
+				 r->hv_max_back, r->vm_max_back);
+		}
+		VT_CHECK(t, atomic64_read(&e.publishes) > 1, "driver published nothing");
+	}
+	vt_abis_free(&e);
+	kfree(rdr);
+}
+
 /* ---- runner --------------------------------------------------------------- */
 
 static const struct {
@@ -1039,6 +1460,8 @@ static const struct {
 	{ "writer_and_readers_on_every_cpu", test_writer_readers },
 	{ "calib_fed_from_ktime_get_raw", test_calib },
 	{ "kvmclock_records_vs_kernel_clocksource", test_kvmclock },
+	{ "vmm_publishes_kvmclock_vmclock_hyperv", test_vmm_abis },
+	{ "vmm_republishing_while_every_cpu_reads_all_three", test_vmm_abis_stress },
 };
 
 static int __init vt_selftest_init(void)
