@@ -29,13 +29,13 @@ static void usage(FILE *f)
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  %s\n", c->help);
 	fprintf(f, "\noptions:\n  --json          machine-readable output\n"
-		   "  --seconds N     duration of check (default 5); bench: rounds x 20000\n  -h, --help      this text\n"
+		   "  --seconds N     duration of check (default 5) and bench (default 2)\n  -h, --help      this text\n"
 		   "  --version       print the version\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct vt_opts o = { false, false, 5.0, 0, NULL };
+	struct vt_opts o = { false, false, 5.0, false, 0, NULL };
 	const char *name = NULL;
 	char *pos[16];
 	int npos = 0;
@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 				return VT_EXIT_USAGE;
 			}
 			o.seconds = strtod(v, &end);
+			o.seconds_set = true;
 			if (end == v || *end || !(o.seconds > 0) || o.seconds > 86400) {
 				vt_err("--seconds: '%s' is not a duration in (0, 86400] seconds", v);
 				return VT_EXIT_USAGE;
