@@ -59,6 +59,7 @@
 #define NOISE_MIN_NS 2000u       /* errors up to this (or twice the bracket) are noise */
 #define TC_NS 100000000ull       /* time constant of the offset correction */
 #define MAX_SLEW 500e-6          /* ... and its bound */
+#define IMAX_KNOWN 100e-6        /* the loop learns at most this of a rate adjtimex does not explain */
 #define RAW_SLACK_NS 1000u       /* a RAW sample may be twice the narrowest plus this */
 
 static void raw_start(uint64_t hz);
@@ -469,9 +470,10 @@ static void probe_line(const struct vt_copy *old, int why)
 	struct vt_sample s;
 	uint64_t t0 = vt_clk(CLOCK_MONOTONIC), lo_x, br_ns, now;
 	double slope;
+	bool changed;
 	int err;
 
-	(void)ntp_update(t0);
+	changed = ntp_update(t0);
 	if (kvm) {
 		if ((err = vt_sample_pv(CLOCK_MONOTONIC, nsamples(), old->one_tsc != 0, &s)) != 0) {
 			if (err == VTIME_ERANGE) {
@@ -487,6 +489,7 @@ static void probe_line(const struct vt_copy *old, int why)
 		vt_sample_ctr(CLOCK_MONOTONIC, nsamples(), &s);
 	}
 	now = s.ns;
+	probe_cost(vt_clk(CLOCK_MONOTONIC) - t0); /* adjtimex and the sample: what every probe costs */
 	/* who may still hold values up to where (vt_refit.h): a rewritten host
 	 * record stopped every reader of the old copy before this sample */
 	lo_x = why == VT_WHY_PAGE ? s.a : old->x0 + old->soft;
@@ -559,10 +562,15 @@ static void probe_line(const struct vt_copy *old, int why)
 	in.br_ns = br_ns;
 	in.noise_ns = 2 * br_ns > NOISE_MIN_NS ? 2 * br_ns : NOISE_MIN_NS;
 	in.dt_ns = vt_cold.last_probe ? now - vt_cold.last_probe : 0;
+	in.model_changed = changed || slope != vt_cold.last_slope;
 	in.tc_ns = TC_NS;
-	in.max_slew = MAX_SLEW;
+	/* without adjtimex the loop alone follows the kernel's rate */
+	in.ti_ns = vt_cold.ntp.have ? 2000000000u : 300000000u;
+	in.max_slew = vt_cold.ntp.have ? MAX_SLEW : FOLLOW_MAX;
+	in.imax = vt_cold.ntp.have ? IMAX_KNOWN : FOLLOW_MAX;
 	vt_refit(&vt_cold.trk, &in, &out);
 	vt_cold.last_probe = now;
+	vt_cold.last_slope = slope;
 	vt_cold.last_err = out.err_ns;
 	vt_cold.probes++;
 	if (out.resid_ns > (int64_t)AHEAD_FB_NS) {
@@ -575,7 +583,6 @@ static void probe_line(const struct vt_copy *old, int why)
 	if (out.jumped && out.resid_ns <= 0)
 		vt_cold.snaps++;
 	(void)vt_floor_cas(out.floor);
-	probe_cost(vt_clk(CLOCK_MONOTONIC) - t0);
 	publish_line(old->mode, &out.line, slope);
 }
 
@@ -603,6 +610,8 @@ void enter_line(uint32_t mode)
 	vt_oline_set_slope(&l, slope);
 	vt_cold.fb = FB_NONE;
 	vt_cold.last_probe = s.ns;
+	vt_cold.last_slope = slope;
+	vt_cold.trk.have_prev = false;
 	publish_line(mode, &l, slope);
 }
 

@@ -216,6 +216,7 @@ struct vt_cold {
 	uint64_t probe_ns;       /* current interval between probes */
 	uint64_t probe_cost;     /* what a probe takes, ns (smoothed) */
 	uint64_t last_probe;     /* CLOCK_MONOTONIC ns of the last re-fit */
+	double last_slope;       /* the model's slope then */
 	uint64_t probes, snaps, probe_deferred;
 	int64_t last_err;
 	/* the counter line off the fast path (vtime_counter_to_ns) */

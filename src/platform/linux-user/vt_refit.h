@@ -92,10 +92,12 @@ static inline double vt_oline_slope(const struct vt_oline *l)
 struct vt_track {
 	uint64_t br_floor;   /* narrowest recent sample bracket, ns (0: none yet) */
 	double integral;     /* rate error the model leaves (fraction, > 0: line too fast) */
+	int64_t prev_resid;  /* the residual the last re-fit left */
+	double prev_p;       /* the proportional correction it applied (fraction) */
+	bool have_prev;
 };
 
-#define VT_TRACK_TI_NS 2000000000.0 /* integral time */
-#define VT_TRACK_IMAX 100e-6        /* the integral corrects at most 100 ppm */
+#define VT_TRACK_FLL_GAIN 0.5       /* share of a measured drift taken at once */
 
 struct vt_refit_in {
 	struct vt_oline old;
@@ -105,9 +107,12 @@ struct vt_refit_in {
 	double slope;      /* the model's slope, ns per x */
 	uint64_t br_ns;    /* the sample's bracket (its error is at most half of it) */
 	uint64_t noise_ns; /* errors beyond this are real: the line may jump to the reference */
-	uint64_t dt_ns;    /* since the previous re-fit */
+	uint64_t dt_ns;    /* since the previous re-fit (0: no previous one on this line) */
+	bool model_changed; /* the model's slope differs from the last re-fit's */
 	uint64_t tc_ns;    /* time constant of the offset correction */
+	uint64_t ti_ns;    /* integral time: how slowly a steady residual is learnt */
 	double max_slew;   /* bound of the offset correction (fraction of the slope) */
+	double imax;       /* bound of what the loop learns of the model's rate error */
 };
 
 struct vt_refit_out {
@@ -160,22 +165,33 @@ static inline void vt_refit(struct vt_track *trk, const struct vt_refit_in *in, 
 	if (ares > noise)
 		w = 1.0; /* a certain error: no discount for the bracket */
 	s = w * (double)resid / (double)in->tc_ns;
-	if (ares <= noise && in->dt_ns) {
-		/* steady state: learn what the model leaves */
-		trk->integral += s * (double)in->dt_ns / VT_TRACK_TI_NS;
-		if (trk->integral > VT_TRACK_IMAX)
-			trk->integral = VT_TRACK_IMAX;
-		if (trk->integral < -VT_TRACK_IMAX)
-			trk->integral = -VT_TRACK_IMAX;
+	if (in->dt_ns && trk->have_prev && !in->model_changed) {
+		/* the drift since the last re-fit beyond what its correction
+		 * intended (the line was slowed by prev_p: it should have lost
+		 * prev_p * dt) measures a rate the model does not know (no
+		 * adjtimex, ntp_tick_adj): beyond the brackets' noise it is taken
+		 * in large part at once */
+		double un = (double)(err - trk->prev_resid) + trk->prev_p * (double)in->dt_ns;
+		if (un > (double)(4 * in->br_ns + 100) || un < -(double)(4 * in->br_ns + 100))
+			trk->integral += VT_TRACK_FLL_GAIN * un / (double)in->dt_ns;
 	}
+	if (ares <= noise && in->dt_ns) /* steady state: learn what the model leaves */
+		trk->integral += s * (double)in->dt_ns / (double)in->ti_ns;
+	if (trk->integral > in->imax)
+		trk->integral = in->imax;
+	if (trk->integral < -in->imax)
+		trk->integral = -in->imax;
 	s += trk->integral;
 	if (s > in->max_slew)
 		s = in->max_slew;
 	if (s < -in->max_slew)
 		s = -in->max_slew;
+	trk->prev_p = s - trk->integral;
 	out->line.x0 = in->sw;
 	out->line.n0 = n0;
 	vt_oline_set_slope(&out->line, in->slope * (1.0 - s));
+	trk->prev_resid = resid;
+	trk->have_prev = true;
 	out->err_ns = err;
 	out->resid_ns = resid;
 	out->slew = s;
