@@ -93,6 +93,7 @@ static void one(bool early, bool slow_counter, unsigned *violations, unsigned *j
 	in.noise_ns = 2 * in.br_ns > 2000 ? 2 * in.br_ns : 2000;
 	in.dt_ns = rnd_in(0, 5000000);
 	in.model_changed = rnd() & 1;
+	in.fll = rnd() & 1;
 	in.tc_ns = 100000000;
 	in.ti_ns = 2000000000;
 	in.max_slew = rnd() & 1 ? 500e-6 : 0.02;

@@ -61,6 +61,7 @@
 #define MAX_SLEW 500e-6          /* ... and its bound */
 #define IMAX_KNOWN 100e-6        /* the loop learns at most this of a rate adjtimex does not explain */
 #define RAW_SLACK_NS 1000u       /* a RAW sample may be twice the narrowest plus this */
+#define NTP_EVERY_NS 20000000ull /* the kernel's NTP state is read at least this often */
 
 static void raw_start(uint64_t hz);
 
@@ -473,7 +474,6 @@ static void probe_line(const struct vt_copy *old, int why)
 	bool changed;
 	int err;
 
-	changed = ntp_update(t0);
 	if (kvm) {
 		if ((err = vt_sample_pv(CLOCK_MONOTONIC, nsamples(), old->one_tsc != 0, &s)) != 0) {
 			if (err == VTIME_ERANGE) {
@@ -489,7 +489,23 @@ static void probe_line(const struct vt_copy *old, int why)
 		vt_sample_ctr(CLOCK_MONOTONIC, nsamples(), &s);
 	}
 	now = s.ns;
-	probe_cost(vt_clk(CLOCK_MONOTONIC) - t0); /* adjtimex and the sample: what every probe costs */
+	probe_cost(vt_clk(CLOCK_MONOTONIC) - t0); /* the sample: what every probe costs */
+	/* the kernel's NTP state when the sample is off the line by more than
+	 * 1 us or twice its bracket (a rate change shows within a probe: 500
+	 * ppm is 1 us after 2 ms), and every 20 ms anyway (an adjtimex read is
+	 * a system call: 2.4-3.6 us here) */
+	{
+		struct vt_oline o = { old->x0, old->n0, old->M, old->ls };
+		int64_t e = (int64_t)(vt_oline_at(&o, s.x) - s.ns);
+		uint64_t ae = e < 0 ? (uint64_t)-e : (uint64_t)e, thr;
+		double k = kvm ? 1.0 : vt_line_freq(&vt_cold.raw);
+		thr = (uint64_t)((double)(s.b - s.a) * k) * 2;
+		if (thr < 1000)
+			thr = 1000;
+		changed = false;
+		if (ae > thr || now - vt_cold.ntp.read_at >= NTP_EVERY_NS || !vt_cold.ntp.reads)
+			changed = ntp_update(now);
+	}
 	/* who may still hold values up to where (vt_refit.h): a rewritten host
 	 * record stopped every reader of the old copy before this sample */
 	lo_x = why == VT_WHY_PAGE ? s.a : old->x0 + old->soft;
@@ -563,6 +579,7 @@ static void probe_line(const struct vt_copy *old, int why)
 	in.noise_ns = 2 * br_ns > NOISE_MIN_NS ? 2 * br_ns : NOISE_MIN_NS;
 	in.dt_ns = vt_cold.last_probe ? now - vt_cold.last_probe : 0;
 	in.model_changed = changed || slope != vt_cold.last_slope;
+	in.fll = !vt_cold.ntp.have;
 	in.tc_ns = TC_NS;
 	/* without adjtimex the loop alone follows the kernel's rate */
 	in.ti_ns = vt_cold.ntp.have ? 2000000000u : 300000000u;

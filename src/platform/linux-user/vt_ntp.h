@@ -14,7 +14,8 @@
  * once; the PLL and adjtime() parts change at each second of REALTIME.
  * adjtimex(2) with ADJ_OFFSET_SS_READ returns every field plus adjtime()'s
  * remainder, with modes = 0 the PLL's offset: neither needs privileges or
- * changes anything. maxerror, esterror and STA_UNSYNC are kept for a
+ * changes anything. Each is a system call (2.4-3.6 us on this machine), so
+ * the clock reads them when its sample shows an error or every 20 ms. maxerror, esterror and STA_UNSYNC are kept for a
  * bounded-time API. */
 #ifndef VT_NTP_H
 #define VT_NTP_H
@@ -44,8 +45,10 @@ struct vt_ntp {
 	uint64_t reads, fails;
 };
 
-/* The two adjtimex reads: 0, or VTIME_EIO with *err the errno. Signal-safe
- * (two system calls); errno is left as it was. */
+/* The adjtimex reads: 0, or VTIME_EIO with *err the errno. The second
+ * (the PLL's offset) only when out->offset (the previous read's) is not 0
+ * or the status has STA_PLL. Signal-safe (system calls only); errno is
+ * left as it was. */
 int vt_ntp_sys(struct vt_ntp_raw *out, int *err);
 
 /* CLOCK_MONOTONIC's rate against the raw clocksource, from r (pure). */

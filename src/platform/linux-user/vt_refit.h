@@ -90,7 +90,7 @@ static inline double vt_oline_slope(const struct vt_oline *l)
 
 /* The tracking loop's memory between re-fits. */
 struct vt_track {
-	uint64_t br_floor;   /* narrowest recent sample bracket, ns (0: none yet) */
+	uint64_t br_floor;   /* a low quantile of the recent sample brackets, ns (0: none yet) */
 	double integral;     /* rate error the model leaves (fraction, > 0: line too fast) */
 	int64_t prev_resid;  /* the residual the last re-fit left */
 	double prev_p;       /* the proportional correction it applied (fraction) */
@@ -109,6 +109,7 @@ struct vt_refit_in {
 	uint64_t noise_ns; /* errors beyond this are real: the line may jump to the reference */
 	uint64_t dt_ns;    /* since the previous re-fit (0: no previous one on this line) */
 	bool model_changed; /* the model's slope differs from the last re-fit's */
+	bool fll;          /* learn an unknown rate from the drift (the model is not the kernel's) */
 	uint64_t tc_ns;    /* time constant of the offset correction */
 	uint64_t ti_ns;    /* integral time: how slowly a steady residual is learnt */
 	double max_slew;   /* bound of the offset correction (fraction of the slope) */
@@ -136,13 +137,18 @@ static inline void vt_refit(struct vt_track *trk, const struct vt_refit_in *in, 
 	int64_t err = (int64_t)(p_sw - in->target), resid;
 	uint64_t aerr = err < 0 ? (uint64_t)-err : (uint64_t)err, ares;
 
-	/* bracket weighting: the narrowest recent sample counts fully */
-	if (trk->br_floor == 0 || in->br_ns < trk->br_floor)
+	/* bracket weighting: a low quantile of the recent brackets (down
+	 * quickly, up slowly: one lucky sample does not set it) is what a good
+	 * sample looks like; samples up to twice as wide count fully, wider
+	 * ones by the square of the ratio */
+	if (trk->br_floor == 0)
 		trk->br_floor = in->br_ns ? in->br_ns : 1;
+	else if (in->br_ns < trk->br_floor)
+		trk->br_floor -= (trk->br_floor - in->br_ns) / 8;
 	else
-		trk->br_floor += trk->br_floor / 64 + 1; /* forget a floor that no longer occurs */
-	if (in->br_ns > trk->br_floor) {
-		double r = (double)trk->br_floor / (double)in->br_ns;
+		trk->br_floor += (in->br_ns - trk->br_floor) / 64 + 1;
+	if (in->br_ns > 2 * trk->br_floor) {
+		double r = 2.0 * (double)trk->br_floor / (double)in->br_ns;
 		w = r * r < 0.02 ? 0.02 : r * r;
 	}
 
@@ -162,15 +168,23 @@ static inline void vt_refit(struct vt_track *trk, const struct vt_refit_in *in, 
 	n0 = vt_max64(desired, need);
 	resid = (int64_t)(n0 - in->target);
 	ares = resid < 0 ? (uint64_t)-resid : (uint64_t)resid;
-	if (ares > noise)
-		w = 1.0; /* a certain error: no discount for the bracket */
-	s = w * (double)resid / (double)in->tc_ns;
-	if (in->dt_ns && trk->have_prev && !in->model_changed) {
+	if (ares > noise) {
+		s = (double)resid / (double)in->tc_ns; /* a certain error: no discount for the bracket */
+	} else {
+		/* the part beyond half the bracket is certain whatever the
+		 * bracket; the rest counts by the sample's weight */
+		double sure = ares > in->br_ns / 2 ? (double)(ares - in->br_ns / 2) : 0;
+		if (resid < 0)
+			sure = -sure;
+		s = (sure + w * ((double)resid - sure)) / (double)in->tc_ns;
+	}
+	if (in->fll && in->dt_ns && trk->have_prev && !in->model_changed) {
 		/* the drift since the last re-fit beyond what its correction
 		 * intended (the line was slowed by prev_p: it should have lost
 		 * prev_p * dt) measures a rate the model does not know (no
-		 * adjtimex, ntp_tick_adj): beyond the brackets' noise it is taken
-		 * in large part at once */
+		 * adjtimex): beyond the brackets' noise it is taken in large part
+		 * at once. Not where the model is the kernel's own: there a
+		 * transient before the next adjtimex read would wind it up */
 		double un = (double)(err - trk->prev_resid) + trk->prev_p * (double)in->dt_ns;
 		if (un > (double)(4 * in->br_ns + 100) || un < -(double)(4 * in->br_ns + 100))
 			trk->integral += VT_TRACK_FLL_GAIN * un / (double)in->dt_ns;
