@@ -57,7 +57,8 @@ for arch in aarch64 armhf i686 s390x; do
 	skip=userspace # also when a userspace test is in another suite too
 	b=build-cross-$arch
 	rm -rf "$b"
-	meson setup "$b" --cross-file "cross/$arch.txt" -Datomics=builtin -Dtools=false -Dexamples=false >/dev/null
+	meson setup "$b" --cross-file "cross/$arch.txt" -Datomics=builtin -Ddefault_library=static -Dtools=false \
+		-Dexamples=false >/dev/null
 	# Build the library and only the test programs of the selected suites.
 	targets=$(meson introspect --tests "$b" | python3 -c '
 import json, os, sys

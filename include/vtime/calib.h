@@ -14,7 +14,15 @@
  *               forward step (VTIME_CALIB_EV_STEP); line ahead: absorbed by
  *               slewing, never stepped back;
  *   exactness   every re-fit re-anchors (base = old line at the switch point)
- *               and derives the rate afresh: no rounding accumulates.
+ *               and derives the rate afresh: no rounding accumulates;
+ *   domain      a line is defined for counters from its base up to a delta
+ *               whose shifted value fits in 64 bits (worth about 2^63 ns,
+ *               292 years; behind the base, by less than 2^63 ticks). A
+ *               sample beyond it (a counter jump worth 2^63 ns or more) has
+ *               no continuous re-fit, since readers' values wrapped there:
+ *               the engine restarts the line at that sample, as for a
+ *               counter reset (VTIME_CALIB_EV_DISCONT), never below its
+ *               value at the previous sample.
  * Integer only, no libc: usable in kernels and bare-metal guests. */
 #ifndef VTIME_CALIB_H
 #define VTIME_CALIB_H
@@ -56,7 +64,9 @@ VTIME_API int vtime_calib_config_default(struct vtime_calib_config *cfg);
 
 /* A published line: ns = base_ns + ((counter - base_counter) shifted by
  * shift) * mul >> 32, the pvclock formula (counter behind base: base_ns minus
- * the scaled gap, modulo 2^64). A VMM can publish it as a pvclock record. */
+ * the scaled gap, modulo 2^64). A VMM can publish it as a pvclock record.
+ * Outside the domain above the arithmetic wraps like the reference
+ * reader's (the shifted delta modulo 2^64). */
 struct vtime_calib_line {
 	uint64_t base_counter;
 	uint64_t base_ns;

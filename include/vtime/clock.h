@@ -81,6 +81,9 @@ struct vtime_clock_info {
 	uint64_t probe_interval_ns;  /* how often the line is checked against CLOCK_MONOTONIC */
 	uint64_t realtime_unc_ns;    /* the realtime offset is known within +- this */
 	uint64_t realtime_steps;     /* CLOCK_REALTIME steps followed */
+	/* zeroed: later versions report new fields here (0: not reported),
+	 * keeping the size (docs/abi.md) */
+	uint64_t reserved[8];
 };
 
 /* Snapshot of the clock's state (initialises it if needed). Returns 0 or

@@ -33,6 +33,9 @@ enum vtime_error {
 	VTIME_EBUSY = -9,    /* resource in use */
 	VTIME_ENOMEM = -10,  /* out of memory (platform shims only: the core never allocates) */
 	VTIME_ESTATE = -11,  /* call not valid in the object's current state */
+	VTIME_ENOCOUNTER = -12,  /* no counter-to-time data (VMClock marker-only page: counter_id INVALID) */
+	VTIME_EUNRELIABLE = -13, /* the host says its clock is unreliable (VMClock status UNRELIABLE) */
+	VTIME_ENOTVALID = -14,   /* the writer marked the record invalid (Hyper-V TSC page sequence 0): use the fallback clock */
 };
 
 /* One bounded-retry policy for every seqlock reader (pvclock and wall-clock

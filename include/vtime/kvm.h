@@ -17,12 +17,16 @@
 extern "C" {
 #endif
 
-/* The VM's kvmclock as KVM_GET_CLOCK returns it. */
+/* The VM's kvmclock as KVM_GET_CLOCK returns it. The reserved fields are
+ * zeroed: later versions report new fields there (0: not reported), keeping
+ * the size (docs/abi.md). */
 struct vtime_kvm_clock {
 	uint64_t clock_ns;    /* kvmclock now */
 	uint64_t realtime_ns; /* host CLOCK_REALTIME it was read against (flag REALTIME) */
 	uint64_t host_tsc;    /* host TSC it was read against (flag HOST_TSC) */
 	uint32_t flags;       /* VTIME_KVM_CLOCK_* */
+	uint32_t reserved0;
+	uint64_t reserved[3];
 };
 
 /* Returns 0 or VTIME_EIO (errno kept for the caller to print). */
@@ -64,11 +68,15 @@ VTIME_API int vtime_kvm_msr_set(int vcpu_fd, uint32_t index, uint64_t value);
 #define VTIME_KVM_SAVE_VERSION 1u
 #define VTIME_KVM_SAVE_BYTES(nr_vcpus) (48u + 24u * (nr_vcpus))
 
+/* reserved: zero (save and decode write zeros, restore and encode reject
+ * anything else); a later image version takes its new fields from there, so
+ * the structs keep their size (docs/abi.md). */
 struct vtime_kvm_save_vcpu {
 	uint64_t tsc;         /* IA32_TSC */
 	uint64_t system_time; /* MSR 0x4b564d01 (record gpa | enable) */
 	uint32_t tsc_khz;
 	uint32_t version;     /* record version in guest memory (0 if unknown) */
+	uint64_t reserved[2];
 };
 
 struct vtime_kvm_save {
@@ -77,12 +85,19 @@ struct vtime_kvm_save {
 	uint64_t clock_ns;    /* KVM_GET_CLOCK */
 	uint64_t realtime_ns; /* host realtime of that reading */
 	uint64_t wall_clock;  /* MSR 0x4b564d00 as last written (0 if unknown) */
+	uint64_t reserved[4];
 	struct vtime_kvm_save_vcpu vcpu[VTIME_KVM_SAVE_MAX_VCPUS];
 };
 
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct vtime_kvm_clock) == 56, "ABI: grow into reserved");
+_Static_assert(sizeof(struct vtime_kvm_save_vcpu) == 40, "ABI: grow into reserved");
+_Static_assert(sizeof(struct vtime_kvm_save) == 64 + 40 * VTIME_KVM_SAVE_MAX_VCPUS, "ABI: grow into reserved");
+#endif
+
 /* The byte image. Encode writes VTIME_KVM_SAVE_BYTES(save->nr_vcpus) bytes
  * (*used, optional), VTIME_ERANGE if len is shorter, VTIME_EINVAL for more
- * than VTIME_KVM_SAVE_MAX_VCPUS. Decode: VTIME_EPROTO for a malformed or
+ * than VTIME_KVM_SAVE_MAX_VCPUS or a reserved field that is not zero. Decode: VTIME_EPROTO for a malformed or
  * truncated image, VTIME_ENOTSUP for a later version. Freestanding code:
  * available on every host, not only where /dev/kvm is. */
 VTIME_API int vtime_kvm_save_encode(const struct vtime_kvm_save *save, void *buf, size_t len, size_t *used);
@@ -100,8 +115,9 @@ VTIME_API int vtime_kvm_save_clock(int vm_fd, const int *vcpu_fds, unsigned nr_v
  * record (the guest sees GUEST_STOPPED once). A record whose version in
  * memory is below the saved one (memory not carried over) is raised first, so
  * versions are never reused. Every field of *save is checked first:
- * VTIME_EPROTO for unknown clock flags, a vCPU with tsc_khz 0, or an enabled
- * record outside mem or not 8-byte aligned (nothing is changed then).
+ * VTIME_EPROTO for unknown clock flags, a reserved field that is not zero, a
+ * vCPU with tsc_khz 0, or an enabled record outside mem or not 8-byte
+ * aligned (nothing is changed then).
  * Returns 0, VTIME_EINVAL, VTIME_EPROTO, VTIME_ENOTSUP or VTIME_EIO. */
 VTIME_API int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, void *mem,
 				      size_t mem_size, const struct vtime_kvm_save *save,

@@ -38,7 +38,8 @@ VTIME_API uint64_t vtime_counter_read_cpu(int *cpu);
 
 /* The kvmclock page the kernel maps read-only into every process: the first
  * page of [vvar_vclock] (Linux >= 6.13) or page 1 of [vvar] (before). CPU i's
- * record is at offset 64*i. */
+ * record is at offset 64*i. reserved is zeroed: later versions report new
+ * fields there (0: not reported), keeping the size (docs/abi.md). */
 struct vtime_host_page {
 	const volatile struct vtime_pvclock_vcpu_time_info *rec; /* CPU 0's record, NULL if absent */
 	uintptr_t addr;      /* page address, 0 if absent */
@@ -46,6 +47,7 @@ struct vtime_host_page {
 	unsigned nrecords;   /* leading records that hold a published record (1..64) */
 	int err;             /* 0 or the VTIME_E* code vtime_host_page_find() returned */
 	char why[192];       /* when absent: why, in one English sentence */
+	uint64_t reserved[4];
 };
 
 #define VTIME_HOST_PAGE_MAX_CPUS 64u
@@ -67,6 +69,8 @@ VTIME_API int vtime_host_page_record(const struct vtime_host_page *hp, unsigned 
 
 /* ---- what this machine offers (vtime status) ---- */
 
+/* reserved is zeroed: later versions report new fields there (0: not
+ * reported), keeping the size (docs/abi.md). */
 struct vtime_machine {
 	const char *arch;         /* "x86", "aarch64", "riscv64", "s390x", "none" */
 	bool hypervisor;          /* CPUID 1 ECX bit 31 */
@@ -96,6 +100,8 @@ struct vtime_machine {
 	const char *counter;      /* the user-readable counter: "tsc", "cntvct_el0", "time" (riscv64
 				     rdtime), "tod" (s390x), "none" */
 	const char *arch_counter_hz_source; /* where arch_counter_hz comes from, NULL if 0 */
+	/* what is left of the reserved space (the two pointers came from it) */
+	uint64_t reserved[16 - (2 * sizeof(const char *) + 7) / 8];
 };
 
 /* Fills *m (CPUID, sysfs, the host page). Async-signal-safe. Returns 0 or

@@ -48,6 +48,11 @@ struct vtime_pvclock_wall_clock {
  * Anything outside is a corrupt or hostile record. */
 #define VTIME_PVCLOCK_SHIFT_MIN (-12)
 #define VTIME_PVCLOCK_SHIFT_MAX 20
+/* The counter rates whose TSC-to-ns scale (vtime_scale_init(), KVM's rule)
+ * has a shift in that range, i.e. what a VMM can publish: 954 Hz to
+ * 8.192 THz (tests/core/test_scale.c checks both edges). */
+#define VTIME_PVCLOCK_HZ_MIN 954ull
+#define VTIME_PVCLOCK_HZ_MAX 8192000008191ull
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct vtime_pvclock_vcpu_time_info) == 32, "pvclock record is 32 bytes");

@@ -25,11 +25,19 @@ enum vtime_ticks_policy {
 
 #define VTIME_TICKS_RATE_DEFAULT 4u /* slew: interrupts per period while catching up */
 #define VTIME_TICKS_RATE_MAX 256u
+/* Longest period: 2^63 - 1 ns (292 years). With 2^63 or more "now + period"
+ * would compare as the past. */
+#define VTIME_TICKS_PERIOD_MAX 0x7fffffffffffffffull
 
 /* Host-side engine. Caller-allocated; treat the fields as private (read the
  * counters with vtime_ticks_counters()). All times are host nanoseconds on
- * one u64 clock that may wrap; two times compare by their signed difference,
- * so calls must come less than 2^63 ns apart. */
+ * one u64 clock that may wrap; two times compare by their signed difference.
+ * The domain, in full: a period is 1..VTIME_TICKS_PERIOD_MAX ns and
+ * consecutive calls on one engine (update, set_period, save) come less than
+ * 2^63 ns apart; within it every "next" is after now, by at most one period.
+ * Nothing ages beyond that: a limit on the next delivery that lies in the
+ * past is refreshed at every call, however long the guest leaves its
+ * interrupt unacknowledged. */
 struct vtime_ticks {
 	uint64_t period;      /* ns between ticks */
 	uint64_t next_due;    /* host time of the next tick of the grid */
@@ -41,6 +49,9 @@ struct vtime_ticks {
 	uint64_t sub;  /* ceil(period / rate in use): the first sub-slot */
 	uint32_t policy;
 	uint32_t rate; /* slew's catch-up rate; 1 is used for discard and delay */
+	uint32_t inject_open; /* next_inject was seen passed: it is ignored (and
+	                       * cannot age) until the next delivery */
+	uint32_t pad;
 };
 
 /* What to do now. */
@@ -52,7 +63,8 @@ struct vtime_ticks_result {
 	                   * tick counter, e.g. an RTC's time of day, advances by
 	                   * deliver + dropped) */
 	uint64_t next;    /* host time to call vtime_ticks_update() again (or earlier,
-	                   * e.g. when the guest acknowledges the interrupt) */
+	                   * e.g. when the guest acknowledges the interrupt): always
+	                   * after now, by at most one period */
 };
 
 struct vtime_ticks_counters {
@@ -65,9 +77,10 @@ struct vtime_ticks_counters {
 };
 /* Always: due == delivered + dropped + backlog. */
 
-/* period_ns > 0; the first tick falls due at now + period_ns. Slew starts
- * with VTIME_TICKS_RATE_DEFAULT and no cap. VTIME_EINVAL on NULL, period 0 or
- * an unknown policy. */
+/* period_ns in 1..VTIME_TICKS_PERIOD_MAX; the first tick falls due at now +
+ * period_ns. Slew starts with VTIME_TICKS_RATE_DEFAULT and no cap.
+ * VTIME_EINVAL on NULL, a period of 0 or beyond VTIME_TICKS_PERIOD_MAX, or an
+ * unknown policy. */
 VTIME_API int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks_policy policy,
 			       uint64_t now);
 
@@ -89,8 +102,9 @@ VTIME_API int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_
  * are accounted first; the backlog is then converted to the new period
  * keeping the owed time (backlog * old = backlog' * new + remainder, the
  * remainder carried in ns); the first tick of the new period falls due at
- * now + period_ns. VTIME_EINVAL for period 0, VTIME_ERANGE if the converted
- * backlog does not fit in 64 bits (state unchanged). */
+ * now + period_ns. VTIME_EINVAL for a period of 0 or beyond
+ * VTIME_TICKS_PERIOD_MAX, VTIME_ERANGE if the converted backlog does not fit
+ * in 64 bits (state unchanged in both cases). */
 VTIME_API int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_ns);
 
 /* 0 or VTIME_EINVAL. */

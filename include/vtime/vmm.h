@@ -69,7 +69,8 @@ struct vtime_vmm {
 	uint64_t last_tsc_write, last_tsc_ns, last_tsc_hz;
 	uint64_t cur_tsc_offset, cur_tsc_write, cur_tsc_ns; /* cur_tsc_ns: kvmclock */
 	uint32_t cur_gen;
-	unsigned nr_matched, nr_vcpus;
+	unsigned nr_in_gen;  /* vCPUs whose TSC was written in generation cur_gen */
+	unsigned nr_vcpus;
 	struct vtime_vmm_vcpu *vcpus; /* linked through vcpu->next */
 	volatile uint64_t emu_last;   /* emulated mode: largest base handed out */
 	bool paused;
@@ -83,13 +84,17 @@ struct vtime_vmm_vcpu {
 	uint64_t this_write, this_ns; /* generation reference (catch-up target) */
 	uint32_t gen;
 	bool written, stop_request;
-	uint32_t min_version;         /* after restore: never publish below it */
+	bool min_pending;             /* after restore: lift the record to min_version */
+	uint32_t min_version;         /* ... at the next publish (once), if it is behind */
 	volatile struct vtime_pvclock_vcpu_time_info *rec;
 };
 
-/* Sets up a VM whose kvmclock reads 0 at now. Returns 0, VTIME_EINVAL or
- * VTIME_ERANGE (ratio not representable) or VTIME_ENOTSUP (SCALED asked
- * without hw_scaling). */
+/* Sets up a VM whose kvmclock reads 0 at now. Returns 0, VTIME_EINVAL,
+ * VTIME_ENOTSUP (SCALED asked without hw_scaling) or VTIME_ERANGE: the
+ * scaling ratio is not representable, or the rate the records would carry
+ * (guest_hz; the host rate in native mode) has a TSC-to-ns shift outside
+ * [VTIME_PVCLOCK_SHIFT_MIN, VTIME_PVCLOCK_SHIFT_MAX], which readers reject
+ * as corrupt: rates VTIME_PVCLOCK_HZ_MIN..VTIME_PVCLOCK_HZ_MAX publish. */
 VTIME_API int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg,
 			     const struct vtime_vmm_now *now);
 
@@ -141,7 +146,8 @@ VTIME_API uint64_t vtime_vmm_vcpu_tsc(const struct vtime_vmm_vcpu *vcpu, uint64_
 VTIME_API uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc);
 
 /* true when every vCPU shares one TSC generation and the mode allows the
- * master clock: the records carry TSC_STABLE. */
+ * master clock: the records carry TSC_STABLE. O(1): the VM counts the vCPUs
+ * written in the current generation. */
 VTIME_API bool vtime_vmm_stable(const struct vtime_vmm *vm);
 
 /* Computes vcpu's record body for now (catch-up: moves the offset forward
@@ -155,7 +161,9 @@ VTIME_API int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct v
 VTIME_API int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
 				     uint32_t *version);
 
-/* Publishes every vCPU that has a record. Returns 0 or the first error. */
+/* Publishes every vCPU that has a record, at a constant cost per record
+ * (the parts every record shares are computed once). Returns 0 or the first
+ * error. */
 VTIME_API int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now);
 
 /* Wall clock at kvmclock 0 (realtime - kvmclock, split), and its writer

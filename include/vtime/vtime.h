@@ -9,10 +9,12 @@
 #include <vtime/clamp.h>
 #include <vtime/counter.h>
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
 #include <vtime/pvclock.h>
 #include <vtime/scale.h>
 #include <vtime/ticks.h>
 #include <vtime/tsc.h>
+#include <vtime/vmclock.h>
 #include <vtime/vmm.h>
 
 #endif

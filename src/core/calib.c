@@ -125,6 +125,19 @@ int vtime_calib_init(struct vtime_calib *e, const struct vtime_calib_config *cfg
 	return 0;
 }
 
+/* The line's domain ahead of its base: a forward delta d (< 2^63 ticks)
+ * whose shifted value still fits in 64 bits (worth less than about 2^63 ns;
+ * for shifts <= 0 every such delta). Beyond it readers' pvclock arithmetic
+ * wraps while the exact position does not, so the engine never re-anchors
+ * there. (Behind the base, by less than 2^63 ticks, is the ordinary case of
+ * a sample from a CPU slightly behind the switch point.) */
+static bool beyond_domain(uint64_t sc, uint64_t d)
+{
+	int shift = (int8_t)(uint8_t)(sc >> 32);
+
+	return (d >> 63) == 0 && shift > 0 && (d >> (64 - shift)) != 0;
+}
+
 /* Position of a line at counter c, at or after its base, in Q32 ns (the
  * fraction readers' floor drops, including the ticks a negative shift
  * drops): the exact value re-anchoring must carry so no rounding builds up. */
@@ -167,6 +180,8 @@ static void publish(struct vtime_calib *e, uint64_t from_bc, uint64_t from_bn, u
 	sw = e->cfg.counter.read ? e->cfg.counter.read(e->cfg.counter.ctx) : fallback;
 	if ((int64_t)(sw - from_bc) < 0)
 		sw = from_bc;
+	else if (beyond_domain(from_sc, sw - from_bc))
+		sw = fallback; /* the counter jumped since the sample: stay where it was */
 	p = line_q32(from_bc, from_bn, from_frac, from_sc, sw);
 	e->base_frac = (uint32_t)p.lo;
 	vt_store64(&e->base_counter, sw);
@@ -358,6 +373,14 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 			/* counter went back while the reference advanced (counter
 			 * reset): restart the line at this counter, never earlier
 			 * than the line at the previous sample */
+			uint64_t at_prev = vt_calib_scale(bc, bn, sc, e->prev_counter);
+			from_bn = (int64_t)(s->ref_ns - at_prev) > 0 ? s->ref_ns : at_prev;
+			bc = s->counter;
+			disc = disc_reset = true;
+		} else if ((e->flags & F_LINE) && beyond_domain(sc, s->counter - bc)) {
+			/* counter jumped beyond the line's domain (worth 2^63 ns or
+			 * more): no continuous re-fit exists there (readers' values
+			 * wrapped). Restart at this counter, as for a reset. */
 			uint64_t at_prev = vt_calib_scale(bc, bn, sc, e->prev_counter);
 			from_bn = (int64_t)(s->ref_ns - at_prev) > 0 ? s->ref_ns : at_prev;
 			bc = s->counter;

@@ -16,6 +16,9 @@ const char *vtime_strerror(int err)
 	case VTIME_EBUSY: return "resource busy";
 	case VTIME_ENOMEM: return "out of memory";
 	case VTIME_ESTATE: return "operation not valid in the current state";
+	case VTIME_ENOCOUNTER: return "no counter-to-time data (VMClock page in marker-only mode)";
+	case VTIME_EUNRELIABLE: return "the host reports its clock as unreliable";
+	case VTIME_ENOTVALID: return "record marked invalid by its writer: use the fallback clock";
 	default: return "unknown vtime error";
 	}
 }

@@ -53,6 +53,19 @@ static uint64_t vt_ticks_account(struct vtime_ticks *t, uint64_t now)
 	return n;
 }
 
+/* Once a call sees the delivery limit passed it stays passed until the next
+ * delivery sets a new one (a host clock stepping back does not bring it
+ * back): next_inject is then no longer compared, so it never drifts 2^63 ns
+ * into the past and reads as the future while the guest leaves an interrupt
+ * unacknowledged across many calls. */
+static void vt_ticks_refresh(struct vtime_ticks *t, uint64_t now)
+{
+	if (!t->inject_open && vt_after_eq(now, t->next_inject))
+		t->inject_open = 1;
+	if (t->inject_open)
+		t->next_inject = now; /* tidy: the limit in force is "now" */
+}
+
 /* Start of the first sub-slot after the one holding now (now < next_due
  * after accounting). Always after now and at most next_due. */
 static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now)
@@ -86,7 +99,7 @@ static uint64_t vt_ticks_subslot_after(const struct vtime_ticks *t, uint64_t now
 
 int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks_policy policy, uint64_t now)
 {
-	if (!t || period_ns == 0)
+	if (!t || period_ns == 0 || period_ns > VTIME_TICKS_PERIOD_MAX)
 		return VTIME_EINVAL;
 	if (policy != VTIME_TICKS_DISCARD && policy != VTIME_TICKS_DELAY && policy != VTIME_TICKS_SLEW)
 		return VTIME_EINVAL;
@@ -99,6 +112,8 @@ int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks
 	t->due = t->delivered = t->dropped = t->coalesced = 0;
 	t->policy = (uint32_t)policy;
 	t->rate = VTIME_TICKS_RATE_DEFAULT;
+	t->inject_open = 1;
+	t->pad = 0;
 	vt_ticks_set_sub(t);
 	return 0;
 }
@@ -138,14 +153,16 @@ int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_acked, str
 	res->deliver = 0;
 	res->pad = 0;
 	n = vt_ticks_account(t, now);
+	vt_ticks_refresh(t, now);
 	if (!prev_acked)
 		t->coalesced += n;
 	if (t->backlog) {
-		if (prev_acked && vt_after_eq(now, t->next_inject)) {
+		if (prev_acked && t->inject_open) {
 			res->deliver = 1;
 			t->backlog--;
 			t->delivered++;
 			t->next_inject = vt_ticks_subslot_after(t, now);
+			t->inject_open = 0;
 		} else if (!prev_acked) {
 			blocked = true;
 		}
@@ -153,7 +170,7 @@ int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_acked, str
 	res->dropped = vt_ticks_trim(t);
 	if (!t->backlog)
 		res->next = t->next_due;
-	else if (blocked && vt_after_eq(now, t->next_inject))
+	else if (blocked && t->inject_open)
 		res->next = vt_ticks_subslot_after(t, now); /* retry next sub-slot, or on ack */
 	else
 		res->next = t->next_inject;
@@ -165,11 +182,12 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	struct vt_u128 owed;
 	uint64_t q, r;
 
-	if (!t || period_ns == 0)
+	if (!t || period_ns == 0 || period_ns > VTIME_TICKS_PERIOD_MAX)
 		return VTIME_EINVAL;
 	/* Convert on a copy so a failure leaves t as it was. */
 	struct vtime_ticks c = *t;
 	vt_ticks_account(&c, now);
+	vt_ticks_refresh(&c, now);
 	owed = vt_mul64(c.backlog, c.period);
 	owed.lo += c.backlog_rem;
 	if (owed.lo < c.backlog_rem)
@@ -184,7 +202,7 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	c.next_due = now + period_ns;
 	/* Keep a pending rate limit, but no longer than one new sub-slot. */
 	vt_ticks_set_sub(&c);
-	if (!vt_after_eq(now, c.next_inject) && c.next_inject - now > c.sub)
+	if (!c.inject_open && c.next_inject - now > c.sub)
 		c.next_inject = now + c.sub;
 	if (c.policy != VTIME_TICKS_DISCARD)
 		(void)vt_ticks_trim(&c);
@@ -212,12 +230,13 @@ int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_tic
 		return VTIME_EINVAL;
 	c = *t;
 	vt_ticks_account(&c, now);
+	vt_ticks_refresh(&c, now);
 	st->policy = c.policy;
 	st->rate = c.rate;
 	st->period = c.period;
 	st->cap = c.cap;
 	st->due_in = c.next_due - now;
-	st->inject_in = vt_after_eq(now, c.next_inject) ? 0 : c.next_inject - now;
+	st->inject_in = c.inject_open ? 0 : c.next_inject - now;
 	st->backlog = c.backlog;
 	st->backlog_rem = c.backlog_rem;
 	st->due = c.due;
@@ -261,6 +280,8 @@ int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *s
 	t->coalesced = st->coalesced;
 	t->policy = st->policy;
 	t->rate = st->rate;
+	t->inject_open = st->inject_in == 0;
+	t->pad = 0;
 	vt_ticks_set_sub(t);
 	return 0;
 }

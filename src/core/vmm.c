@@ -105,6 +105,10 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	    (err = vtime_scale_init(&vm->guest_to_ns, pub_hz, VTIME_NSEC_PER_SEC)) ||
 	    (err = vtime_scale_init(&vm->ns_to_guest, VTIME_NSEC_PER_SEC, pub_hz)))
 		return err;
+	/* The records carry guest_to_ns: a shift the readers reject would make
+	 * every record "corrupt" to the guest. */
+	if (vm->guest_to_ns.shift < VTIME_PVCLOCK_SHIFT_MIN || vm->guest_to_ns.shift > VTIME_PVCLOCK_SHIFT_MAX)
+		return VTIME_ERANGE;
 	vm->master_tsc = now->host_tsc;
 	vm->master_ns = 0; /* a new VM's kvmclock starts at 0 */
 	vm->master_emu = 0;
@@ -113,7 +117,7 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	vm->last_tsc_hz = 0; /* the first write always starts a generation */
 	vm->cur_tsc_offset = vm->cur_tsc_write = vm->cur_tsc_ns = 0;
 	vm->cur_gen = 0;
-	vm->nr_matched = vm->nr_vcpus = 0;
+	vm->nr_in_gen = vm->nr_vcpus = 0;
 	vm->vcpus = (struct vtime_vmm_vcpu *)0;
 	vt_store64(&vm->emu_last, 0);
 	vm->paused = false;
@@ -145,7 +149,7 @@ int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu)
 	vcpu->tsc_offset = 0;
 	vcpu->this_write = vcpu->this_ns = 0;
 	vcpu->gen = 0;
-	vcpu->written = vcpu->stop_request = false;
+	vcpu->written = vcpu->stop_request = vcpu->min_pending = false;
 	vcpu->min_version = 0;
 	vcpu->rec = (volatile struct vtime_pvclock_vcpu_time_info *)0;
 	vcpu->next = vm->vcpus;
@@ -174,9 +178,9 @@ static void vt_vmm_commit_tsc(struct vtime_vmm_vcpu *vcpu, uint64_t value, uint6
 		vm->cur_tsc_offset = offset;
 		vm->cur_tsc_write = value;
 		vm->cur_tsc_ns = vtime_vmm_clock(vm, now->host_tsc);
-		vm->nr_matched = 0;
+		vm->nr_in_gen = 1; /* this vCPU opened it */
 	} else if (!vcpu->written || vcpu->gen != vm->cur_gen) {
-		vm->nr_matched++;
+		vm->nr_in_gen++; /* joins it (counted once: its gen is now cur_gen) */
 	}
 	vm->last_tsc_ns = now->host_ns;
 	vm->last_tsc_write = value;
@@ -260,45 +264,87 @@ uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
 
 bool vtime_vmm_stable(const struct vtime_vmm *vm)
 {
-	if (vm->mode == VTIME_VMM_TSC_CATCHUP || vm->nr_vcpus == 0)
-		return false;
-	for (const struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
-		if (!v->written || v->gen != vm->cur_gen)
-			return false;
-	return vm->nr_matched + 1u == vm->nr_vcpus;
+	/* nr_in_gen counts distinct vCPUs (each joins once per generation), so
+	 * equality means every vCPU is written and in the current generation */
+	return vm->mode != VTIME_VMM_TSC_CATCHUP && vm->nr_vcpus != 0 && vm->nr_in_gen == vm->nr_vcpus;
 }
 
-int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
-			   struct vtime_pvclock_vcpu_time_info *body)
-{
-	struct vtime_vmm *vm;
+/* What every record of the VM shares at now (computed once per publish_all). */
+struct vt_vmm_common {
+	uint64_t base_at_master; /* guest TSC before offsets at the master reference */
+	uint64_t ns;             /* kvmclock at now (catch-up) */
+	uint8_t flags;
+};
 
-	if (!vcpu || !vcpu->vm || !now || !body)
-		return VTIME_EINVAL;
-	if (!vcpu->written)
-		return VTIME_ESTATE;
-	vm = vcpu->vm;
+static void vt_vmm_common(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, struct vt_vmm_common *c)
+{
+	c->flags = vtime_vmm_stable(vm) ? VTIME_PVCLOCK_TSC_STABLE : 0;
+	if (vm->mode == VTIME_VMM_TSC_CATCHUP) {
+		c->ns = vtime_vmm_clock(vm, now->host_tsc);
+		c->base_at_master = 0;
+	} else {
+		c->ns = 0;
+		c->base_at_master = vt_vmm_base(vm, vm->master_tsc);
+	}
+}
+
+static void vt_vmm_fill(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now, const struct vt_vmm_common *c,
+			struct vtime_pvclock_vcpu_time_info *body)
+{
+	const struct vtime_vmm *vm = vcpu->vm;
+
 	body->version = 0;
 	body->pad0 = 0;
 	body->pad[0] = body->pad[1] = 0;
 	body->tsc_to_system_mul = vm->guest_to_ns.mul;
 	body->tsc_shift = vm->guest_to_ns.shift;
-	body->flags = vtime_vmm_stable(vm) ? VTIME_PVCLOCK_TSC_STABLE : 0;
+	body->flags = c->flags;
 	if (vm->mode == VTIME_VMM_TSC_CATCHUP) {
 		/* Where the guest TSC should be at now, at the virtual rate. */
-		uint64_t ns = vtime_vmm_clock(vm, now->host_tsc);
-		uint64_t target = vcpu->this_write + vtime_scale_apply(&vm->ns_to_guest, ns - vcpu->this_ns);
+		uint64_t target = vcpu->this_write + vtime_scale_apply(&vm->ns_to_guest, c->ns - vcpu->this_ns);
 		uint64_t cur = now->host_tsc + vcpu->tsc_offset;
 
 		if ((int64_t)(target - cur) > 0)
 			vcpu->tsc_offset += target - cur; /* forward only */
 		body->tsc_timestamp = now->host_tsc + vcpu->tsc_offset;
-		body->system_time = ns;
-		return 0;
+		body->system_time = c->ns;
+		return;
 	}
-	body->tsc_timestamp = vt_vmm_base(vm, vm->master_tsc) + vcpu->tsc_offset;
+	body->tsc_timestamp = c->base_at_master + vcpu->tsc_offset;
 	body->system_time = vm->master_ns;
+}
+
+int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now,
+			   struct vtime_pvclock_vcpu_time_info *body)
+{
+	struct vt_vmm_common c;
+
+	if (!vcpu || !vcpu->vm || !now || !body)
+		return VTIME_EINVAL;
+	if (!vcpu->written)
+		return VTIME_ESTATE;
+	vt_vmm_common(vcpu->vm, now, &c);
+	vt_vmm_fill(vcpu, now, &c, body);
 	return 0;
+}
+
+/* Writes body (flags without GUEST_STOPPED) into vcpu's record. */
+static uint32_t vt_vmm_publish_body(struct vtime_vmm_vcpu *vcpu, struct vtime_pvclock_vcpu_time_info *body)
+{
+	if (vcpu->stop_request)
+		body->flags |= VTIME_PVCLOCK_GUEST_STOPPED;
+	/* First publish after a restore onto memory that lost the record (its
+	 * version behind the saved one): continue above the versions the guest
+	 * has seen. Once only: from then on the record itself carries the
+	 * versions forward, and a comparison kept for longer would flip after
+	 * 2^31 versions and rewind the record to one already published. */
+	if (vcpu->min_pending) {
+		if ((int32_t)(vt_le32(vt_load32(&vcpu->rec->version)) - vcpu->min_version) < 0)
+			vt_store32(&vcpu->rec->version, vt_le32(vcpu->min_version));
+		vcpu->min_pending = false;
+	}
+	vcpu->stop_request = false;
+	return vtime_pvclock_publish(vcpu->rec, body);
 }
 
 int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_now *now, uint32_t *version)
@@ -313,15 +359,7 @@ int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_n
 		return VTIME_ENODEV;
 	if ((err = vtime_vmm_vcpu_compute(vcpu, now, &body)))
 		return err;
-	if (vcpu->stop_request)
-		body.flags |= VTIME_PVCLOCK_GUEST_STOPPED;
-	/* After a restore onto memory that lost the record: continue above the
-	 * versions the guest has seen (never reuse one). */
-	if (vcpu->min_version &&
-	    (uint32_t)(vt_le32(vt_load32(&vcpu->rec->version)) - vcpu->min_version) > 0x7fffffffu)
-		vt_store32(&vcpu->rec->version, vt_le32(vcpu->min_version));
-	vcpu->stop_request = false;
-	v = vtime_pvclock_publish(vcpu->rec, &body);
+	v = vt_vmm_publish_body(vcpu, &body);
 	if (version)
 		*version = v;
 	return 0;
@@ -329,14 +367,20 @@ int vtime_vmm_vcpu_publish(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_n
 
 int vtime_vmm_publish_all(struct vtime_vmm *vm, const struct vtime_vmm_now *now)
 {
+	struct vt_vmm_common c;
+
 	if (!vm || !now)
 		return VTIME_EINVAL;
+	vt_vmm_common(vm, now, &c);
 	for (struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next) {
-		int err;
+		struct vtime_pvclock_vcpu_time_info body;
+
 		if (!v->rec)
 			continue;
-		if ((err = vtime_vmm_vcpu_publish(v, now, (uint32_t *)0)))
-			return err;
+		if (!v->written)
+			return VTIME_ESTATE;
+		vt_vmm_fill(v, now, &c, &body);
+		(void)vt_vmm_publish_body(v, &body);
 	}
 	return 0;
 }
@@ -432,7 +476,8 @@ int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vm
 		return VTIME_ESTATE;
 	st->guest_tsc = vtime_vmm_vcpu_tsc(vcpu, now->host_tsc);
 	st->version = vcpu->rec ? vt_le32(vt_load32(&vcpu->rec->version)) : 0;
-	if (st->version < vcpu->min_version)
+	/* restored but not published since: the record may still be behind */
+	if (vcpu->min_pending && (int32_t)(st->version - vcpu->min_version) < 0)
 		st->version = vcpu->min_version;
 	st->flags = vcpu->rec ? VTIME_VMM_VCPU_STATE_RECORD : 0;
 	return 0;
@@ -477,6 +522,7 @@ int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_v
 		return err;
 	/* Versions continue above what the guest saw; the next one is odd. */
 	vcpu->min_version = (st->version + 1u) & ~1u;
+	vcpu->min_pending = st->version != 0;
 	vcpu->stop_request = true;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Sequence locks, written once (the Concurrency Kit ck_sequence.h idea):
- * every reader and writer in vtime (pvclock and wall-clock records, the
- * calibration line, the userspace clock's latch) is built from these, so
- * each barrier below is the only one of its kind and says what it orders.
+ * every reader and writer in vtime (pvclock and wall-clock records, VMClock,
+ * the Hyper-V reference TSC page, the calibration line, the userspace
+ * clock's latch) is built from these, so each barrier below is the only one
+ * of its kind and says what it orders.
  *
  * Sequence words are stored little-endian, like the ABIs' own (pvclock's
  * version), so one set of helpers serves shared pages and private state.
@@ -12,6 +13,13 @@
  *   reader: vt_seq_read(s, tries, body, ctx, &v), or by hand:
  *           v = vt_seq_read_begin(s); load the body (and read a counter);
  *           retry while vt_seq_read_retry(s, v[, counter])
+ * Zero-invalid sequence (the Hyper-V reference TSC page's flavour: 0 while
+ * the writer is inside, and also "invalid, use the fallback"; never odd/even):
+ *   writer: old = vt_seqz_write_begin(s); store the body;
+ *           vt_seqz_write_end(s, vt_seqz_next(old))
+ *   reader: vt_seqz_read(s, tries, body, ctx, &v), or by hand:
+ *           v = vt_seqz_read_begin(s) (stop if !vt_seqz_valid(v)); load the
+ *           body (and read a counter); retry while vt_seq_read_retry(s, v[, c])
  * Latch (two copies, the kernel's seqcount_latch; readers never wait, so a
  * writer interrupted by a signal handler on its own thread cannot block it):
  *   writer: vt_latch_write_odd(s); update copy 0; vt_latch_write_even(s);
@@ -130,6 +138,84 @@ static VT_ALWAYS_INLINE uint32_t vt_seq_write_end(volatile uint32_t *s, uint32_t
 	vt_wmb();
 	vt_store32(s, vt_le32(v + 1u));
 	return v + 1u;
+}
+
+/* ---- zero-invalid sequence (Hyper-V reference TSC page) ----
+ * The writer stores 0 for the length of its window and then a new value
+ * that is neither 0 nor 0xFFFFFFFF (the TLFS up to 4.0b named 0xFFFFFFFF
+ * the invalid value, so no writer publishes it as valid and readers refuse
+ * both). 0 also stays in place while the writer has nothing valid to offer,
+ * so a reader cannot wait for it to pass: it reports it and the caller uses
+ * the fallback clock. Re-checking is the same comparison as the seqcount's
+ * (vt_seq_read_retry / _ctr): any store to the sequence fails it. */
+
+static VT_ALWAYS_INLINE bool vt_seqz_valid(uint32_t v)
+{
+	return v != 0u && v != 0xffffffffu;
+}
+
+/* The sequence the body must match; not vt_seqz_valid(): do not read. */
+static VT_ALWAYS_INLINE uint32_t vt_seqz_read_begin(const volatile uint32_t *s)
+{
+	uint32_t v = vt_seq_load(s);
+	/* the sequence load before the body loads */
+	vt_rmb();
+	return v;
+}
+
+/* The read loop (see vt_seq_read for body). Returns 0 with *v the sequence
+ * the copy came from; VTIME_ENOTVALID as soon as a try starts on 0 or
+ * 0xFFFFFFFF (invalid, or a writer inside: no retry, the fallback is always
+ * right); VTIME_EAGAIN after max_tries (0: VTIME_MAX_TRIES) torn reads. */
+static VT_ALWAYS_INLINE int vt_seqz_read(const volatile uint32_t *s, unsigned max_tries,
+					 uint64_t (*body)(void *ctx), void *ctx, uint32_t *v)
+{
+	if (max_tries == 0)
+		max_tries = VTIME_MAX_TRIES;
+	for (unsigned i = 0; i < max_tries; i++) {
+		uint32_t b = vt_seqz_read_begin(s);
+		uint64_t ctr;
+
+		if (!vt_seqz_valid(b))
+			return VTIME_ENOTVALID;
+		ctr = body(ctx);
+		if (!vt_seq_read_retry_ctr(s, b, ctr)) {
+			*v = b;
+			return 0;
+		}
+		vt_cpu_relax();
+	}
+	return VTIME_EAGAIN;
+}
+
+/* The value after old that a writer publishes: old + 1, skipping 0 and
+ * 0xFFFFFFFF (so it restarts at 1). */
+static VT_ALWAYS_INLINE uint32_t vt_seqz_next(uint32_t old)
+{
+	uint32_t n = old + 1u;
+	return vt_seqz_valid(n) ? n : 1u;
+}
+
+/* Opens the window (one writer at a time per sequence): stores 0. Returns
+ * the value the sequence held (0 if it was already invalid). */
+static VT_ALWAYS_INLINE uint32_t vt_seqz_write_begin(volatile uint32_t *s)
+{
+	uint32_t old = vt_seq_load(s);
+
+	vt_store32(s, 0u);
+	/* the 0 visible before any body store */
+	vt_wmb();
+	return old;
+}
+
+/* Closes the window with next (vt_seqz_next() of the last valid value), or
+ * with 0 to leave the record invalid. Returns next. */
+static VT_ALWAYS_INLINE uint32_t vt_seqz_write_end(volatile uint32_t *s, uint32_t next)
+{
+	/* the body stores visible before the new sequence */
+	vt_wmb();
+	vt_store32(s, vt_le32(next));
+	return next;
 }
 
 /* ---- latch: two copies ---- */

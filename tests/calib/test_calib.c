@@ -448,6 +448,59 @@ static void test_counter_reset(void)
 	CU_ASSERT_EQUAL(l.base_ns, s.ref_ns);
 }
 
+/* The line's domain ends where the shifted counter delta no longer fits in
+ * 64 bits (a 1 MHz counter, shift 10: 2^54 ticks, worth 2^63.97 ns).
+ * Just inside, a re-fit is continuous like any other; at the edge the
+ * readers' arithmetic wraps (the old line reads its base value again), so no
+ * continuous re-fit exists and the engine restarts the line at the sample
+ * (DISCONT), at the reference or, if that is behind, at the line's value at
+ * the previous sample. (Before: the re-fit anchored at the exact, unwrapped
+ * position, a jump of about 2^64 ns from what readers saw.) */
+static void test_domain_edge(void)
+{
+	for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+		uint64_t c0 = bases[b] + 1000, r0 = bases[b] + 5000;
+		struct vtime_calib_config cfg;
+		struct vtime_calib e;
+		struct vtime_calib_line l, l2;
+		int ev;
+
+		vtime_calib_config_default(&cfg);
+		cfg.hz_hint = 1000000;
+		for (int k = 0; k < 3; k++) {
+			CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&e, &cfg), 0);
+			struct vtime_calib_sample s0 = { c0, r0, 30 };
+			CU_ASSERT(feed_ev(&e, &s0) & VTIME_CALIB_EV_FIRST);
+			CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l), 0);
+			CU_ASSERT_EQUAL_FATAL(l.shift, 10);
+			uint64_t edge = (uint64_t)1 << (64 - l.shift);
+			if (k == 0) {
+				/* just inside: continuous */
+				struct vtime_calib_sample s = { c0 + edge - 1, 0, 30 };
+				s.ref_ns = vtime_calib_line_apply(&l, s.counter);
+				ev = feed_ev(&e, &s);
+				CU_ASSERT(ev > 0 && (ev & VTIME_CALIB_EV_USED));
+				CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l2), 0);
+				if (ev & VTIME_CALIB_EV_REFIT) {
+					uint64_t gain = l2.base_ns - vtime_calib_line_apply(&l, l2.base_counter);
+					CU_ASSERT(gain <= 2);
+				}
+			} else {
+				/* at the edge: restart at the sample */
+				uint64_t ref = k == 1 ? r0 + 5000000000ull : r0 - 1000000000ull;
+				struct vtime_calib_sample s = { c0 + edge, ref, 30 };
+				CU_ASSERT_EQUAL(vtime_calib_line_apply(&l, s.counter), r0); /* wrapped */
+				ev = feed_ev(&e, &s);
+				CU_ASSERT(ev > 0 && (ev & VTIME_CALIB_EV_DISCONT) && (ev & VTIME_CALIB_EV_REFIT));
+				CU_ASSERT(!(ev & VTIME_CALIB_EV_STEP));
+				CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l2), 0);
+				CU_ASSERT_EQUAL(l2.base_counter, c0 + edge);
+				CU_ASSERT_EQUAL(l2.base_ns, k == 1 ? ref : r0);
+			}
+		}
+	}
+}
+
 static const struct vt_test_case cases[] = {
 	{ "abi: sizeof/offsetof", test_abi },
 	{ "config defaults and validation", test_config },
@@ -461,6 +514,7 @@ static const struct vt_test_case cases[] = {
 	{ "feeder try-lock and read window", test_trylock_and_window },
 	{ "a day of feeds stays exact", test_long_run_exact },
 	{ "counter reset restarts the line forward", test_counter_reset },
+	{ "a counter jump at the domain's edge: continuous inside, restart beyond", test_domain_edge },
 	{ NULL, NULL },
 };
 

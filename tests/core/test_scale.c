@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <vtime/error.h>
+#include <vtime/pvclock.h>
 #include <vtime/scale.h>
 
 #include "vt_oracle.h"
@@ -240,6 +241,27 @@ static void test_from_hz_random(void)
 	}
 }
 
+/* VTIME_PVCLOCK_HZ_MIN..MAX are exactly the rates whose TSC-to-ns shift the
+ * reader accepts: each edge inside, one Hz beyond outside, and a sweep of
+ * rates between (log-spaced) all inside. */
+static void test_publishable_rates(void)
+{
+	struct vtime_scale s;
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MIN, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT_EQUAL(s.shift, VTIME_PVCLOCK_SHIFT_MAX);
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MIN - 1, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT(s.shift > VTIME_PVCLOCK_SHIFT_MAX);
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MAX, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT_EQUAL(s.shift, VTIME_PVCLOCK_SHIFT_MIN);
+	CU_ASSERT_EQUAL(vtime_scale_init(&s, VTIME_PVCLOCK_HZ_MAX + 1, VTIME_NSEC_PER_SEC), 0);
+	CU_ASSERT(s.shift < VTIME_PVCLOCK_SHIFT_MIN);
+	for (uint64_t hz = VTIME_PVCLOCK_HZ_MIN; hz <= VTIME_PVCLOCK_HZ_MAX && hz >= VTIME_PVCLOCK_HZ_MIN;
+	     hz += hz / 1000 + 1) {
+		CU_ASSERT_FATAL(vtime_scale_init(&s, hz, VTIME_NSEC_PER_SEC) == 0);
+		CU_ASSERT(s.shift >= VTIME_PVCLOCK_SHIFT_MIN && s.shift <= VTIME_PVCLOCK_SHIFT_MAX);
+	}
+}
+
 static const struct vt_test_case cases[] = {
 	{ "oracle: 128-bit limbs self-check", test_oracle_selfcheck },
 	{ "oracle: reproduces the vectors", test_oracle_vectors },
@@ -251,6 +273,7 @@ static const struct vt_test_case cases[] = {
 	{ "kvm/xen conformance vectors", test_vectors },
 	{ "frequency recovery in Hz", test_from_hz },
 	{ "init rejects bad input", test_init_errors },
+	{ "publishable rates: VTIME_PVCLOCK_HZ_MIN..MAX", test_publishable_rates },
 	{ NULL, NULL },
 };
 

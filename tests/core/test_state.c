@@ -85,9 +85,17 @@ static void test_kvm_image(void)
 	save.clock_ns = 123456789012ull;
 	save.realtime_ns = 0x1800000000000007ull;
 	save.wall_clock = 0x9000;
-	save.vcpu[0] = (struct vtime_kvm_save_vcpu){ 0x1122334455667788ull, 0x8001, 2599999, 6 };
-	save.vcpu[1] = (struct vtime_kvm_save_vcpu){ 0x1122334455667799ull, 0x8041, 2599999, 8 };
+	save.vcpu[0] = (struct vtime_kvm_save_vcpu){ .tsc = 0x1122334455667788ull, .system_time = 0x8001,
+						     .tsc_khz = 2599999, .version = 6 };
+	save.vcpu[1] = (struct vtime_kvm_save_vcpu){ .tsc = 0x1122334455667799ull, .system_time = 0x8041,
+						     .tsc_khz = 2599999, .version = 8 };
 	CU_ASSERT_EQUAL(vtime_kvm_save_encode(&save, img, VTIME_KVM_SAVE_BYTES(2) - 1, &used), VTIME_ERANGE);
+	save.vcpu[1].reserved[1] = 1; /* a field this version does not know: not dropped silently */
+	CU_ASSERT_EQUAL(vtime_kvm_save_encode(&save, img, sizeof img, &used), VTIME_EINVAL);
+	save.vcpu[1].reserved[1] = 0;
+	save.reserved[0] = 1;
+	CU_ASSERT_EQUAL(vtime_kvm_save_encode(&save, img, sizeof img, &used), VTIME_EINVAL);
+	save.reserved[0] = 0;
 	CU_ASSERT_EQUAL(vtime_kvm_save_encode(&save, img, sizeof img, &used), 0);
 	CU_ASSERT_EQUAL(used, sizeof want);
 	CU_ASSERT_EQUAL(memcmp(img, want, sizeof want), 0);

@@ -32,15 +32,25 @@ static void test_restore_rejects(void)
 {
 	const int fds[2] = { -1, -1 };
 	struct vtime_kvm_save save, bad;
+	uint8_t img[VTIME_KVM_SAVE_BYTES(1)];
 
 	memset(&save, 0, sizeof save);
 	save.nr_vcpus = 2;
 	save.clock_flags = VTIME_KVM_CLOCK_TSC_STABLE;
-	save.vcpu[0] = (struct vtime_kvm_save_vcpu){ 1000, 64 | 1, 2000000, 2 };
-	save.vcpu[1] = (struct vtime_kvm_save_vcpu){ 1000, 128 | 1, 2000000, 2 };
+	save.vcpu[0] = (struct vtime_kvm_save_vcpu){ .tsc = 1000, .system_time = 64 | 1, .tsc_khz = 2000000, .version = 2 };
+	save.vcpu[1] = (struct vtime_kvm_save_vcpu){ .tsc = 1000, .system_time = 128 | 1, .tsc_khz = 2000000, .version = 2 };
 	bad = save;
 	bad.clock_flags |= 0x100;
 	CU_ASSERT_EQUAL(vtime_kvm_restore_clock(-1, fds, 2, mem, sizeof mem, &bad, VTIME_RESUME_FREEZE), VTIME_EPROTO);
+	/* fields of a later vtime (reserved here) are never dropped silently */
+	bad = save;
+	bad.reserved[3] = 1;
+	CU_ASSERT_EQUAL(vtime_kvm_restore_clock(-1, fds, 2, mem, sizeof mem, &bad, VTIME_RESUME_FREEZE), VTIME_EPROTO);
+	bad = save;
+	bad.vcpu[1].reserved[0] = 1;
+	CU_ASSERT_EQUAL(vtime_kvm_restore_clock(-1, fds, 2, mem, sizeof mem, &bad, VTIME_RESUME_FREEZE), VTIME_EPROTO);
+	bad.nr_vcpus = 1; /* past nr_vcpus the array is not looked at */
+	CU_ASSERT_EQUAL(vtime_kvm_save_encode(&bad, img, sizeof img, NULL), 0);
 	bad = save;
 	bad.vcpu[1].tsc_khz = 0;
 	CU_ASSERT_EQUAL(vtime_kvm_restore_clock(-1, fds, 2, mem, sizeof mem, &bad, VTIME_RESUME_FREEZE), VTIME_EPROTO);

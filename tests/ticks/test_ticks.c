@@ -394,6 +394,105 @@ static void test_restore_rejects(void)
 	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &st, 5), 0);
 }
 
+/* Periods of 2^63 ns or more are refused everywhere (init, set_period,
+ * restore): times compare by signed difference, so "now + period" would lie
+ * in the past and every update at the same time would deliver (an interrupt
+ * storm for a VMM that re-arms at `next`). The longest period accepted,
+ * 2^63 - 1, still gives a `next` after now, and a save/restore with no time
+ * passing adds no tick. From 0 and from just below 2^64. */
+static void test_period_domain(void)
+{
+	static const uint64_t bad_periods[] = { (uint64_t)1 << 63, UINT64_MAX - 76, UINT64_MAX };
+	for (size_t b = 0; b < NBASES; b++) {
+		uint64_t base = bases[b];
+		struct vtime_ticks t, keep;
+		struct vtime_ticks_result r;
+		struct vtime_ticks_state st;
+
+		for (size_t i = 0; i < sizeof bad_periods / sizeof bad_periods[0]; i++) {
+			CU_ASSERT_EQUAL(vtime_ticks_init(&t, bad_periods[i], VTIME_TICKS_SLEW, base), VTIME_EINVAL);
+			CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_SLEW, base), 0);
+			keep = t;
+			CU_ASSERT_EQUAL(vtime_ticks_set_period(&t, base + MS / 2, bad_periods[i]), VTIME_EINVAL);
+			CU_ASSERT_EQUAL(memcmp(&t, &keep, sizeof t), 0);
+		}
+		CU_ASSERT_EQUAL(vtime_ticks_init(&t, VTIME_TICKS_PERIOD_MAX, VTIME_TICKS_SLEW, base), 0);
+		for (int k = 0; k < 3; k++) {
+			CU_ASSERT_EQUAL(vtime_ticks_update(&t, base, true, &r), 0);
+			CU_ASSERT_EQUAL(r.deliver, 0);
+			CU_ASSERT_EQUAL(r.next, base + VTIME_TICKS_PERIOD_MAX);
+			CU_ASSERT((int64_t)(r.next - base) > 0);
+			CU_ASSERT_EQUAL(vtime_ticks_save(&t, base, &st), 0);
+			CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &st, base), 0);
+			CU_ASSERT_EQUAL(t.due, 0); /* no tick invented by the round trip */
+		}
+		/* the tick at 2^63 - 1 ns: one delivery, then the next period */
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, base + VTIME_TICKS_PERIOD_MAX, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		CU_ASSERT_EQUAL(t.due, 1);
+		CU_ASSERT((int64_t)(r.next - (base + VTIME_TICKS_PERIOD_MAX)) > 0);
+		/* set_period to the longest period from a 1 ms timer */
+		CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_DELAY, base), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_set_period(&t, base, VTIME_TICKS_PERIOD_MAX), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, base + 1, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 0);
+		CU_ASSERT_EQUAL(r.next, base + VTIME_TICKS_PERIOD_MAX);
+	}
+}
+
+/* A guest that never acknowledges: the delivery limit does not age. Calls
+ * come 2^62 ns apart (inside the domain) for more than 2^63 ns in total
+ * after the last delivery; every `next` stays within one period after now,
+ * every save restores, and the first acknowledged update delivers at once.
+ * (Before: the limit kept the time of the last delivery, read as the future
+ * once 2^63 ns had passed, and the save was refused on restore.) */
+static void test_unacked_never_ages(void)
+{
+	for (size_t b = 0; b < NBASES; b++) {
+		uint64_t base = bases[b], now = base + MS;
+		struct vtime_ticks t, t2;
+		struct vtime_ticks_result r;
+		struct vtime_ticks_state st;
+
+		CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_SLEW, base), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, now, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		for (int k = 0; k < 5; k++) {
+			now += (uint64_t)1 << 62;
+			CU_ASSERT_EQUAL(vtime_ticks_update(&t, now, false, &r), 0);
+			CU_ASSERT_EQUAL(r.deliver, 0);
+			CU_ASSERT((int64_t)(r.next - now) > 0 && r.next - now <= MS);
+			CU_ASSERT_EQUAL(t.due, t.delivered + t.dropped + t.backlog);
+			CU_ASSERT_EQUAL(vtime_ticks_save(&t, now, &st), 0);
+			CU_ASSERT(st.inject_in <= st.due_in);
+			CU_ASSERT_EQUAL(vtime_ticks_restore(&t2, &st, now), 0);
+		}
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t2, now, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, now, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+	}
+}
+
+/* The longest gap the domain allows between two calls, 2^63 - 1 ns: the
+ * ticks due in it are all accounted (discard drops all but the one
+ * delivered), and `next` is the following tick. */
+static void test_longest_gap(void)
+{
+	for (size_t b = 0; b < NBASES; b++) {
+		uint64_t base = bases[b], gap = (uint64_t)INT64_MAX;
+		struct vtime_ticks t;
+		struct vtime_ticks_result r;
+
+		CU_ASSERT_EQUAL(vtime_ticks_init(&t, MS, VTIME_TICKS_DISCARD, base), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, base + gap, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		CU_ASSERT_EQUAL(t.due, gap / MS);
+		CU_ASSERT_EQUAL(r.dropped, gap / MS - 1);
+		CU_ASSERT_EQUAL(r.next, base + (gap / MS + 1) * MS);
+	}
+}
+
 /* The byte image's header: every malformed one is refused, t untouched. */
 static void test_state_decode_rejects(void)
 {
@@ -844,6 +943,9 @@ static const struct vt_test_case scenario_cases[] = {
 	{ "save/restore mid-backlog", test_save_restore_mid_backlog },
 	{ "save/restore with unhandled ticks", test_save_restore_unhandled },
 	{ "restore rejects bad states", test_restore_rejects },
+	{ "periods of 2^63 ns or more refused; the longest works", test_period_domain },
+	{ "an unacknowledged interrupt never ages the limit", test_unacked_never_ages },
+	{ "the longest gap between calls (2^63 - 1 ns)", test_longest_gap },
 	{ "saved-state image: malformed headers refused", test_state_decode_rejects },
 	{ "period change range and remainder", test_period_change_range },
 	{ "periods past 2^55 (128-bit path)", test_huge_period },

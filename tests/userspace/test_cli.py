@@ -77,6 +77,18 @@ check(rc == 0 and "3303822267" in out and "shift -1" in out, "scale text output"
 for bad in ("0", "abc", "-5", "1.5", "12XHz", "99999999999999999999999", ""):
     rc, out, err = run("scale", bad)
     check(rc == 2 and "vtime:" in err and out == "", f"scale {bad!r} refused with exit 2 (got {rc})")
+for bad in ("18446744073.999999999GHz", "18446744073.709551616GHz", "18446744073709551616"):
+    rc, out, err = run("scale", bad)  # these once wrapped (to 290448383 Hz and to 0)
+    check(rc == 2 and "too large" in err and out == "", f"scale {bad!r} refused as too large (got {rc})")
+j = js("scale", "18446744073709551615")  # once refused although valid
+check(j["hz"] == 2**64 - 1 and j["publishable"] is False, "scale: 2^64-1 Hz parses, not publishable")
+check(js("scale", "18446744073.709551615GHz")["hz"] == 2**64 - 1, "scale: 2^64-1 Hz in GHz")
+check(js("scale", "2599999000")["publishable"] is True, "scale: a real TSC is publishable")
+for hz, pub in (("953", False), ("954", True), ("8192000008191", True), ("8192000008192", False)):
+    check(js("scale", hz)["publishable"] is pub, f"scale {hz}: publishable {pub}")
+rc, out, _ = run("scale", "1")  # shift 30: once printed as "what a VMM publishes"
+check(rc == 0 and "shift 30" in out and "NOT publishable" in out and "[-12, 20]" in out
+      and "what a VMM publishes" not in out, "scale 1: says readers reject shift 30")
 rc, _, err = run("scale")
 check(rc == 2 and "usage" in err, "scale without HZ")
 rc, _, err = run("frobnicate")

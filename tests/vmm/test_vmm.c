@@ -4,6 +4,7 @@
  * pause/resume, snapshot/restore (also onto a host with another TSC rate),
  * versions, wall clock. Every scenario runs from 0 and from just below 2^64. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,11 @@ static int64_t wpub(const struct vtime_vmm *vm, volatile struct vtime_pvclock_wa
 }
 
 #define NS 1000000000ull
+
+static uint64_t fixed_counter(void *ctx)
+{
+	return *(const uint64_t *)ctx;
+}
 
 /* Host counter starts: from 0 and just below 2^64 (it wraps mid-test). */
 static const uint64_t starts[] = { 0, UINT64_MAX - 3 * 2600000000ull };
@@ -659,6 +665,179 @@ static void test_restore_rejects(void)
 	CU_ASSERT(vrestore(&a2, &cs, &n) >= 0);
 }
 
+/* Versions continue from the record across 2^31 and more versions after a
+ * restore, cheaply: between real publishes the record's version word is
+ * moved on by 2^29 (as if 2^28 publishes had happened), six times (3 x 2^30
+ * versions), on memory carried over and on memory that lost the record,
+ * with saved versions near 0, near 2^31 and near the u32 wrap. Every publish
+ * must give the record's version + 2: never a rewind to one already
+ * published. (Before: the restore's floor stayed armed, and once the record
+ * was 2^31 past it the serial comparison flipped and the record was
+ * rewound to the floor.) */
+static void test_versions_after_restore(void)
+{
+	static const uint32_t saved[] = { 1000, 0x7ffffff0u, 0xfffffff0u, 0xffffffffu };
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+		for (size_t sv = 0; sv < sizeof saved / sizeof saved[0]; sv++)
+			for (int keep = 0; keep < 2; keep++) {
+				struct vtime_vmm vm;
+				struct vtime_vmm_vcpu a;
+				struct vtime_pvclock_vcpu_time_info rec;
+				struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+				struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
+				struct vtime_vmm_state st;
+				struct vtime_vmm_vcpu_state cs;
+				uint32_t page, v;
+
+				memset(&rec, 0, sizeof rec);
+				CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+				CU_ASSERT_FATAL(vtime_vmm_save(&vm, &n, &st) == 0);
+				cs.guest_tsc = 12345;
+				cs.version = saved[sv];
+				cs.flags = VTIME_VMM_VCPU_STATE_RECORD;
+				if (keep)
+					rec.version = saved[sv]; /* guest memory carried over */
+				CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
+				CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
+				CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
+				CU_ASSERT_FATAL(vrestore(&a, &cs, &n) >= 0);
+				CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&a, &n, &v) == 0);
+				CU_ASSERT((int32_t)(v - saved[sv]) > 0); /* above what the guest saw */
+				CU_ASSERT((v & 1u) == 0);
+				for (int step = 0; step < 6; step++) {
+					page = v + (1u << 29);
+					rec.version = page; /* 2^28 publishes later */
+					n = at(starts[k], hz, (uint64_t)(step + 1) * hz, 0);
+					CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&a, &n, &v) == 0);
+					CU_ASSERT_EQUAL(v, page + 2u);
+					CU_ASSERT_EQUAL(rec.version, v);
+				}
+				CU_ASSERT(vtime_vmm_vcpu_save(&a, &n, &cs) == 0);
+				CU_ASSERT_EQUAL(cs.version, v);
+			}
+}
+
+/* Rates whose TSC-to-ns shift the readers reject are refused: a record
+ * carrying one would read as corrupt to every guest (vtime's reader
+ * returns VTIME_EPROTO). Native mode publishes the host rate, the others
+ * the guest rate. Each edge of VTIME_PVCLOCK_HZ_MIN..MAX, from 0 and near
+ * 2^64: inside, the published record reads back. (Before: 100 Hz, 500 Hz
+ * and 20 THz were accepted with shifts 24, 21 and -14.) */
+static void test_rates_beyond_abi(void)
+{
+	static const struct { uint64_t host, guest; int err; } cases[] = {
+		{ 100, 0, VTIME_ERANGE },
+		{ 500, 0, VTIME_ERANGE },
+		{ VTIME_PVCLOCK_HZ_MIN - 1, 0, VTIME_ERANGE },
+		{ VTIME_PVCLOCK_HZ_MIN, 0, 0 },
+		{ 20000000000000ull, 0, VTIME_ERANGE },
+		{ VTIME_PVCLOCK_HZ_MAX + 1, 0, VTIME_ERANGE },
+		{ VTIME_PVCLOCK_HZ_MAX, 0, 0 },
+		{ 2600000000ull, 100, VTIME_ERANGE },                   /* emulated, guest too slow */
+		{ 2600000000ull, 20000000000000ull, VTIME_ERANGE },     /* catch-up, guest too fast */
+		{ 2600000000ull, VTIME_PVCLOCK_HZ_MIN, 0 },             /* emulated at the edge */
+		{ 1000, VTIME_PVCLOCK_HZ_MAX, 0 },                      /* catch-up at the edge */
+		{ 100, 1000000000ull, 0 },                              /* a slow host, a publishable guest rate */
+	};
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			struct vtime_vmm vm;
+			struct vtime_vmm_vcpu a;
+			struct vtime_pvclock_vcpu_time_info rec;
+			struct vtime_pvclock_reading rd;
+			struct vtime_vmm_config cfg = cfg_of(cases[i].host, cases[i].guest, false);
+			struct vtime_vmm_now n = { starts[k], 0, 0 };
+			uint64_t gt;
+			struct vtime_counter ctr = { NULL, &gt };
+			int err = vtime_vmm_init(&vm, &cfg, &n);
+
+			CU_ASSERT_EQUAL(err, cases[i].err);
+			if (err != cases[i].err)
+				printf("\n  host %llu guest %llu: %d", (unsigned long long)cases[i].host,
+				       (unsigned long long)cases[i].guest, err);
+			if (err)
+				continue;
+			CU_ASSERT(vm.guest_to_ns.shift >= VTIME_PVCLOCK_SHIFT_MIN &&
+				  vm.guest_to_ns.shift <= VTIME_PVCLOCK_SHIFT_MAX);
+			memset(&rec, 0, sizeof rec);
+			vtime_vmm_vcpu_init(&vm, &a);
+			vtime_vmm_vcpu_set_record(&a, &rec);
+			CU_ASSERT(wtsc(&a, 0, &n, true) == 0);
+			CU_ASSERT(pub(&a, &n) > 0);
+			gt = vtime_vmm_vcpu_tsc(&a, n.host_tsc);
+			ctr.read = fixed_counter;
+			CU_ASSERT_EQUAL(vtime_pvclock_read(&rec, &ctr, 0, &rd), 0);
+		}
+}
+
+/* vtime_vmm_stable() is O(1) (a count kept by the TSC writes): it must agree
+ * with the definition, walked here over every vCPU, through a random mix of
+ * writes (matching and not), host-initiated zeros, adoptions, new vCPUs and
+ * restores. */
+static bool stable_by_walk(const struct vtime_vmm *vm)
+{
+	if (vm->mode == VTIME_VMM_TSC_CATCHUP || vm->nr_vcpus == 0)
+		return false;
+	for (const struct vtime_vmm_vcpu *v = vm->vcpus; v; v = v->next)
+		if (!v->written || v->gen != vm->cur_gen)
+			return false;
+	return true;
+}
+
+static void test_stable_matches_walk(void)
+{
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		static struct vtime_vmm_vcpu v[16];
+		struct vtime_vmm vm;
+		struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+		uint64_t t = 0, x = 0x9e3779b97f4a7c15ull + k;
+		unsigned nv = 0, mismatches = 0, stable_seen = 0;
+		struct vtime_vmm_now n = at(starts[k], hz, t, 0);
+
+		CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+		for (int i = 0; i < 20000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			t += x % (hz / 4);
+			n = at(starts[k], hz, t, 0);
+			unsigned op = (unsigned)(x >> 40) % 64, who = nv ? (unsigned)(x >> 20) % nv : 0;
+			if (op >= 16)
+				op = 1; /* mostly matching writes, so stable VMs happen */
+			if (nv == 0 || (op == 0 && nv < 16)) {
+				vtime_vmm_vcpu_init(&vm, &v[nv++]);
+			} else if (op < 8) { /* a write near the others' TSC: usually matches */
+				uint64_t g = vtime_vmm_vcpu_tsc(&v[(who + 1) % nv], n.host_tsc);
+				wtsc(&v[who], g + (x >> 58) * (hz / 500), &n, false);
+			} else if (op < 10) {
+				wtsc(&v[who], 0, &n, true);
+			} else if (op < 12) {
+				wtsc(&v[who], x >> 3, &n, false); /* anywhere */
+			} else if (op < 14) {
+				adopt(&v[who], v[(who + 1) % nv].tsc_offset, &n);
+			} else if (op == 14) {
+				struct vtime_vmm_state st;
+				struct vtime_vmm_vcpu_state cs;
+				if (v[who].written && vtime_vmm_save(&vm, &n, &st) == 0 &&
+				    vtime_vmm_vcpu_save(&v[who], &n, &cs) == 0) {
+					CU_ASSERT(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
+					CU_ASSERT(vrestore(&v[who], &cs, &n) >= 0);
+				}
+			} else {
+				adopt(&v[who], x, &n);
+			}
+			if (vtime_vmm_stable(&vm) != stable_by_walk(&vm))
+				mismatches++;
+			stable_seen += stable_by_walk(&vm);
+		}
+		CU_ASSERT_EQUAL(mismatches, 0);
+		printf("\n  from %#llx: %u vCPUs, stable in %u of 20000 states, %u mismatches", (unsigned long long)starts[k], nv, stable_seen, mismatches);
+		CU_ASSERT(stable_seen > 100 && stable_seen < 19900); /* both answers were exercised */
+		if (stable_seen <= 100 || stable_seen >= 19900)
+			printf("\n  stable in %u of 20000 states", stable_seen);
+	}
+}
+
 static const struct vt_test_case cases[] = {
 	{ "restore checks every field", test_restore_rejects },
 	{ "mode selection and published scale", test_mode_selection },
@@ -672,6 +851,9 @@ static const struct vt_test_case cases[] = {
 	{ "restore into created vCPUs, adopting the hypervisor's offset", test_restore_after_creation },
 	{ "wall clock record", test_wall_clock },
 	{ "kvmclock crossing 2^64", test_clock_wrap },
+	{ "versions continue across 2^31+ publishes after a restore", test_versions_after_restore },
+	{ "rates beyond the pvclock ABI refused", test_rates_beyond_abi },
+	{ "stable (O(1)) agrees with a walk over every vCPU", test_stable_matches_walk },
 	{ NULL, NULL },
 };
 

@@ -8,68 +8,8 @@
 #include <vtime/linux.h>
 #include <vtime/vtime.h>
 
+#include "vt_parse.h"
 #include "vt_tool.h"
-
-/* "2599999000", "2.6GHz", "1996.248 MHz", "2599999k": an exact integer in Hz.
- * Returns 0 or -1 with a reason in *why. */
-static int parse_hz(const char *s, uint64_t *hz, const char **why)
-{
-	uint64_t ip = 0, frac = 0, fdiv = 1, mult = 1;
-	const char *p = s;
-	int digits = 0;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p == '-') {
-		*why = "a frequency cannot be negative";
-		return -1;
-	}
-	for (; isdigit((unsigned char)*p); p++, digits++) {
-		if (ip > (UINT64_MAX - 9) / 10) {
-			*why = "number too large";
-			return -1;
-		}
-		ip = ip * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p == '.') {
-		for (p++; isdigit((unsigned char)*p); p++, digits++) {
-			if (fdiv > UINT64_MAX / 100) {
-				*why = "too many decimals";
-				return -1;
-			}
-			frac = frac * 10 + (uint64_t)(*p - '0');
-			fdiv *= 10;
-		}
-	}
-	if (!digits) {
-		*why = "expected a number of Hz (e.g. 2599999000, 2.6GHz, 1996.248MHz)";
-		return -1;
-	}
-	while (isspace((unsigned char)*p))
-		p++;
-	if (!*p || !strcasecmp(p, "hz"))
-		mult = 1;
-	else if (!strcasecmp(p, "k") || !strcasecmp(p, "khz"))
-		mult = 1000;
-	else if (!strcasecmp(p, "m") || !strcasecmp(p, "mhz"))
-		mult = 1000000;
-	else if (!strcasecmp(p, "g") || !strcasecmp(p, "ghz"))
-		mult = 1000000000;
-	else {
-		*why = "unknown unit (use Hz, kHz, MHz or GHz)";
-		return -1;
-	}
-	if (ip > UINT64_MAX / mult || (frac * mult) % fdiv != 0) {
-		*why = ip > UINT64_MAX / mult ? "number too large" : "not a whole number of Hz";
-		return -1;
-	}
-	*hz = ip * mult + frac * mult / fdiv;
-	if (*hz == 0) {
-		*why = "a frequency of 0 Hz has no scale";
-		return -1;
-	}
-	return 0;
-}
 
 int cmd_scale(const struct vt_opts *o)
 {
@@ -77,12 +17,13 @@ int cmd_scale(const struct vt_opts *o)
 	const char *why = NULL;
 	uint64_t hz;
 	int e1, e2;
+	bool publishable;
 
 	if (o->argc != 1) {
 		vt_err("usage: vtime scale HZ   (e.g. vtime scale 2599999000, vtime scale 2.6GHz)");
 		return VT_EXIT_USAGE;
 	}
-	if (parse_hz(o->argv[0], &hz, &why) != 0) {
+	if (vt_parse_hz(o->argv[0], &hz, &why) != 0) {
 		vt_err("scale: bad frequency '%s': %s", o->argv[0], why);
 		return VT_EXIT_USAGE;
 	}
@@ -92,10 +33,12 @@ int cmd_scale(const struct vt_opts *o)
 		vt_err("scale: %llu Hz: %s", (unsigned long long)hz, vtime_strerror(e1 ? e1 : e2));
 		return VT_EXIT_USAGE;
 	}
+	publishable = to_ns.shift >= VTIME_PVCLOCK_SHIFT_MIN && to_ns.shift <= VTIME_PVCLOCK_SHIFT_MAX;
 	if (o->json) {
 		struct vt_json j;
 		vj_begin(&j, stdout);
 		vj_u64(&j, "hz", hz);
+		vj_bool(&j, "publishable", publishable);
 		vj_obj(&j, "tsc_to_ns");
 		vj_i64(&j, "shift", to_ns.shift);
 		vj_u64(&j, "mul", to_ns.mul);
@@ -109,8 +52,15 @@ int cmd_scale(const struct vt_opts *o)
 		return VT_EXIT_OK;
 	}
 	printf("TSC frequency     %llu Hz\n", (unsigned long long)hz);
-	printf("TSC -> ns         shift %d, mul %u (0x%08x)   <- what a VMM publishes in pvclock\n",
-	       to_ns.shift, to_ns.mul, to_ns.mul);
+	if (publishable)
+		printf("TSC -> ns         shift %d, mul %u (0x%08x)   <- what a VMM publishes in pvclock\n",
+		       to_ns.shift, to_ns.mul, to_ns.mul);
+	else
+		printf("TSC -> ns         shift %d, mul %u (0x%08x)   <- NOT publishable: pvclock readers (vtime's\n"
+		       "                  included) reject shifts outside [%d, %d], so vtime_vmm_init() refuses this\n"
+		       "                  rate; publishable rates are %llu Hz to %llu Hz\n",
+		       to_ns.shift, to_ns.mul, to_ns.mul, VTIME_PVCLOCK_SHIFT_MIN, VTIME_PVCLOCK_SHIFT_MAX,
+		       VTIME_PVCLOCK_HZ_MIN, VTIME_PVCLOCK_HZ_MAX);
 	printf("ns -> TSC         shift %d, mul %u (0x%08x)\n", from_ns.shift, from_ns.mul, from_ns.mul);
 	printf("recovered         %llu Hz (vtime_scale_source_hz of the TSC -> ns scale)\n",
 	       (unsigned long long)vtime_scale_source_hz(&to_ns));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <vtime/version.h>
 
+#include "vt_parse.h"
 #include "vt_tool.h"
 
 struct cmd {
@@ -52,17 +53,16 @@ int main(int argc, char **argv)
 			return VT_EXIT_OK;
 		} else if (!strcmp(a, "--seconds") || !strncmp(a, "--seconds=", 10)) {
 			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
-			char *end;
+			const char *why;
 			if (!v) {
 				vt_err("--seconds needs a value");
 				return VT_EXIT_USAGE;
 			}
-			o.seconds = strtod(v, &end);
-			o.seconds_set = true;
-			if (end == v || *end || !(o.seconds > 0) || o.seconds > 86400) {
+			if (vt_parse_seconds(v, 86400, &o.seconds, &why) != 0) {
 				vt_err("--seconds: '%s' is not a duration in (0, 86400] seconds", v);
 				return VT_EXIT_USAGE;
 			}
+			o.seconds_set = true;
 		} else if (a[0] == '-' && a[1] == '-') {
 			vt_err("unknown option '%s' (see vtime --help)", a);
 			return VT_EXIT_USAGE;

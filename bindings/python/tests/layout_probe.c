@@ -52,6 +52,7 @@ int main(void)
 	F(vtime_clock_info, probe_interval_ns);
 	F(vtime_clock_info, realtime_unc_ns);
 	F(vtime_clock_info, realtime_steps);
+	F(vtime_clock_info, reserved);
 #endif
 	return 0;
 }

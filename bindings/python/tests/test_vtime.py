@@ -6,6 +6,7 @@ import io
 import os
 import random
 import struct
+import sys
 import tempfile
 import time
 import unittest
@@ -251,6 +252,65 @@ class TestDumpTool(unittest.TestCase):
             f.flush()
             rc, out = self.run_tool("records", f.name)
         self.assertEqual((rc, out.strip()), (1, "no published pvclock record in the dump"))
+
+
+    def run_module(self, *argv, stdin=None):
+        """The tool as a user runs it: exit status, stdout, stderr."""
+        import subprocess
+        p = subprocess.run([sys.executable, "-m", "vtime", *argv], capture_output=True, text=True, input=stdin)
+        return p.returncode, p.stdout, p.stderr
+
+    def test_bad_arguments_are_refused_without_traceback(self):
+        """Each of these once listed a record twice (negative offset), ended
+        in a raw traceback or exited 0; now: a one-line error, status 2."""
+        page = bytearray(256)
+        page[0:32] = KNOWN
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "dump")
+            with open(path, "wb") as f:
+                f.write(page)
+            cases = [
+                (["records", path, "--offset", "-64"], "--offset"),
+                (["records", path, "--offset", "-1"], "--offset"),
+                (["records", path, "--offset", "4096"], "beyond the dump"),
+                (["records", path, "--count", "5"], "do not fit"),
+                (["records", path, "--count", "-1"], "--count"),
+                (["records", path, "--stride", "16"], "--stride"),
+                (["records", path, "--tsc", "-1"], "--tsc"),
+                (["records", path, "--tsc", str(1 << 64)], "--tsc"),
+                (["records", path, "--offset", "x"], "--offset"),
+                (["records", os.path.join(d, "missing")], "cannot read"),
+                (["records", d], "directory"),
+            ]
+            for argv, why in cases:
+                rc, out, err = self.run_module(*argv)
+                self.assertEqual(rc, 2, argv)
+                self.assertIn(why, err, argv)
+                self.assertNotIn("Traceback", err, argv)
+            # a valid record still works, offset 0 and in hex
+            rc, out, err = self.run_module("records", path, "--offset", "0x0", "--count", "2")
+            self.assertEqual((rc, err), (0, ""))
+            self.assertEqual(len(out.splitlines()), 1)
+
+    def test_all_invalid_dump_fails(self):
+        """Published but corrupt records (mul 0, shift 30) are listed with
+        their verdict, and the exit status says none was valid."""
+        page = bytearray(128)
+        page[0:32] = struct.pack("<IIQQIbB2x", 6, 0, 1, 1, 0, -1, 0)       # mul 0
+        page[64:96] = struct.pack("<IIQQIbB2x", 8, 0, 1, 1, MUL, 30, 0)   # shift out of range
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(page)
+            f.flush()
+            rc, out = self.run_tool("records", f.name)
+        self.assertEqual(rc, 1)
+        self.assertEqual(len(out.splitlines()), 3)
+        self.assertIn("none of the 2 record(s) listed is valid", out)
+
+    def test_parse_records_refuses_negative(self):
+        with self.assertRaises(ValueError):
+            vtime.parse_records(bytes(128), offset=-64)
+        with self.assertRaises(ValueError):
+            vtime.parse_records(bytes(128), count=-1)
 
 
 class TestLayout(unittest.TestCase):

@@ -37,6 +37,7 @@ TSC_STABLE = 0x01
 GUEST_STOPPED = 0x02
 COUNTS_FROM_ZERO = 0x04
 SHIFT_MIN, SHIFT_MAX = -12, 20  # VTIME_PVCLOCK_SHIFT_MIN/MAX
+HZ_MIN, HZ_MAX = 954, 8192000008191  # VTIME_PVCLOCK_HZ_MIN/MAX: rates a VMM can publish
 
 # Error codes (include/vtime/error.h).
 EINVAL, EAGAIN, ERANGE, ENOTSUP, ENODEV, EPROTO, ENODATA, EIO, EBUSY, ENOMEM, ESTATE = range(-1, -12, -1)
@@ -225,6 +226,10 @@ def parse_records(data, count=None, offset=0, stride=RECORD_STRIDE):
     count None: as many as fit."""
     if stride < RECORD_SIZE:
         raise ValueError("stride must be at least 32")
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, not {offset}")
+    if count is not None and count < 0:
+        raise ValueError(f"count must be 0 or more, not {count}")
     fit = max(0, (len(data) - offset - RECORD_SIZE) // stride + 1)
     if count is None:
         count = fit

@@ -43,6 +43,7 @@ class _ClockInfo(ctypes.Structure):
         ("probe_interval_ns", ctypes.c_uint64),
         ("realtime_unc_ns", ctypes.c_uint64),
         ("realtime_steps", ctypes.c_uint64),
+        ("reserved", ctypes.c_uint64 * 8),
     ]
 
 

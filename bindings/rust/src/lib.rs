@@ -26,6 +26,9 @@ pub const RECORD_STRIDE: usize = 64;
 /// Range of tsc_shift the reader accepts.
 pub const SHIFT_MIN: i8 = -12;
 pub const SHIFT_MAX: i8 = 20;
+/// Counter rates whose TSC-to-ns shift is in that range (what a VMM can publish).
+pub const HZ_MIN: u64 = 954;
+pub const HZ_MAX: u64 = 8_192_000_008_191;
 
 /// A negative `VTIME_E*` code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 
 #include "vt_atomic.h"
 #include "vt_endian.h"
+#include "vt_kvm_state.h"
 
 /* A record's version word (little-endian, like every pvclock field). */
 static uint32_t vt_kvm_version(const volatile struct vtime_pvclock_vcpu_time_info *rec)
@@ -42,6 +43,7 @@ int vtime_kvm_clock_get(int vm_fd, struct vtime_kvm_clock *out)
 	memset(&d, 0, sizeof(d));
 	if (ioctl(vm_fd, KVM_GET_CLOCK, &d) < 0)
 		return VTIME_EIO;
+	*out = (struct vtime_kvm_clock){ 0 };
 	out->clock_ns = d.clock;
 	out->flags = d.flags;
 	out->realtime_ns = (d.flags & KVM_CLOCK_REALTIME) ? d.realtime : 0;
@@ -234,7 +236,8 @@ int vtime_kvm_restore_clock(int vm_fd, const int *vcpu_fds, unsigned nr_vcpus, v
 	    (policy != VTIME_RESUME_FREEZE && policy != VTIME_RESUME_ADVANCE))
 		return VTIME_EINVAL;
 	/* every field before anything changes */
-	if (save->clock_flags & ~(uint32_t)(VTIME_KVM_CLOCK_TSC_STABLE | VTIME_KVM_CLOCK_REALTIME | VTIME_KVM_CLOCK_HOST_TSC))
+	if (save->clock_flags & ~(uint32_t)(VTIME_KVM_CLOCK_TSC_STABLE | VTIME_KVM_CLOCK_REALTIME | VTIME_KVM_CLOCK_HOST_TSC) ||
+	    !vt_kvm_save_reserved_zero(save))
 		return VTIME_EPROTO;
 	for (unsigned i = 0; i < nr_vcpus; i++) {
 		const struct vtime_kvm_save_vcpu *v = &save->vcpu[i];

@@ -5,14 +5,28 @@
 #include <vtime/error.h>
 #include <vtime/kvm.h>
 
+#include "vt_kvm_state.h"
 #include "vt_state.h"
+
+/* The reserved fields of save and every vCPU up to nr_vcpus are zero. */
+bool vt_kvm_save_reserved_zero(const struct vtime_kvm_save *save)
+{
+	uint64_t any = 0;
+
+	for (unsigned i = 0; i < sizeof save->reserved / sizeof save->reserved[0]; i++)
+		any |= save->reserved[i];
+	for (unsigned v = 0; v < save->nr_vcpus && v < VTIME_KVM_SAVE_MAX_VCPUS; v++)
+		for (unsigned i = 0; i < sizeof save->vcpu[v].reserved / sizeof save->vcpu[v].reserved[0]; i++)
+			any |= save->vcpu[v].reserved[i];
+	return any == 0;
+}
 
 int vtime_kvm_save_encode(const struct vtime_kvm_save *save, void *buf, size_t len, size_t *used)
 {
 	struct vt_state_cur c;
 	int err;
 
-	if (!save || save->nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS)
+	if (!save || save->nr_vcpus > VTIME_KVM_SAVE_MAX_VCPUS || !vt_kvm_save_reserved_zero(save))
 		return VTIME_EINVAL;
 	if ((err = vt_state_begin_write(&c, buf, len, VTIME_KVM_SAVE_MAGIC, VTIME_KVM_SAVE_VERSION,
 					VTIME_KVM_SAVE_BYTES(save->nr_vcpus))))

@@ -56,6 +56,14 @@ static inline uint64_t vt_kernel_ref_scale(uint64_t delta, uint32_t mul, int shi
 	return mul_u64_u32_shr(delta, mul, 32);
 }
 
+/* The feed's event mask, or its error (negative). */
+static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
+{
+	unsigned ev = 0;
+	int err = vtime_calib_feed(e, s, &ev);
+	return err ? err : (int)ev;
+}
+
 /* ---- 1. scale conformance vectors ---------------------------------------- */
 
 struct vt_vector {
@@ -67,14 +75,6 @@ struct vt_vector {
 
 static const struct vt_vector vt_vectors[] = {
 #include "vt_vectors.h"
-
-/* The feed's event mask, or its error (negative). */
-static inline int feed_ev(struct vtime_calib *e, const struct vtime_calib_sample *s)
-{
-	unsigned ev = 0;
-	int err = vtime_calib_feed(e, s, &ev);
-	return err ? err : (int)ev;
-}
 };
 
 static void test_scale_vectors(struct vt_case *t)

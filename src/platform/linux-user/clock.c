@@ -508,6 +508,7 @@ int vtime_clock_info(struct vtime_clock_info *info)
 		info->source_name = "none";
 	if (!info->counter)
 		info->counter = "none";
+	memset(info->reserved, 0, sizeof info->reserved);
 	if (locked)
 		vt_lock_drop();
 	return 0;
