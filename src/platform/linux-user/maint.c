@@ -23,6 +23,8 @@
  *     ── the host page lost TSC_STABLE (auto) ───────────> PVCLOCK (rdtscp)
  *                                                        | FALLBACK(page lost)
  *     ── counter vs RAW off its rate by > 1000 ppm, twice (auto) ─> GETTIME
+ *     ── the kernel no longer uses the counter as clocksource (auto, where
+ *        that was the reason; checked once a second) ────────────> GETTIME
  *   PVCLOCK: the per-CPU host records (x = kvmclock ns), every answer
  *   recorded in the floor (CAS); probes as for TSC.
  *     ── probe ─────────────────────────> PVCLOCK
@@ -62,6 +64,7 @@
 #define IMAX_KNOWN 100e-6        /* the loop learns at most this of a rate adjtimex does not explain */
 #define RAW_SLACK_NS 1000u       /* a RAW sample may be twice the narrowest plus this */
 #define NTP_EVERY_NS 20000000ull /* the kernel's NTP state is read at least this often */
+#define CS_RECHECK_NS 1000000000ull /* the kernel's clocksource, when the choice rests on it */
 
 static void raw_start(uint64_t hz);
 
@@ -548,6 +551,26 @@ static void probe_line(const struct vt_copy *old, int why)
 			return;
 		}
 	}
+	/* chosen because the kernel itself uses the counter as clocksource:
+	 * once a second, check it still does (its watchdog may have found the
+	 * TSC unstable and moved to hpet) */
+	if (vt_cold.cs_watch && now - vt_cold.cs_checked >= CS_RECHECK_NS) {
+		char cs[32];
+		const char *want = vt_select_counter_clocksource(vt_cold.m.arch);
+		vt_cold.cs_checked = now;
+		if (vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", cs, sizeof cs,
+				      NULL) == 0) {
+			cs[strcspn(cs, "\n")] = '\0';
+			if (want && strcmp(cs, want) != 0) {
+				vt_user_strlcpy(vt_cold.cs_why, " (now ", sizeof vt_cold.cs_why);
+				vt_user_strlcat(vt_cold.cs_why, cs, sizeof vt_cold.cs_why);
+				vt_user_strlcat(vt_cold.cs_why, "): clock_gettime, for good", sizeof vt_cold.cs_why);
+				leave_line(old, lo_x, M_GETTIME, FB_NONE, "the kernel stopped using the counter as clocksource",
+					   vt_cold.cs_why);
+				return;
+			}
+		}
+	}
 	if (!kvm && !feed_raw(now, false)) {
 		leave_line(old, lo_x, M_GETTIME, FB_NONE,
 			   "the counter's rate disagrees with CLOCK_MONOTONIC_RAW by more than 1000 ppm",
@@ -866,6 +889,9 @@ void vt_maint_init(void)
 	mode = (uint32_t)sel.mode;
 	hz = sel.hz;
 	vt_cold.claim_hz = sel.hz; /* 0 when forced to measure */
+	/* the choice rests on the kernel's clocksource (no host page vouched) */
+	vt_cold.cs_watch = sel.forced == F_AUTO && sel.mode == M_TSC && !(vt_cold.page && vt_cold.page_stable);
+	vt_cold.cs_checked = t0;
 
 	(void)ntp_update(t0);
 	if (mode == M_TSC || mode == M_PVCLOCK) {

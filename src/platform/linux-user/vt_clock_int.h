@@ -204,6 +204,9 @@ struct vt_cold {
 	uint64_t raw_br_min;     /* narrowest recent RAW bracket, ns */
 	uint64_t next_feed, next_kfeed; /* CLOCK_MONOTONIC ns at which the engines want a sample */
 	/* where the clock is */
+	bool cs_watch;           /* the choice rests on the kernel's clocksource: watch it */
+	uint64_t cs_checked;     /* CLOCK_MONOTONIC ns it was last read */
+	char cs_why[64];
 	uint32_t cur_mode;       /* the mode last published */
 	uint32_t line_mode;      /* the line a fallback returns to */
 	uint64_t fb_since;
