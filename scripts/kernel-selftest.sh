@@ -13,6 +13,10 @@
 #   VTIME_KERNEL_TIMEOUT      seconds qemu may run (default: 240)
 #   VTIME_KERNEL_STRESS_MS    writer/reader stress duration in the guest (default: 400)
 #   VTIME_KERNEL_ACCEL        qemu -accel value (default: tcg,thread=multi)
+#   VTIME_KERNEL_MODULES      more modules (.ko paths) to load before the
+#                             self-test, e.g. the in-tree vtime.ko that
+#                             scripts/kernel-intree.sh builds; each must load
+#                             with no taint but O (out of tree) and E (unsigned)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${VTIME_KERNEL_BUILD:-$repo/build-kernel}
@@ -66,6 +70,13 @@ ird=$out/initramfs
 rm -rf "$ird"
 mkdir -p "$ird"
 cp "$ko" "$ird/"
+extra=""
+for m in ${VTIME_KERNEL_MODULES:-}; do
+	[ -f "$m" ] || die "VTIME_KERNEL_MODULES: no $m"
+	mkdir -p "$ird/extra"
+	cp "$m" "$ird/extra/"
+	extra="$extra $(basename "$m" .ko)"
+done
 cat >"$ird/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -76,6 +87,10 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 echo 8 >/proc/sys/kernel/printk
 echo "vtime-selftest: kernel \$(uname -r), \$(nproc) CPUs, clocksource \$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+for m in $extra; do
+	insmod /extra/\$m.ko
+	echo "vtime-selftest: insmod \$m.ko rc=\$? taint=\$(cat /sys/module/\$m/taint 2>/dev/null) exports=\$(grep -c ' __ksymtab_vtime_' /proc/kallsyms)"
+done
 t0=\$(cut -d' ' -f1 /proc/uptime)
 insmod /vtime_selftest.ko stress_ms=$stress_ms
 rc=\$?
@@ -112,6 +127,16 @@ results=$(grep -cE '^(ok|not ok) [0-9]+ ' "$ktap" || true)
 [ -n "$plan" ] && [ "$results" != "$plan" ] && fail="$fail plan-$plan-but-$results-results"
 grep -qE '^ *not ok ' "$ktap" && fail="$fail not-ok"
 grep -q '^vtime-selftest: insmod rc=0 ' "$log.txt" || fail="$fail insmod-failed"
+for m in $extra; do
+	line=$(grep "^vtime-selftest: insmod $m.ko " "$log.txt" || true)
+	case $line in
+	*" rc=0 taint="*) ;;
+	*) fail="$fail insmod-$m-failed"; continue ;;
+	esac
+	taint=$(sed -n 's/.* taint=\([^ ]*\) .*/\1/p' <<<"$line")
+	[ -z "$(tr -d 'OE' <<<"$taint")" ] || fail="$fail $m-tainted-$taint"
+	grep -q "missing MODULE_LICENSE\|module license .* taints kernel" "$log.txt" && fail="$fail $m-license"
+done
 if grep -nE 'Oops|BUG:|WARNING:|Call Trace|Kernel panic|watchdog: BUG|RCU stall|rcu_.*detected stalls' "$log.txt"; then
 	fail="$fail kernel-complained"
 fi

@@ -103,7 +103,8 @@ done
 s=$(date +%s)
 b=build-cross-riscv64
 rm -rf "$b"
-meson setup "$b" --cross-file cross/riscv64.txt -Datomics=builtin -Dtests=false -Dtools=false -Dexamples=false >/dev/null
+meson setup "$b" --cross-file cross/riscv64.txt -Datomics=builtin -Ddefault_library=static -Dtests=false -Dtools=false \
+	-Dexamples=false >/dev/null
 ninja -C "$b" -j2 >/dev/null
 ls "$b"/src/core/libvtime_core_freestanding.a >/dev/null
 clang --target=riscv64-linux-gnu -std=c11 -Wall -Wextra -Werror -Iinclude -I"$b/include" -DVTIME_STATIC \

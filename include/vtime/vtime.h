@@ -5,11 +5,13 @@
 #ifndef VTIME_VTIME_H
 #define VTIME_VTIME_H
 
+#include <vtime/arch.h>
 #include <vtime/calib.h>
 #include <vtime/clamp.h>
 #include <vtime/counter.h>
 #include <vtime/error.h>
 #include <vtime/hyperv.h>
+#include <vtime/kvm_abi.h>
 #include <vtime/pvclock.h>
 #include <vtime/scale.h>
 #include <vtime/ticks.h>

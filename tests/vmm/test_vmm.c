@@ -16,6 +16,7 @@
 #include <vtime/tsc.h>
 #include <vtime/vmm.h>
 
+#include "vt_endian.h"
 #include "vt_test.h"
 
 /* The calls' results as one int, to keep the assertions short: 1/0 for
@@ -697,7 +698,7 @@ static void test_versions_after_restore(void)
 				cs.version = saved[sv];
 				cs.flags = VTIME_VMM_VCPU_STATE_RECORD;
 				if (keep)
-					rec.version = saved[sv]; /* guest memory carried over */
+					rec.version = vt_le32(saved[sv]); /* guest memory carried over (records are little-endian) */
 				CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
@@ -707,11 +708,11 @@ static void test_versions_after_restore(void)
 				CU_ASSERT((v & 1u) == 0);
 				for (int step = 0; step < 6; step++) {
 					page = v + (1u << 29);
-					rec.version = page; /* 2^28 publishes later */
+					rec.version = vt_le32(page); /* 2^28 publishes later */
 					n = at(starts[k], hz, (uint64_t)(step + 1) * hz, 0);
 					CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&a, &n, &v) == 0);
 					CU_ASSERT_EQUAL(v, page + 2u);
-					CU_ASSERT_EQUAL(rec.version, v);
+					CU_ASSERT_EQUAL(vt_le32(rec.version), v);
 				}
 				CU_ASSERT(vtime_vmm_vcpu_save(&a, &n, &cs) == 0);
 				CU_ASSERT_EQUAL(cs.version, v);
