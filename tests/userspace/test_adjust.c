@@ -255,6 +255,16 @@ static void test_schedule(void)
 	CU_ASSERT(r.steady <= 1000);
 	CU_ASSERT_EQUAL_FATAL(vtime_clock_info(&ci), 0);
 	CU_ASSERT(ci.realtime_steps >= 2);
+	{
+		/* kept for a bounded-time API: what adjtimex said last */
+		extern int vt_clock_ntp(struct vt_ntp *out);
+		struct vt_ntp n;
+		CU_ASSERT_EQUAL(vt_clock_ntp(&n), 0);
+		CU_ASSERT_EQUAL(n.raw.maxerror, 16000);
+		CU_ASSERT_EQUAL(n.raw.esterror, 16000);
+		CU_ASSERT((n.raw.status & STA_NANO) != 0);
+		CU_ASSERT_EQUAL(vt_clock_ntp(NULL), VTIME_EINVAL);
+	}
 	printf("\n  %llu rate changes, %llu realtime steps, probe interval %.1f ms, %llu fallbacks",
 	       (unsigned long long)ci.rate_changes, (unsigned long long)ci.realtime_steps, ci.probe_interval_ns / 1e6,
 	       (unsigned long long)ci.fallbacks);

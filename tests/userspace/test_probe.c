@@ -15,6 +15,7 @@
 #include <vtime/vtime.h>
 
 #include "vt_test.h"
+#include "vt_clock_int.h"
 #include "vt_user.h"
 #include "vt_user_counter.h"
 
@@ -136,6 +137,35 @@ static void test_counter_rate(void)
 	CU_ASSERT(hz > (double)m.arch_counter_hz * 0.98 && hz < (double)m.arch_counter_hz * 1.02);
 }
 
+/* The vDSO's clock_gettime, found by symbol in the image the kernel maps:
+ * it answers what libc's clock_gettime answers (64-bit targets; 32-bit ones
+ * keep libc's wrapper and say so). */
+static void test_vdso_gettime(void)
+{
+	vt_gettime_fn f = NULL;
+	struct timespec a, v, b;
+	int err = vt_vdso_gettime(&f);
+
+	CU_ASSERT_EQUAL(vt_vdso_gettime(NULL), VTIME_EINVAL);
+	if (err == VTIME_ENOTSUP || err == VTIME_ENODEV) {
+		printf("\n  no vDSO clock_gettime here (%s): libc's wrapper is used", vtime_strerror(err));
+		CU_ASSERT_PTR_NULL(f);
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(err, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (int id = 0; id < 2; id++) {
+		clockid_t c = id ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+		clock_gettime(c, &a);
+		CU_ASSERT_EQUAL(f(c, &v), 0);
+		clock_gettime(c, &b);
+		uint64_t na = (uint64_t)a.tv_sec * 1000000000u + (uint64_t)a.tv_nsec;
+		uint64_t nv = (uint64_t)v.tv_sec * 1000000000u + (uint64_t)v.tv_nsec;
+		uint64_t nb = (uint64_t)b.tv_sec * 1000000000u + (uint64_t)b.tv_nsec;
+		CU_ASSERT(na <= nv && nv <= nb);
+	}
+}
+
 int main(void)
 {
 	static const struct vt_test_case cases[] = {
@@ -144,6 +174,7 @@ int main(void)
 		{ "host page found or explained", test_find_explains },
 		{ "counter hooks count forward", test_counters_forward },
 		{ "the architecture's counter frequency", test_counter_rate },
+		{ "the vDSO's clock_gettime", test_vdso_gettime },
 		{ NULL, NULL },
 	};
 	static const struct vt_test_suite suites[] = { { "probe", cases }, { NULL, NULL } };

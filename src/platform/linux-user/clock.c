@@ -34,7 +34,7 @@
 
 const uint32_t vt_pv_dummy;
 
-struct vt_hot vt_hot __attribute__((aligned(64))) = { 0, 0, (uintptr_t)&vt_pv_dummy, { { 0 } }, 0, 0 };
+struct vt_hot vt_hot __attribute__((aligned(64))) = { 0, 0, (uintptr_t)&vt_pv_dummy, { { 0 } }, 0, 0, 0 };
 
 /* The monotonic floor: the core clamp. Slow paths record into it (CAS);
  * the fast path only reads it (the skip-while-stable scope: the fast path
@@ -146,7 +146,7 @@ void vt_lock_drop(void)
  * floor holds what an earlier source handed out; nothing to record. */
 static VT_ALWAYS_INLINE uint64_t gettime_now(void)
 {
-	uint64_t m = vt_clk(CLOCK_MONOTONIC), f = vt_floor_get();
+	uint64_t m = vt_clk_fast(CLOCK_MONOTONIC), f = vt_floor_get();
 	return m > f ? m : f;
 }
 
@@ -366,7 +366,7 @@ uint64_t vtime_realtime_ns(void)
 	mode = vt_load32(&v->mode);
 	if (unlikely(mode != M_TSC)) {
 		if (mode == M_GETTIME)
-			return vt_clk(CLOCK_REALTIME);
+			return vt_clk_fast(CLOCK_REALTIME);
 		return realtime_slow();
 	}
 	t = vt_ctr_ordered();
@@ -512,6 +512,22 @@ int vtime_clock_info(struct vtime_clock_info *info)
 	if (locked)
 		vt_lock_drop();
 	return 0;
+}
+
+int vt_clock_ntp(struct vt_ntp *out)
+{
+	int err = 0;
+
+	if (!out)
+		return VTIME_EINVAL;
+	if (!vt_lock_try())
+		return VTIME_EBUSY;
+	if (!vt_cold.ntp.reads || !vt_cold.ntp.have)
+		err = VTIME_ENODATA;
+	else
+		*out = vt_cold.ntp;
+	vt_lock_drop();
+	return err;
 }
 
 /* ---- test hooks ---- */

@@ -931,6 +931,12 @@ void vt_maint_init(void)
 	}
 	if (mode != M_GETTIME)
 		rt_sample(3);
+	if (mode == M_GETTIME && !vt_hooks) {
+		/* the vDSO's own clock_gettime, without libc's wrapper in front */
+		vt_gettime_fn f;
+		if (vt_vdso_gettime(&f) == 0)
+			vt_store_uptr(&vt_hot.gettime, (uintptr_t)f);
+	}
 	vt_cold.info.init_ns = vt_clk(CLOCK_MONOTONIC) - t0;
 	if (mode == M_TSC || mode == M_PVCLOCK) {
 		enter_line(mode);

@@ -97,7 +97,15 @@ struct vt_hot {
 	/* the per-CPU records for M_PVCLOCK (set before it is published) */
 	uint64_t page;
 	uint64_t nrec;
+	/* the vDSO's clock_gettime (vdso.c), 0: libc's */
+	uintptr_t gettime;
 };
+
+typedef int (*vt_gettime_fn)(clockid_t id, struct timespec *ts);
+
+/* The vDSO's clock_gettime: 0, VTIME_ENODEV (no vDSO, or no such symbol),
+ * VTIME_ENOTSUP (32-bit) or VTIME_EINVAL; *out NULL on failure. */
+int vt_vdso_gettime(vt_gettime_fn *out);
 
 extern struct vt_hot vt_hot;
 extern struct vtime_clamp vt_floor;
@@ -138,6 +146,38 @@ static VT_ALWAYS_INLINE const volatile uint32_t *vt_load_ptr_pv(void)
 #else
 	return (const volatile uint32_t *)(uintptr_t)vt_load64((const volatile uint64_t *)&vt_hot.pv);
 #endif
+}
+
+/* A pointer-sized word of the hot state, atomically. */
+static VT_ALWAYS_INLINE uintptr_t vt_load_uptr(const uintptr_t *p)
+{
+#if UINTPTR_MAX == 0xffffffffu
+	return (uintptr_t)vt_load32((const volatile uint32_t *)p);
+#else
+	return (uintptr_t)vt_load64((const volatile uint64_t *)p);
+#endif
+}
+
+static inline void vt_store_uptr(uintptr_t *p, uintptr_t v)
+{
+#if UINTPTR_MAX == 0xffffffffu
+	vt_store32((volatile uint32_t *)p, (uint32_t)v);
+#else
+	vt_store64((volatile uint64_t *)p, (uint64_t)v);
+#endif
+}
+
+/* clock id through the vDSO directly where it was found, else vt_clk(). */
+static VT_ALWAYS_INLINE uint64_t vt_clk_fast(clockid_t id)
+{
+	uintptr_t f = vt_load_uptr(&vt_hot.gettime);
+	struct timespec ts;
+
+	if (VT_LIKELY(f != 0)) {
+		(void)((vt_gettime_fn)f)(id, &ts);
+		return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
+	return vt_clk(id);
 }
 
 static inline void vt_store_ptr_pv(const volatile uint32_t *p)
@@ -238,6 +278,13 @@ struct vt_cold {
 };
 
 extern struct vt_cold vt_cold;
+
+/* The kernel's NTP state as the clock last read it (maxerror, esterror,
+ * the status with STA_UNSYNC, the rate it gives), for a bounded-time API:
+ * 0, VTIME_ENODATA (never read: nothing tracked, or adjtimex refused) or
+ * VTIME_EBUSY (the maintainer holds the lock: try again). *out may be up to
+ * 20 ms old while the clock is read, older when it is not. */
+int vt_clock_ntp(struct vt_ntp *out);
 
 /* ---- maint.c (lock held) ---- */
 
