@@ -22,7 +22,7 @@
 #define RT_OVER_NS 2000     /* realtime's steady bound */
 #define RT_FAR_NS 1000000   /* a step not followed yet */
 
-enum change { CH_NONE, CH_FREQ, CH_TICK_FREQ, CH_SETTIMEOFDAY, CH_CLOCK_SETTIME };
+enum change { CH_NONE, CH_FREQ, CH_TICK_FREQ, CH_SETTIMEOFDAY, CH_CLOCK_SETTIME, CH_CLOCKSOURCE };
 enum len { L_STEADY, L_CHANGE, L_SLEW };
 
 struct phase {
@@ -73,7 +73,8 @@ static struct {
 	unsigned over_ns; /* "back under": the steady bound (1 us; 2 us for slow clocksources) */
 	bool adjust;
 	const char *label;
-} opt = { 1000, 500, 500, 1000, 1000, false, "auto" };
+	const char *switch_cs; /* last phase: the kernel's clocksource switched to this (then back) */
+} opt = { 1000, 500, 500, 1000, 1000, false, "auto", NULL };
 
 static uint64_t g_last; /* the previous vtime_now_ns(), across phases */
 
@@ -163,6 +164,8 @@ static int apply(const struct phase *p)
 		ts.tv_sec = (time_t)(ns / 1000000000);
 		ts.tv_nsec = (long)(ns % 1000000000);
 		return clock_settime(CLOCK_REALTIME, &ts) < 0 ? -errno : 0;
+	case CH_CLOCKSOURCE:
+		return vtg_set_clocksource(opt.switch_cs);
 	}
 	return -EINVAL;
 }
@@ -252,7 +255,9 @@ static void usage(void)
 			"                   [--slew-ms N] [--warmup-ms N] [--over-ns N]\n"
 			"  --adjust  apply the schedule of kernel clock changes (only inside the\n"
 			"            guests suite's qemu guests; refused elsewhere)\n"
-			"  --over-ns N  settled: |error| stays at most N ns (default 1000)\n");
+			"  --over-ns N  settled: |error| stays at most N ns (default 1000)\n"
+			"  --switch-clocksource NAME  last phase (with --adjust): the kernel's\n"
+			"            clocksource switched to NAME, then back\n");
 	exit(2);
 }
 
@@ -288,6 +293,8 @@ int main(int argc, char **argv)
 			opt.slew_ms = num(i + 1 < argc ? argv[++i] : NULL);
 		else if (!strcmp(a, "--over-ns"))
 			opt.over_ns = num(i + 1 < argc ? argv[++i] : NULL);
+		else if (!strcmp(a, "--switch-clocksource") && i + 1 < argc)
+			opt.switch_cs = argv[++i];
 		else if (!strcmp(a, "--warmup-ms"))
 			opt.warmup_ms = num(i + 1 < argc ? argv[++i] : NULL);
 		else
@@ -343,6 +350,18 @@ int main(int argc, char **argv)
 		if (!opt.adjust && schedule[i].ch != CH_NONE)
 			continue;
 		run_phase(&schedule[i], i);
+	}
+	if (opt.adjust && opt.switch_cs) {
+		/* the kernel stops using the counter vtime chose because the
+		 * kernel used it (as its watchdog does with an unstable TSC):
+		 * vtime must leave the line within about a second; then back */
+		static const struct phase cs = { "cs-switch", "cs_switch", CH_CLOCKSOURCE, 0, 0, 0, L_CHANGE,
+						  "the kernel's clocksource switched away from the counter" };
+		char was[32];
+		vtg_clocksource(was, sizeof was);
+		run_phase(&cs, n);
+		if (was[0])
+			(void)vtg_set_clocksource(was);
 	}
 	if (opt.adjust)
 		(void)vtg_adj_reset();

@@ -113,6 +113,22 @@ static inline bool vtg_converging(const struct vtime_clock_info *ci)
 	return ci->source_name && strstr(ci->source_name, "converging");
 }
 
+/* Switches the kernel's clocksource (guests only: callers check
+ * vtg_in_guest() through --adjust). 0 or -errno. */
+static inline int vtg_set_clocksource(const char *name)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "w");
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%s\n", name) < 0)
+		rc = -EIO;
+	if (fclose(f) != 0 && !rc)
+		rc = -errno;
+	return rc;
+}
+
 /* ---- JSON lines: vtg_begin("phase"); vtg_kv_*(...); vtg_end(); ---- */
 
 static inline void vtg_str(const char *s)

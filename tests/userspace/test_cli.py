@@ -6,6 +6,7 @@ with exit status 2. Usage: test_cli.py path/to/vtime"""
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -162,6 +163,16 @@ check(j["reads"] > 10000 and j["drift_samples"] > 0, "check: did work")
 check(abs(j["drift_max_ns"]) < 1000000 and abs(j["drift_min_ns"]) < 1000000, "check: drift under 1 ms")
 rc, out, _ = run("check", "--seconds", "0.5")
 check(rc == 0 and "never backwards" in out, "check text")
+check(j["drift_samples"] >= j["min_samples"] and j["bound_min_ns"] <= j["drift_min_ns"] <= j["drift_max_ns"]
+      <= j["bound_max_ns"], "check: bracket-limited bounds around the midpoints")
+check(sum(b["samples"] for b in j["brackets"]) == j["drift_samples"], "check: every sample in a bracket bucket")
+# never ok on too few samples; --seconds is a duration, even a tiny one
+rc, out, _ = run("check", "--seconds", "1e-300", "--json")
+jt = json.loads(out)
+check(jt["measured_seconds"] < 1, "check --seconds 1e-300: does not run a default length")
+check((rc == 0) == jt["ok"], "check --seconds 1e-300: exit status and verdict agree")
+check(not jt["ok"] or jt["drift_samples"] >= jt["min_samples"], "check --seconds 1e-300: ok only on enough samples")
+check(jt["ok"] or "too few" in jt["verdict"] or "back" in jt["verdict"], "check --seconds 1e-300: says why")
 
 # bench: every alternative and ratio present and finite (speed is judged by the benchmark, not here)
 j = js("bench", "--seconds", "0.1")
@@ -172,6 +183,24 @@ for n in ("vtime_now_ns", "ordered_scale", "clock_gettime_vdso", "clock_gettime_
 for r in j["results"]:
     check(all(math.isfinite(r[k]) for k in ("p50_ns", "p99_ns", "p999_ns", "max_ns")), f"bench: {r['name']} finite")
 check(len(j["ratios"]) >= 6 and all(isinstance(r["met"], bool) for r in j["ratios"]), "bench: ratios")
+# --seconds is the run's length (children included)
+t0 = time.monotonic()
+rc, _, _ = run("bench", "--seconds", "0.5", "--json")
+el = time.monotonic() - t0
+check(rc == 0 and 0.3 < el < 3.5, f"bench --seconds 0.5 took {el:.2f} s")
+# never an instruction the CPU lacks: rdtscp on a CPU model without it
+qemu = shutil.which("qemu-x86_64")
+with open(VT, "rb") as f:
+    sanitized = any(m in f.read() for m in (b"__asan_init", b"__tsan_init", b"__ubsan_handle"))
+if sanitized:
+    print("SKIP: bench without rdtscp: a sanitizer build cannot run under qemu-user (its shadow memory)")
+elif os.uname().machine == "x86_64" and qemu:
+    p = subprocess.run([qemu, "-cpu", "qemu64", VT, "bench", "--seconds", "0.1", "--json"], capture_output=True,
+                       text=True, timeout=120)
+    check(p.returncode == 0 and "rdtscp" not in {r["name"] for r in json.loads(p.stdout)["results"]},
+          f"bench under qemu-x86_64 -cpu qemu64 (no rdtscp): exit {p.returncode}")
+else:
+    print("SKIP: bench without rdtscp: needs an x86-64 host with qemu-x86_64 (qemu-user)")
 
 print(f"{passed} passed, {fails} failed")
 sys.exit(1 if fails else 0)

@@ -154,6 +154,33 @@ static void test_info(void)
 	}
 }
 
+/* clock_gettime for good (forced, or nothing to trust): nothing is tracked,
+ * so nothing runs: no probe, no engine sample, however long it is read. */
+static void test_no_periodic_work(void)
+{
+	struct vtime_clock_info a, b;
+	uint64_t end;
+
+	CU_ASSERT_EQUAL_FATAL(vtime_clock_info(&a), 0);
+	if (a.source != VTIME_SOURCE_CLOCK_GETTIME || strstr(a.source_name, "converging")) {
+		printf("\n  source %s: tracked, not applicable", a.source_name);
+		return;
+	}
+	end = clk(CLOCK_MONOTONIC) + 200000000u;
+	while (clk(CLOCK_MONOTONIC) < end) {
+		(void)vtime_now_ns();
+		(void)vtime_realtime_ns();
+	}
+	CU_ASSERT_EQUAL_FATAL(vtime_clock_info(&b), 0);
+	printf("\n  %llu and %llu recalibrations 200 ms of reads apart, probe interval %llu",
+	       (unsigned long long)a.recalibrations, (unsigned long long)b.recalibrations,
+	       (unsigned long long)b.probe_interval_ns);
+	if (!strcmp(a.source_name, "clock_gettime") && a.fallbacks == 0) {
+		CU_ASSERT_EQUAL(b.recalibrations, a.recalibrations);
+		CU_ASSERT_EQUAL(b.probe_interval_ns, 0);
+	}
+}
+
 int main(void)
 {
 	static const struct vt_test_case cases[] = {
@@ -162,6 +189,7 @@ int main(void)
 		{ "never backwards across threads", test_cross_thread },
 		{ "ticks and realtime", test_ticks_and_realtime },
 		{ "clock info", test_info },
+		{ "no periodic work on clock_gettime for good", test_no_periodic_work },
 		{ NULL, NULL },
 	};
 	static const struct vt_test_suite suites[] = { { "clock", cases }, { NULL, NULL } };

@@ -1,6 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* vtime check: monotonicity across threads pinned to every CPU, and drift
- * against CLOCK_MONOTONIC. Exit 1 on any backward step. */
+/* vtime check: monotonicity across threads pinned to every CPU, and how far
+ * vtime_now_ns() is from CLOCK_MONOTONIC. Exit 1 on any backward step, on
+ * an error beyond 1 ms, and when it could not measure (fewer than
+ * MIN_SAMPLES bracketed samples): never "ok" on nothing.
+ *
+ * Each sample brackets one vtime read between two CLOCK_MONOTONIC reads
+ * [a, b]; the true error lies in [v - b, v - a]. Samples are kept by
+ * bracket width (buckets of powers of two from 64 ns), so the bounds are
+ * reported for the narrowest brackets that hold at least half of the
+ * samples: under a slow clocksource (microseconds per read) they are
+ * wider, and say so, instead of being dropped. An error outside the
+ * bracket is established whatever the bracket; that is what fails. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -12,10 +22,18 @@
 
 #include "vt_tool.h"
 
-#define BRACKET_NS 250 /* drift samples bracketed tighter than this are kept */
+#define MIN_SAMPLES 100   /* fewer bracketed samples: no verdict but FAIL */
+#define NBUCKET 18        /* brackets up to 64 << 16 ns (4 ms), then the rest */
+#define FAR_NS 1000000    /* an established error beyond this fails */
 
 static _Atomic uint64_t g_latest; /* largest value any thread has seen */
 static atomic_int g_stop;
+
+struct bucket {
+	uint64_t n;
+	int64_t lo, hi;          /* the true error lies in [lo, hi] for all of them */
+	int64_t mid_min, mid_max; /* v minus the bracket's midpoint */
+};
 
 struct worker {
 	pthread_t th;
@@ -23,9 +41,25 @@ struct worker {
 	bool pinned;
 	bool sample_drift;
 	uint64_t reads, back_local, back_global, worst_back;
-	uint64_t drift_samples, drift_rejected;
-	int64_t drift_max, drift_min;
+	uint64_t samples;
+	int64_t out_max, out_min; /* established: v - b when > 0, v - a when < 0 */
+	struct bucket bk[NBUCKET];
 };
+
+static void bucket_init(struct bucket *b)
+{
+	b->n = 0;
+	b->lo = b->mid_min = INT64_MAX;
+	b->hi = b->mid_max = INT64_MIN;
+}
+
+static unsigned bucket_of(uint64_t br)
+{
+	unsigned i = 0;
+	while (i < NBUCKET - 1 && br > (64ull << i))
+		i++;
+	return i;
+}
 
 static uint64_t mono(void)
 {
@@ -43,8 +77,10 @@ static void *work(void *arg)
 	CPU_ZERO(&set);
 	CPU_SET(w->cpu, &set);
 	w->pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-	w->drift_min = INT64_MAX;
-	w->drift_max = INT64_MIN;
+	w->out_max = 0;
+	w->out_min = 0;
+	for (int i = 0; i < NBUCKET; i++)
+		bucket_init(&w->bk[i]);
 	while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
 		for (int i = 0; i < 256; i++) {
 			/* what another thread published before our read */
@@ -71,17 +107,22 @@ static void *work(void *arg)
 		}
 		if (w->sample_drift) {
 			uint64_t a = mono(), v = vtime_now_ns(), b = mono();
-			int64_t d;
-			if (b - a > BRACKET_NS) {
-				w->drift_rejected++;
-				continue;
-			}
-			d = (int64_t)(v - (a + (b - a) / 2));
-			if (d > w->drift_max)
-				w->drift_max = d;
-			if (d < w->drift_min)
-				w->drift_min = d;
-			w->drift_samples++;
+			struct bucket *k = &w->bk[bucket_of(b - a)];
+			int64_t lo = (int64_t)(v - b), hi = (int64_t)(v - a), mid = (int64_t)(v - (a + (b - a) / 2));
+			if (lo < k->lo)
+				k->lo = lo;
+			if (hi > k->hi)
+				k->hi = hi;
+			if (mid < k->mid_min)
+				k->mid_min = mid;
+			if (mid > k->mid_max)
+				k->mid_max = mid;
+			k->n++;
+			if (lo > w->out_max)
+				w->out_max = lo;
+			if (hi < w->out_min)
+				w->out_min = hi;
+			w->samples++;
 		}
 	}
 	return NULL;
@@ -92,9 +133,11 @@ int cmd_check(const struct vt_opts *o)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct worker *w;
 	struct vtime_clock_info ci;
-	uint64_t t0, reads = 0, back = 0, backg = 0, worst = 0, ds = 0, dr = 0;
-	int64_t dmax = INT64_MIN, dmin = INT64_MAX;
+	struct bucket all[NBUCKET], rep;
+	uint64_t t0, reads = 0, back = 0, backg = 0, worst = 0, ns = 0, nrep = 0, rep_br = 0, dur;
+	int64_t out_max = 0, out_min = 0;
 	bool tty = isatty(2) && !o->json, pinned = true, fail;
+	const char *why = "never backwards, within the bounds above";
 	cpu_set_t allowed;
 	int nw = 0;
 
@@ -131,13 +174,18 @@ int cmd_check(const struct vt_opts *o)
 			break;
 		if (tty) {
 			int bar = (int)(el / o->seconds * 40);
-			fprintf(stderr, "\r  [%-40.*s] %5.1f/%.0f s", bar, "########################################", el,
+			fprintf(stderr, "\r  [%-40.*s] %5.1f/%.1f s", bar, "########################################", el,
 				o->seconds);
 			fflush(stderr);
 		}
+		if (o->seconds - el < 0.1)
+			ts.tv_nsec = (long)((o->seconds - el) * 1e9);
 		nanosleep(&ts, NULL);
 	}
 	atomic_store_explicit(&g_stop, 1, memory_order_relaxed);
+	dur = mono() - t0;
+	for (int i = 0; i < NBUCKET; i++)
+		bucket_init(&all[i]);
 	for (int i = 0; i < nw; i++) {
 		pthread_join(w[i].th, NULL);
 		reads += w[i].reads;
@@ -145,26 +193,57 @@ int cmd_check(const struct vt_opts *o)
 		backg += w[i].back_global;
 		if (w[i].worst_back > worst)
 			worst = w[i].worst_back;
-		ds += w[i].drift_samples;
-		dr += w[i].drift_rejected;
-		if (w[i].drift_samples) {
-			if (w[i].drift_max > dmax)
-				dmax = w[i].drift_max;
-			if (w[i].drift_min < dmin)
-				dmin = w[i].drift_min;
+		ns += w[i].samples;
+		if (w[i].out_max > out_max)
+			out_max = w[i].out_max;
+		if (w[i].out_min < out_min)
+			out_min = w[i].out_min;
+		for (int k = 0; k < NBUCKET; k++) {
+			struct bucket *a = &all[k], *b = &w[i].bk[k];
+			a->n += b->n;
+			a->lo = b->lo < a->lo ? b->lo : a->lo;
+			a->hi = b->hi > a->hi ? b->hi : a->hi;
+			a->mid_min = b->mid_min < a->mid_min ? b->mid_min : a->mid_min;
+			a->mid_max = b->mid_max > a->mid_max ? b->mid_max : a->mid_max;
 		}
 		pinned = pinned && w[i].pinned;
 	}
 	if (tty)
 		fprintf(stderr, "\r%60s\r", "");
+	/* the narrowest brackets holding at least half of the samples (and at
+	 * least MIN_SAMPLES of them) */
+	bucket_init(&rep);
+	for (int k = 0; k < NBUCKET; k++) {
+		struct bucket *a = &all[k];
+		if (!a->n)
+			continue;
+		rep.n += a->n;
+		rep.lo = a->lo < rep.lo ? a->lo : rep.lo;
+		rep.hi = a->hi > rep.hi ? a->hi : rep.hi;
+		rep.mid_min = a->mid_min < rep.mid_min ? a->mid_min : rep.mid_min;
+		rep.mid_max = a->mid_max > rep.mid_max ? a->mid_max : rep.mid_max;
+		rep_br = k == NBUCKET - 1 ? UINT64_MAX : 64ull << k;
+		if (rep.n * 2 >= ns && rep.n >= MIN_SAMPLES)
+			break;
+	}
+	nrep = rep.n;
+	if (!nrep)
+		rep.lo = rep.hi = rep.mid_min = rep.mid_max = 0;
 	vtime_clock_info(&ci);
-	if (!ds)
-		dmax = dmin = 0;
-	fail = back || backg || dmax > 1000000 || dmin < -1000000;
+	fail = true;
+	if (back || backg)
+		why = "went backwards";
+	else if (ns < MIN_SAMPLES)
+		why = "could not measure: too few bracketed samples (run longer)";
+	else if (out_max > FAR_NS || out_min < -FAR_NS)
+		why = "more than 1 ms from CLOCK_MONOTONIC";
+	else
+		fail = false;
 	if (o->json) {
 		struct vt_json j;
 		vj_begin(&j, stdout);
 		vj_dbl(&j, "seconds", o->seconds);
+		vj_dbl(&j, "measured_seconds", dur / 1e9);
 		vj_i64(&j, "threads", nw);
 		vj_bool(&j, "pinned", pinned);
 		vj_str(&j, "source", ci.source_name);
@@ -172,30 +251,64 @@ int cmd_check(const struct vt_opts *o)
 		vj_u64(&j, "backward_same_thread", back);
 		vj_u64(&j, "backward_cross_thread", backg);
 		vj_u64(&j, "worst_backward_ns", worst);
-		vj_u64(&j, "drift_samples", ds);
-		vj_u64(&j, "drift_rejected", dr);
-		vj_i64(&j, "drift_min_ns", dmin);
-		vj_i64(&j, "drift_max_ns", dmax);
-		vj_u64(&j, "drift_bracket_ns", BRACKET_NS);
+		vj_u64(&j, "drift_samples", ns);
+		vj_u64(&j, "min_samples", MIN_SAMPLES);
+		vj_u64(&j, "drift_reported", nrep);
+		vj_u64(&j, "drift_rejected", ns - nrep);
+		if (rep_br == UINT64_MAX)
+			vj_null(&j, "drift_bracket_ns");
+		else
+			vj_u64(&j, "drift_bracket_ns", rep_br);
+		vj_i64(&j, "drift_min_ns", rep.mid_min);
+		vj_i64(&j, "drift_max_ns", rep.mid_max);
+		vj_i64(&j, "bound_min_ns", rep.lo);
+		vj_i64(&j, "bound_max_ns", rep.hi);
+		vj_i64(&j, "outside_ahead_ns", out_max);
+		vj_i64(&j, "outside_behind_ns", out_min);
+		vj_arr(&j, "brackets");
+		for (int k = 0; k < NBUCKET; k++) {
+			if (!all[k].n)
+				continue;
+			vj_obj(&j, NULL);
+			if (k == NBUCKET - 1)
+				vj_null(&j, "up_to_ns");
+			else
+				vj_u64(&j, "up_to_ns", 64ull << k);
+			vj_u64(&j, "samples", all[k].n);
+			vj_i64(&j, "bound_min_ns", all[k].lo);
+			vj_i64(&j, "bound_max_ns", all[k].hi);
+			vj_end_obj(&j);
+		}
+		vj_end_arr(&j);
 		vj_u64(&j, "recalibrations", ci.recalibrations);
 		vj_u64(&j, "steps", ci.steps);
 		vj_u64(&j, "fallbacks", ci.fallbacks);
 		vj_bool(&j, "ok", !fail);
+		vj_str(&j, "verdict", why);
 		vj_finish(&j);
 	} else {
+		char br[32];
+		if (rep_br == UINT64_MAX)
+			snprintf(br, sizeof br, "any width");
+		else
+			snprintf(br, sizeof br, "within %llu ns", (unsigned long long)rep_br);
 		printf("threads             %d, %s (source %s)\n", nw, pinned ? "one pinned to each CPU" : "NOT all pinned",
 		       ci.source_name);
-		printf("reads               %llu in %.1f s (%.1f M/s)\n", (unsigned long long)reads, o->seconds,
-		       reads / o->seconds / 1e6);
+		printf("reads               %llu in %.3g s (%.1f M/s)\n", (unsigned long long)reads, dur / 1e9,
+		       dur ? reads / (dur / 1e9) / 1e6 : 0.0);
 		printf("backward steps      %llu in a thread, %llu across threads%s", (unsigned long long)back,
 		       (unsigned long long)backg, back || backg ? "" : "\n");
 		if (back || backg)
 			printf(" (worst %llu ns)\n", (unsigned long long)worst);
-		printf("vs CLOCK_MONOTONIC  %+lld .. %+lld ns over %llu samples bracketed within %d ns (%llu looser ones dropped)\n",
-		       (long long)dmin, (long long)dmax, (unsigned long long)ds, BRACKET_NS, (unsigned long long)dr);
+		printf("vs CLOCK_MONOTONIC  %llu bracketed samples; the %llu bracketed %s: error within %+lld .. %+lld ns "
+		       "(bracket midpoints %+lld .. %+lld ns)\n",
+		       (unsigned long long)ns, (unsigned long long)nrep, br, (long long)rep.lo, (long long)rep.hi,
+		       (long long)rep.mid_min, (long long)rep.mid_max);
+		printf("outside a bracket   at most %lld ns ahead, %lld ns behind (established, in any sample)\n",
+		       (long long)out_max, (long long)-out_min);
 		printf("recalibrations      %llu, steps %llu, fallbacks %llu\n", (unsigned long long)ci.recalibrations,
 		       (unsigned long long)ci.steps, (unsigned long long)ci.fallbacks);
-		printf("verdict             %s\n", fail ? "FAIL" : "ok: never backwards");
+		printf("verdict             %s: %s\n", fail ? "FAIL" : "ok", why);
 	}
 	free(w);
 	return fail ? VT_EXIT_FAIL : VT_EXIT_OK;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <vtime/arch.h>
 #include <vtime/clock.h>
@@ -87,7 +88,9 @@ int cmd_status(const struct vt_opts *o)
 	struct vtime_machine m;
 	struct vtime_clock_info ci;
 	struct vtime_pvclock_vcpu_time_info rec;
-	bool have_rec;
+	bool have_rec, x86;
+	struct timex tx;
+	int ntp_state;
 	struct src s[8];
 	int ns = 0;
 	double measured;
@@ -103,36 +106,52 @@ int cmd_status(const struct vt_opts *o)
 	vtime_clock_info(&ci); /* after 200 ms the line has been recalibrated a few times */
 	have_rec = m.page.rec && vtime_pvclock_snapshot(m.page.rec, 0, &rec) == 0;
 	tsc_flags(flags, sizeof flags);
+	memset(&tx, 0, sizeof tx); /* modes 0: reads the kernel's NTP state, changes nothing */
+	ntp_state = adjtimex(&tx);
 
+	x86 = !strcmp(m.arch, "x86");
 	s[ns++] = (struct src){ "measured vs CLOCK_MONOTONIC (200 ms)", "measured", measured, "reference" };
 	s[ns++] = (struct src){ "vtime tracked", "vtime_tracked", ci.freq_hz, ci.freq_source };
-	s[ns++] = (struct src){ "host pvclock page (mul, shift)", "pvclock_page", (double)m.page_hz,
-				m.page.rec ? "" : m.page.why };
-	s[ns++] = (struct src){ "CPUID 0x40000010 (hypervisor)", "cpuid_40000010", (double)m.hv_tsc_hz,
-				m.hv_max_leaf >= 0x40000010u ? "" : "leaf not offered" };
-	s[ns++] = (struct src){ "CPUID 0x15 (crystal ratio)", "cpuid_15", (double)m.cpuid15_hz,
-				m.cpuid15_hz ? "" : "not enumerated or zero" };
-	s[ns++] = (struct src){ "/proc/cpuinfo cpu MHz", "cpuinfo", (double)m.cpuinfo_khz * 1000.0, "kernel's estimate, kHz precision" };
-	if (m.arch_counter_hz)
-		s[ns++] = (struct src){ "CNTFRQ_EL0", "cntfrq", (double)m.arch_counter_hz, "" };
-	if (m.cpuid16_mhz)
-		s[ns++] = (struct src){ "CPUID 0x16 base MHz (not the TSC)", "cpuid_16", m.cpuid16_mhz * 1e6, "" };
+	if (x86) {
+		s[ns++] = (struct src){ "host pvclock page (mul, shift)", "pvclock_page", (double)m.page_hz,
+					m.page.rec ? "" : m.page.why };
+		s[ns++] = (struct src){ "CPUID 0x40000010 (hypervisor)", "cpuid_40000010", (double)m.hv_tsc_hz,
+					m.hv_max_leaf >= 0x40000010u ? "" : "leaf not offered" };
+		s[ns++] = (struct src){ "CPUID 0x15 (crystal ratio)", "cpuid_15", (double)m.cpuid15_hz,
+					m.cpuid15_hz ? "" : "not enumerated or zero" };
+		s[ns++] = (struct src){ "/proc/cpuinfo cpu MHz", "cpuinfo", (double)m.cpuinfo_khz * 1000.0,
+					"kernel's estimate, kHz precision" };
+		if (m.cpuid16_mhz)
+			s[ns++] = (struct src){ "CPUID 0x16 base MHz (not the TSC)", "cpuid_16", m.cpuid16_mhz * 1e6, "" };
+	} else if (strcmp(m.arch, "none") != 0) {
+		s[ns++] = (struct src){ !strcmp(m.arch, "aarch64") ? "CNTFRQ_EL0"
+					: !strcmp(m.arch, "riscv64") ? "device tree timebase-frequency"
+								      : "the architecture (TOD: 4096 per us)",
+					"arch_counter", (double)m.arch_counter_hz,
+					m.arch_counter_hz ? "" : "not stated: measured" };
+	}
 
 	if (o->json) {
 		struct vt_json j;
 		vj_begin(&j, stdout);
 		vj_obj(&j, "machine");
 		vj_str(&j, "arch", m.arch);
-		vj_bool(&j, "hypervisor", m.hypervisor);
-		vj_str(&j, "hv_signature", m.hv_signature);
-		vj_u64(&j, "hv_max_leaf", m.hv_max_leaf);
-		vj_bool(&j, "kvm", m.kvm);
-		vj_u64(&j, "kvm_features", m.kvm_features);
-		vj_bool(&j, "kvm_clocksource", m.kvm_clocksource);
-		vj_bool(&j, "kvm_stable_bit", m.kvm_stable_bit);
-		vj_bool(&j, "invariant_tsc", m.invariant_tsc);
-		vj_bool(&j, "rdtscp", m.rdtscp);
-		vj_str(&j, "kernel_tsc_flags", flags);
+		vj_str(&j, "counter", m.counter);
+		if (x86) {
+			vj_bool(&j, "hypervisor", m.hypervisor);
+			vj_str(&j, "hv_signature", m.hv_signature);
+			vj_u64(&j, "hv_max_leaf", m.hv_max_leaf);
+			vj_bool(&j, "kvm", m.kvm);
+			vj_u64(&j, "kvm_features", m.kvm_features);
+			vj_bool(&j, "kvm_clocksource", m.kvm_clocksource);
+			vj_bool(&j, "kvm_stable_bit", m.kvm_stable_bit);
+			vj_bool(&j, "invariant_tsc", m.invariant_tsc);
+			vj_bool(&j, "rdtscp", m.rdtscp);
+			vj_str(&j, "kernel_tsc_flags", flags);
+		} else {
+			vj_u64(&j, "counter_hz", m.arch_counter_hz);
+			vj_str(&j, "counter_hz_source", m.arch_counter_hz_source ? m.arch_counter_hz_source : "");
+		}
 		vj_str(&j, "clocksource", m.clocksource);
 		vj_str(&j, "clocksources", m.clocksources);
 		vj_i64(&j, "cpus", m.ncpus);
@@ -185,6 +204,26 @@ int cmd_status(const struct vt_opts *o)
 		vj_u64(&j, "fallbacks", ci.fallbacks);
 		vj_str(&j, "fallback_reason", ci.fallback_reason);
 		vj_u64(&j, "init_ns", ci.init_ns);
+		vj_str(&j, "counter", ci.counter);
+		vj_bool(&j, "kernel_rate_known", ci.kernel_rate_known);
+		vj_dbl(&j, "kernel_rate_ppm", ci.kernel_rate_ppm);
+		vj_u64(&j, "rate_changes", ci.rate_changes);
+		vj_u64(&j, "probe_interval_ns", ci.probe_interval_ns);
+		vj_u64(&j, "realtime_unc_ns", ci.realtime_unc_ns);
+		vj_u64(&j, "realtime_steps", ci.realtime_steps);
+		vj_end_obj(&j);
+		vj_obj(&j, "kernel_ntp");
+		vj_bool(&j, "readable", ntp_state >= 0);
+		if (ntp_state >= 0) {
+			vj_i64(&j, "state", ntp_state);
+			vj_dbl(&j, "freq_ppm", tx.freq / 65536.0);
+			vj_i64(&j, "tick_us", tx.tick);
+			vj_i64(&j, "offset", tx.offset);
+			vj_u64(&j, "status", (uint64_t)tx.status);
+			vj_bool(&j, "unsync", (tx.status & STA_UNSYNC) != 0);
+			vj_i64(&j, "maxerror_us", tx.maxerror);
+			vj_i64(&j, "esterror_us", tx.esterror);
+		}
 		vj_end_obj(&j);
 		vj_finish(&j);
 		return VT_EXIT_OK;
@@ -192,19 +231,41 @@ int cmd_status(const struct vt_opts *o)
 
 	printf("Machine\n");
 	printf("  architecture        %s, %ld CPUs online\n", m.arch, m.ncpus);
-	if (m.hypervisor)
-		printf("  hypervisor          %s (CPUID 0x40000000, max leaf 0x%08x)\n",
-		       m.hv_signature[0] ? m.hv_signature : "(no signature)", m.hv_max_leaf);
-	else
-		printf("  hypervisor          none reported (CPUID 1 ECX bit 31 clear)\n");
-	if (m.kvm)
-		printf("  KVM features        0x%08x: kvmclock MSRs %s, TSC_STABLE meaningful (bit 24) %s\n",
-		       m.kvm_features, m.kvm_clocksource ? "yes" : "no", m.kvm_stable_bit ? "yes" : "no");
-	printf("  TSC                 invariant %s (CPUID 0x80000007 EDX bit 8), rdtscp %s\n",
-	       m.invariant_tsc ? "yes" : "no", m.rdtscp ? "yes" : "no");
-	printf("  kernel TSC flags    %s\n", flags[0] ? flags : "none (/proc/cpuinfo)");
+	if (x86) {
+		if (m.hypervisor)
+			printf("  hypervisor          %s (CPUID 0x40000000, max leaf 0x%08x)\n",
+			       m.hv_signature[0] ? m.hv_signature : "(no signature)", m.hv_max_leaf);
+		else
+			printf("  hypervisor          none reported (CPUID 1 ECX bit 31 clear)\n");
+		if (m.kvm)
+			printf("  KVM features        0x%08x: kvmclock MSRs %s, TSC_STABLE meaningful (bit 24) %s\n",
+			       m.kvm_features, m.kvm_clocksource ? "yes" : "no", m.kvm_stable_bit ? "yes" : "no");
+		printf("  TSC                 invariant %s (CPUID 0x80000007 EDX bit 8), rdtscp %s\n",
+		       m.invariant_tsc ? "yes" : "no", m.rdtscp ? "yes" : "no");
+		printf("  kernel TSC flags    %s\n", flags[0] ? flags : "none (/proc/cpuinfo)");
+	} else if (!strcmp(m.arch, "aarch64")) {
+		printf("  counter             cntvct_el0 (the generic timer's virtual count), CNTFRQ_EL0 %llu Hz\n",
+		       (unsigned long long)m.arch_counter_hz);
+	} else if (!strcmp(m.arch, "riscv64")) {
+		printf("  counter             the time CSR (rdtime), %s\n",
+		       m.arch_counter_hz ? "timebase-frequency from the device tree" : "no device-tree timebase: measured");
+		if (m.arch_counter_hz)
+			printf("  timebase            %llu Hz\n", (unsigned long long)m.arch_counter_hz);
+	} else if (!strcmp(m.arch, "s390x")) {
+		printf("  counter             the TOD clock (stckf), bit 51 = 1 us: 4096 units per us\n");
+	} else {
+		printf("  counter             none vtime knows on this architecture (clock_gettime only)\n");
+	}
 	printf("  kernel clocksource  %s (available: %s)\n", m.clocksource[0] ? m.clocksource : "unknown",
 	       m.clocksources[0] ? m.clocksources : "unknown");
+	if (ntp_state >= 0)
+		printf("  kernel NTP state    freq %+.3f ppm, tick %ld us, %s, maxerror %ld us, esterror %ld us\n",
+		       tx.freq / 65536.0, (long)tx.tick, tx.status & STA_UNSYNC ? "unsynchronised" : "synchronised",
+		       (long)tx.maxerror, (long)tx.esterror);
+	else
+		printf("  kernel NTP state    adjtimex(2) refused (a seccomp profile?): rate changes are only measured\n");
+	if (!x86)
+		goto freq;
 	printf("\nHost pvclock page\n");
 	if (have_rec) {
 		printf("  mapping             %s, %u published record%s\n", m.page.mapping, m.page.nrecords,
@@ -219,13 +280,16 @@ int cmd_status(const struct vt_opts *o)
 	} else {
 		printf("  none: %s\n", m.page.why);
 	}
-	printf("\nCounter frequency sources        %16s  %14s  %14s\n", "Hz", "ppm vs measured", "ppm vs page");
+freq:
+	printf("\nCounter frequency sources        %16s  %14s  %14s\n", "Hz", "ppm vs measured", x86 ? "ppm vs page" : "");
 	for (int i = 0; i < ns; i++) {
 		if (s[i].hz > 0) {
 			double a = ppm(s[i].hz, measured), b = ppm(s[i].hz, (double)m.page_hz);
 			snprintf(buf, sizeof buf, "%.0f", s[i].hz);
 			printf("  %-31s %16s  %+14.3f  ", s[i].name, buf, i == 0 ? 0.0 : a);
-			if (isnan(b))
+			if (!x86)
+				printf("%14s", "");
+			else if (isnan(b))
 				printf("%14s", "-");
 			else
 				printf("%+14.3f", b);
@@ -244,6 +308,17 @@ int cmd_status(const struct vt_opts *o)
 	printf("  recalibrations      %llu, steps %llu, fallbacks %llu%s%s\n", (unsigned long long)ci.recalibrations,
 	       (unsigned long long)ci.steps, (unsigned long long)ci.fallbacks, ci.fallback_reason[0] ? ": " : "",
 	       ci.fallback_reason);
+	printf("  counter             %s\n", ci.counter);
+	printf("  kernel's rate       %s", ci.kernel_rate_known ? "" : "unknown (adjtimex refused)\n");
+	if (ci.kernel_rate_known)
+		printf("%+.3f ppm vs the raw clocksource (adjtimex), %llu changes followed\n", ci.kernel_rate_ppm,
+		       (unsigned long long)ci.rate_changes);
+	if (ci.probe_interval_ns)
+		printf("  probe interval      %.1f ms (the line is checked against CLOCK_MONOTONIC this often)\n",
+		       ci.probe_interval_ns / 1e6);
+	if (ci.source != VTIME_SOURCE_CLOCK_GETTIME)
+		printf("  realtime offset     +- %llu ns, %llu steps followed\n", (unsigned long long)ci.realtime_unc_ns,
+		       (unsigned long long)ci.realtime_steps);
 	printf("  initialisation      %.1f us\n", ci.init_ns / 1e3);
 	return VT_EXIT_OK;
 }

@@ -30,13 +30,13 @@ static void usage(FILE *f)
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  %s\n", c->help);
 	fprintf(f, "\noptions:\n  --json          machine-readable output\n"
-		   "  --seconds N     duration of check (default 5); bench: rounds x 20000\n  -h, --help      this text\n"
+		   "  --seconds N     duration of check (default 5) and bench (default 2)\n  -h, --help      this text\n"
 		   "  --version       print the version\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct vt_opts o = { false, false, 5.0, 0, NULL };
+	struct vt_opts o = { false, false, 5.0, false, 0, NULL };
 	const char *name = NULL;
 	char *pos[16];
 	int npos = 0;
@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 				vt_err("--seconds: '%s' is not a duration in (0, 86400] seconds", v);
 				return VT_EXIT_USAGE;
 			}
+			o.seconds_set = true;
 		} else if (a[0] == '-' && a[1] == '-') {
 			vt_err("unknown option '%s' (see vtime --help)", a);
 			return VT_EXIT_USAGE;

@@ -10,7 +10,8 @@
 struct vt_opts {
 	bool json;
 	bool quiet;
-	double seconds;   /* check */
+	double seconds;   /* check, bench */
+	bool seconds_set; /* --seconds was given */
 	int argc;         /* positional arguments after the command */
 	char **argv;
 };

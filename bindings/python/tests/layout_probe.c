@@ -45,6 +45,14 @@ int main(void)
 	F(vtime_clock_info, fallback_reason);
 	F(vtime_clock_info, init_ns);
 	F(vtime_clock_info, page_stable);
+	F(vtime_clock_info, counter);
+	F(vtime_clock_info, kernel_rate_known);
+	F(vtime_clock_info, kernel_rate_ppm);
+	F(vtime_clock_info, rate_changes);
+	F(vtime_clock_info, probe_interval_ns);
+	F(vtime_clock_info, realtime_unc_ns);
+	F(vtime_clock_info, realtime_steps);
+	F(vtime_clock_info, reserved);
 #endif
 	return 0;
 }

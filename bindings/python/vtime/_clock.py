@@ -36,6 +36,14 @@ class _ClockInfo(ctypes.Structure):
         ("fallback_reason", ctypes.c_char * 192),
         ("init_ns", ctypes.c_uint64),
         ("page_stable", ctypes.c_bool),
+        ("counter", ctypes.c_char_p),
+        ("kernel_rate_known", ctypes.c_bool),
+        ("kernel_rate_ppm", ctypes.c_double),
+        ("rate_changes", ctypes.c_uint64),
+        ("probe_interval_ns", ctypes.c_uint64),
+        ("realtime_unc_ns", ctypes.c_uint64),
+        ("realtime_steps", ctypes.c_uint64),
+        ("reserved", ctypes.c_uint64 * 8),
     ]
 
 
@@ -65,6 +73,13 @@ class ClockInfo:
     fallback_reason: str
     init_ns: int
     page_stable: bool
+    counter: str
+    kernel_rate_known: bool
+    kernel_rate_ppm: float
+    rate_changes: int
+    probe_interval_ns: int
+    realtime_unc_ns: int
+    realtime_steps: int
 
 
 def _need(fn, name):
@@ -106,4 +121,7 @@ def info():
                      freq_ppm=i.freq_ppm, tracking_error_ns=i.tracking_error_ns,
                      recal_interval_ns=i.recal_interval_ns, recalibrations=i.recalibrations, steps=i.steps,
                      fallbacks=i.fallbacks, fallback_reason=s(i.fallback_reason), init_ns=i.init_ns,
-                     page_stable=i.page_stable)
+                     page_stable=i.page_stable, counter=s(i.counter), kernel_rate_known=i.kernel_rate_known,
+                     kernel_rate_ppm=i.kernel_rate_ppm, rate_changes=i.rate_changes,
+                     probe_interval_ns=i.probe_interval_ns, realtime_unc_ns=i.realtime_unc_ns,
+                     realtime_steps=i.realtime_steps)

@@ -82,6 +82,35 @@ static void probe_cpuid(struct vtime_machine *m)
 }
 #endif
 
+/* The counter's frequency where the platform states it. */
+static void probe_counter_hz(struct vtime_machine *m)
+{
+#if VTIME_ARCH_COUNTER_HZ
+	m->arch_counter_hz = vtime_arch_counter_hz();
+#if defined(__aarch64__)
+	m->arch_counter_hz_source = "CNTFRQ_EL0";
+#else
+	m->arch_counter_hz_source = "architectural (TOD clock: 4096 units per us)";
+#endif
+#elif defined(__riscv)
+	/* the device tree's /cpus/timebase-frequency: one big-endian cell
+	 * (two on some boards) */
+	unsigned char b[16];
+	size_t n = 0;
+
+	if (vt_user_read_file("/proc/device-tree/cpus/timebase-frequency", (char *)b, sizeof b, &n) == 0 &&
+	    (n == 4 || n == 8)) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < n; i++)
+			v = v << 8 | b[i];
+		m->arch_counter_hz = v;
+		m->arch_counter_hz_source = "device tree timebase-frequency";
+	}
+#else
+	(void)m;
+#endif
+}
+
 static void trim(char *s)
 {
 	size_t n = strlen(s);
@@ -122,10 +151,9 @@ int vtime_machine_probe(struct vtime_machine *m)
 		return VTIME_EINVAL;
 	memset(m, 0, sizeof *m);
 	m->arch = VT_CTR_ARCH;
+	m->counter = VTIME_ARCH_COUNTER_NAME;
 	probe_cpuid(m);
-#if VTIME_ARCH_COUNTER_HZ
-	m->arch_counter_hz = vtime_arch_counter_hz();
-#endif
+	probe_counter_hz(m);
 	/* unreadable: left empty ("unknown") */
 	(void)vt_user_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", m->clocksource,
 				sizeof m->clocksource, NULL);

@@ -4,7 +4,10 @@
 #define VT_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 #include <vtime/pvclock.h>
+
+#include "vt_ntp.h"
 
 /* Forget everything (not thread-safe): the next call initialises again,
  * reading VTIME_CLOCK_SOURCE again. */
@@ -18,7 +21,17 @@ void vt_clock_test_page(const volatile struct vtime_pvclock_vcpu_time_info *page
 int vt_clock_test_lock(void);
 void vt_clock_test_unlock(void);
 
-/* Run maintenance now (as the deadline would). */
+/* Run maintenance now, before any deadline (a probe of the line). */
 void vt_clock_test_maintain(void);
+
+/* The kernel as a simulation sees it: the clocks the slow paths read
+ * (CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME) and adjtimex.
+ * The counter stays the real one. NULL: the real kernel. Set it before the
+ * first call (or after vt_clock_reset()). */
+struct vt_clock_hooks {
+	uint64_t (*clock)(clockid_t id);     /* ns */
+	int (*ntp)(struct vt_ntp_raw *out);  /* 0, or nonzero: adjtimex failed */
+};
+void vt_clock_test_hooks(const struct vt_clock_hooks *h);
 
 #endif

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* One tracked line x -> CLOCK_MONOTONIC for the userspace clock: the core
- * recalibration engine (vtime_calib: cost-filtered frequency fit, bounded
- * slew, continuous re-anchoring, forward steps only) plus the lazy schedule
- * (when the next sample is due). x is the TSC, or kvmclock ns for the
- * per-CPU pvclock source. The current line is copied out after each re-fit
- * into the shim's latch, which readers use. */
+/* x against CLOCK_MONOTONIC_RAW for the userspace clock: the core
+ * recalibration engine (vtime_calib: cost-filtered frequency fit over long
+ * baselines, discontinuities re-anchored) plus the lazy schedule of its
+ * samples. x is the counter, or kvmclock ns for the per-CPU pvclock
+ * source. The shim takes the frequency from it (vt_line_freq); the line
+ * readers use is the shim's own (vt_refit.h), which adds the kernel's NTP
+ * rate and is kept on CLOCK_MONOTONIC. */
 #ifndef VT_LINE_H
 #define VT_LINE_H
 
@@ -16,8 +17,7 @@
 #include "vt_math.h"
 
 #define VT_LINE_IMIN 10000000ull   /* 10 ms between samples at first */
-#define VT_LINE_IMAX 500000000ull  /* 500 ms once the error stays small */
-#define VT_LINE_QUIET_NS 500       /* errors below this lengthen the interval */
+#define VT_LINE_IMAX 500000000ull  /* 500 ms once the baseline is long */
 
 struct vt_line {
 	struct vtime_calib cal;
@@ -28,32 +28,6 @@ struct vt_line {
 	uint64_t last_x;        /* x of the last sample fed */
 	uint64_t samples;
 };
-
-/* The line at x in either direction (vt_calib_scale: the pvclock formula). */
-static inline uint64_t vt_line_at(uint64_t x0, uint64_t n0, uint64_t scale, uint64_t x)
-{
-	return vt_calib_scale(x0, n0, scale, x);
-}
-
-/* The form readers evaluate: ns = n0 + (((x - x0) << ls) * M) >> 64, the
- * engine's (mul, shift) folded into one 64-bit multiplier so a read is one
- * multiply taking the high half (no shift on the dependency chain). For
- * shift <= 0 it is the pvclock formula without the floor after the
- * pre-shift: at most 1 ns above the engine's line, continuous at every
- * re-fit (both copies give n0 at x0) and monotonic. */
-static inline void vt_line_split(uint64_t scale, uint64_t *M, uint64_t *ls)
-{
-	int shift = (int8_t)(uint8_t)(scale >> 32);
-	uint64_t mul = (uint32_t)scale;
-
-	if (shift > 0) {
-		*M = mul << 32;
-		*ls = (uint64_t)shift;
-	} else {
-		*M = shift >= -32 ? mul << (32 + shift) : mul >> (-shift - 32);
-		*ls = 0;
-	}
-}
 
 static inline __attribute__((always_inline)) uint64_t vt_mulhi(uint64_t a, uint64_t b)
 {
@@ -131,33 +105,36 @@ static inline int vt_line_feed(struct vt_line *l, uint64_t x, uint64_t n, uint64
 	vtime_calib_stats_get(&l->cal, &st);
 	if (st.hz)
 		l->ns_per_x = 1e9 / (double)st.hz;
+	/* the frequency fit wants long baselines, not many samples: the
+	 * interval doubles with every used sample and starts again after a
+	 * discontinuity (noise does not shorten it: the shim's own loop
+	 * handles the offset) */
 	if (!l->have)
 		l->interval = VT_LINE_IMIN / 4;
-	else if ((ev & VTIME_CALIB_EV_USED) && st.offset_ns < VT_LINE_QUIET_NS && st.offset_ns > -VT_LINE_QUIET_NS)
+	else if (ev & (VTIME_CALIB_EV_DISCONT | VTIME_CALIB_EV_STEP))
+		l->interval = VT_LINE_IMIN;
+	else if (ev & VTIME_CALIB_EV_USED)
 		l->interval = l->interval * 2 > VT_LINE_IMAX ? VT_LINE_IMAX : l->interval * 2;
-	else
-		l->interval = l->interval / 2 < VT_LINE_IMIN ? VT_LINE_IMIN : l->interval / 2;
 	if (events)
 		*events = ev;
 	return 0;
 }
 
-/* x units spanning ns nanoseconds. */
-static inline uint64_t vt_line_span(const struct vt_line *l, uint64_t ns)
+/* The frequency estimate as ns per x: the published line's slope with the
+ * engine's slew taken out (about 1 ppb resolution), else the estimate. */
+static inline double vt_line_freq(const struct vt_line *l)
 {
-	double v = (double)ns / l->ns_per_x;
-	return v >= 1.8e19 ? UINT64_MAX : (uint64_t)v;
-}
+	struct vtime_calib_stats st;
+	int shift;
+	double line;
 
-/* x - x0 at which the next sample is due, interval_ns after the last one
- * (the line's base only moves on a re-fit; samples come more often). */
-static inline uint64_t vt_line_due(const struct vt_line *l, uint64_t interval_ns)
-{
-	uint64_t ahead = l->last_x - l->x0;
-
-	if ((int64_t)ahead < 0)
-		ahead = 0; /* the base is past the last sample */
-	return ahead + vt_line_span(l, interval_ns);
+	if (!l->have || l->scale == 0)
+		return l->ns_per_x;
+	shift = (int8_t)(uint8_t)(l->scale >> 32);
+	line = (double)(uint32_t)l->scale / 4294967296.0;
+	line = shift >= 0 ? line * (double)(1ull << shift) : line / (double)(1ull << -shift);
+	vtime_calib_stats_get(&l->cal, &st);
+	return line / (1.0 + (double)st.slew_ppb * 1e-9);
 }
 
 #endif
