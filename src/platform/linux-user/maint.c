@@ -185,6 +185,12 @@ static void info_mode(uint32_t mode)
 	ci->source = mode == M_TSC ? VTIME_SOURCE_TSC : mode == M_PVCLOCK ? VTIME_SOURCE_PVCLOCK : VTIME_SOURCE_CLOCK_GETTIME;
 	ci->source_name = mode == M_TSC ? "tsc" : mode == M_PVCLOCK ? "pvclock" : "clock_gettime";
 	ci->counter = mode == M_PVCLOCK ? "kvmclock" : mode == M_TSC ? vt_cold.m.counter : "none";
+	if (mode == M_FALLBACK && vt_cold.fb == FB_CONVERGING) {
+		/* clock_gettime answers while the counter's frequency is measured:
+		 * say so at every republish, not only at init */
+		ci->source_name = "clock_gettime (tsc converging)";
+		ci->counter = vt_cold.m.counter;
+	}
 }
 
 /* The model's slope, ns per x: the engine's frequency against RAW times
@@ -942,11 +948,6 @@ void vt_maint_init(void)
 		enter_line(mode);
 	} else {
 		publish_fallback(mode, vt_clk(CLOCK_MONOTONIC) + vt_cold.probe_ns / 4);
-		if (vt_cold.fb == FB_CONVERGING) {
-			info_mode(M_TSC);
-			vt_cold.info.source_name = "clock_gettime (tsc converging)";
-			vt_cold.info.source = VTIME_SOURCE_CLOCK_GETTIME;
-		}
 	}
 	errno = saved;
 }
