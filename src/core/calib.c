@@ -459,10 +459,7 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 	/* 5. offset correction: step forward, or slew within the bound */
 	rate = e->freq_q40;
 	if (step) {
-		add = abs64(err);
-		st_inc(&e->st.steps);
-		st_set(&e->st.last_step_ns, add);
-		ev |= VTIME_CALIB_EV_STEP;
+		add = abs64(err); /* reported below, once a line carries it */
 	} else if (e->freq_q40) {
 		/* correct err over tc: rate change freq * err / tc, in Q40 units
 		 * (finer than ppb), at most max_slew_ppm */
@@ -489,7 +486,15 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 		publish(e, bc, from_bn, disc_reset ? 0 : e->base_frac, sc, scale, add, s->counter);
 		st_inc(&e->st.refits);
 		ev |= VTIME_CALIB_EV_REFIT;
+		if (step) {
+			st_inc(&e->st.steps);
+			st_set(&e->st.last_step_ns, add);
+			ev |= VTIME_CALIB_EV_STEP;
+		}
 	}
+	/* else no line can carry the estimate (its shift would leave pvclock's
+	 * range, e.g. after an absurd counter jump): nothing is published, so
+	 * no step is reported either; a later sample tries again */
 	stats_after(e, err, cost, slew);
 	return ev;
 }

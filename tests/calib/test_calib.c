@@ -501,6 +501,39 @@ static void test_domain_edge(void)
 	}
 }
 
+/* A step no line can carry is not reported: after a counter jump of 2^63 - 67
+ * ticks (a 2.6 THz hint) the rate estimate falls outside pvclock's shift
+ * range, so the next sample, behind by far more than step_ns, publishes
+ * nothing; it must then not count a step either (fuzz_calib found STEP
+ * reported without a re-fit). */
+static void test_no_step_without_line(void)
+{
+	static const struct vtime_calib_sample s[] = {
+		{ 134, 18446744073709501492ull, 195 },
+		{ 9223372036854775875ull, 4294917104ull, 0 },
+		{ 9223372037673435203ull, 5113576432ull, 0 },
+	};
+	struct vtime_calib_config cfg;
+	struct vtime_calib e;
+	struct vtime_calib_stats st;
+	unsigned steps = 0, refits = 0;
+
+	vtime_calib_config_default(&cfg);
+	cfg.hz_hint = 2644313064000ull;
+	CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&e, &cfg), 0);
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		int ev = feed_ev(&e, &s[i]);
+		CU_ASSERT(ev > 0);
+		if (ev & VTIME_CALIB_EV_STEP)
+			CU_ASSERT(ev & VTIME_CALIB_EV_REFIT);
+		steps += !!(ev & VTIME_CALIB_EV_STEP);
+		refits += !!(ev & VTIME_CALIB_EV_REFIT);
+	}
+	CU_ASSERT_EQUAL(vtime_calib_stats_get(&e, &st), 0);
+	CU_ASSERT_EQUAL(st.steps, steps);
+	CU_ASSERT_EQUAL(st.refits, refits);
+}
+
 static const struct vt_test_case cases[] = {
 	{ "abi: sizeof/offsetof", test_abi },
 	{ "config defaults and validation", test_config },
@@ -515,6 +548,7 @@ static const struct vt_test_case cases[] = {
 	{ "a day of feeds stays exact", test_long_run_exact },
 	{ "counter reset restarts the line forward", test_counter_reset },
 	{ "a counter jump at the domain's edge: continuous inside, restart beyond", test_domain_edge },
+	{ "no step reported when no line can carry it", test_no_step_without_line },
 	{ NULL, NULL },
 };
 
