@@ -75,7 +75,8 @@ struct vtime_ticks_counters {
 	uint64_t coalesced; /* ticks that fell due while the previous interrupt was
 	                     * unacknowledged (a real device would have merged them) */
 };
-/* Always: due == delivered + dropped + backlog. */
+/* Always: due == delivered + dropped + backlog, and coalesced <= due (a
+ * period change that converts the backlog into fewer ticks lowers both). */
 
 /* period_ns in 1..VTIME_TICKS_PERIOD_MAX; the first tick falls due at now +
  * period_ns. Slew starts with VTIME_TICKS_RATE_DEFAULT and no cap.
