@@ -6,7 +6,11 @@
  * restore with an explicit freeze/advance policy. The core reads no clock:
  * the VMM passes a host reading (struct vtime_vmm_now) to every call that
  * needs "now". One VM is driven by one thread at a time (the VMM's lock);
- * only vtime_vmm_vcpu_rdtsc() may run concurrently. See docs/vmm.md. */
+ * only vtime_vmm_vcpu_rdtsc() may run concurrently. Domain: host counter
+ * values within 2^63 ticks, and 2^63 ns of VM time (292 years), of the
+ * master reference, which every re-anchor (vtime_vmm_update_master(),
+ * set_clock, resume, restore) moves to now; counters and guest TSCs may
+ * wrap past 2^64 (compared in serial order). See docs/vmm.md. */
 #ifndef VTIME_VMM_H
 #define VTIME_VMM_H
 

@@ -252,7 +252,8 @@ uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
 	 * see the TSC go backwards, whatever host CPU computed it. */
 	seen = vt_load64(&vm->emu_last);
 	for (;;) {
-		if (base <= seen) {
+		/* serial order: also right when the guest cycles pass 2^64 */
+		if ((int64_t)(base - seen) <= 0) {
 			base = seen;
 			break;
 		}

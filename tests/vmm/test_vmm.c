@@ -666,7 +666,9 @@ static void test_restore_rejects(void)
 }
 
 /* Versions continue from the record across 2^31 and more versions after a
- * restore, cheaply: between real publishes the record's version word is
+ * restore (also from a saved version of 0xffffffff, whose floor, 0, once
+ * meant "no floor": fuzz_vmm_state found a junk record then continued
+ * 2^31 + 3 versions on, i.e. behind the saved one), cheaply: between real publishes the record's version word is
  * moved on by 2^29 (as if 2^28 publishes had happened), six times (3 x 2^30
  * versions), on memory carried over and on memory that lost the record,
  * with saved versions near 0, near 2^31 and near the u32 wrap. Every publish
@@ -680,7 +682,7 @@ static void test_versions_after_restore(void)
 	const uint64_t hz = 2600000000u;
 	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
 		for (size_t sv = 0; sv < sizeof saved / sizeof saved[0]; sv++)
-			for (int keep = 0; keep < 2; keep++) {
+			for (int keep = 0; keep < 3; keep++) {
 				struct vtime_vmm vm;
 				struct vtime_vmm_vcpu a;
 				struct vtime_pvclock_vcpu_time_info rec;
@@ -696,8 +698,10 @@ static void test_versions_after_restore(void)
 				cs.guest_tsc = 12345;
 				cs.version = saved[sv];
 				cs.flags = VTIME_VMM_VCPU_STATE_RECORD;
-				if (keep)
+				if (keep == 1)
 					rec.version = saved[sv]; /* guest memory carried over */
+				if (keep == 2) /* junk: 2^31 + 1 past the saved version */
+					rec.version = saved[sv] + 0x80000001u;
 				CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
