@@ -28,4 +28,5 @@ fail() {
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
 took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n1)
 size=$(ls "$work/corpus" | wc -l)
-echo "fuzz $name: ${runs:-?} executions in ${took:-$secs} s, corpus $size inputs (+ $(ls "${dirs[@]}" | wc -l) in the tree)"
+tree=$(find "${dirs[@]}" -type f | wc -l)
+echo "fuzz $name: ${runs:-?} executions in ${took:-$secs} s, corpus $size inputs (from $tree in the tree)"
