@@ -842,6 +842,50 @@ static void test_stable_matches_walk(void)
 	}
 }
 
+/* Soak (test_vmm --soak): the versions after a restore across 2^30 + 2^20
+ * real publishes (VTIME_SOAK_PUBLISHES), 2^31 + 2^21 versions: past the
+ * point where the old restore floor flipped and rewound the record. Every
+ * publish must give the previous version + 2. About 10-20 s. */
+static void test_soak_versions(void)
+{
+	const char *env = getenv("VTIME_SOAK_PUBLISHES");
+	unsigned long long n = env && *env ? strtoull(env, NULL, 0) : (1ull << 30) + (1ull << 20), bad = 0;
+	const uint64_t hz = 2600000000u;
+	struct vtime_vmm vm;
+	struct vtime_vmm_vcpu a;
+	struct vtime_pvclock_vcpu_time_info rec;
+	struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+	struct vtime_vmm_now now = at(starts[1], hz, 0, 0);
+	struct vtime_vmm_state st;
+	struct vtime_vmm_vcpu_state cs = { 12345, 1000, VTIME_VMM_VCPU_STATE_RECORD };
+	uint32_t v, prev;
+
+	memset(&rec, 0, sizeof rec); /* memory lost: the floor applies */
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &now) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_save(&vm, &now, &st) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &now, VTIME_RESUME_FREEZE) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
+	CU_ASSERT_FATAL(vrestore(&a, &cs, &now) >= 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&a, &now, &prev) == 0);
+	CU_ASSERT_EQUAL(prev, 1002);
+	for (unsigned long long i = 1; i < n; i++) {
+		now.host_tsc += 2600;
+		if (vtime_vmm_vcpu_publish(&a, &now, &v) != 0 || v != prev + 2u)
+			bad++;
+		prev = v;
+	}
+	printf("\n  %llu publishes after a restore (%llu versions, through 2^31 past the floor): %llu out of sequence, "
+	       "last version %u",
+	       n, 2 * n, bad, prev);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+static const struct vt_test_case soak_cases[] = {
+	{ "versions across 2^30 real publishes after a restore", test_soak_versions },
+	{ NULL, NULL },
+};
+
 static const struct vt_test_case cases[] = {
 	{ "restore checks every field", test_restore_rejects },
 	{ "mode selection and published scale", test_mode_selection },
@@ -866,7 +910,8 @@ static const struct vt_test_suite suites[] = {
 	{ NULL, NULL },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return vt_test_main(suites);
+	static const struct vt_test_suite soak_suites[] = { { "vmm soak", soak_cases }, { NULL, NULL } };
+	return vt_test_main(vt_test_soak(argc, argv) ? soak_suites : suites);
 }
