@@ -2,9 +2,9 @@
 # -m32 (i686) build and run of every core suite: the core's wide arithmetic
 # without __int128 or libgcc division, 64-bit atomics (clamp, seqlocks) on a
 # 32-bit target through cmpxchg8b, the oracle's limb arithmetic, the tick
-# engines' u64 wraparound, the simulation, the fuzz harnesses' replays. Builtin
-# atomics (the libatomic_ops
-# backend needs a 64-bit AO_t); CUnit from libcunit1-dev:i386.
+# engines' u64 wraparound, the simulation, the fuzz harnesses' replays.
+# Builtin atomics (the libatomic_ops backend needs a 64-bit AO_t); CUnit from
+# libcunit1-dev:i386.
 set -euo pipefail
 export VTIME_TEST_ITERS=${VTIME_M32_ITERS:-8000}
 if ! grep -qx i386 <<<"$(dpkg --print-foreign-architectures)"; then
