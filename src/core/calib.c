@@ -407,7 +407,10 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 
 	/* 4. error of the current line against this sample (> 0: line ahead) */
 	err = disc ? (int64_t)(from_bn - s->ref_ns) : (int64_t)(vt_calib_scale(bc, bn, sc, s->counter) - s->ref_ns);
-	if (err < 0 && abs64(err) > cfg->step_ns)
+	/* a reference exactly 2^63 ns away is neither ahead nor behind in
+	 * serial order: no step (a step of 2^63 would land where readers cannot
+	 * tell forward from back), the slew bound applies */
+	if (err < 0 && err != INT64_MIN && abs64(err) > cfg->step_ns)
 		step = true;
 	/* one sample since a restart: it is the new baseline, not a witness
 	 * against this one (after a rate change the old estimate is wrong) */
