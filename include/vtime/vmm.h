@@ -229,8 +229,9 @@ VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struc
  * been saved: guest_hz or host_hz 0, an unknown mode). FREEZE: kvmclock
  * continues from the saved value; ADVANCE: it adds max(0, now.realtime_ns -
  * st.realtime_ns). Then restore each vCPU (after vtime_vmm_vcpu_init()): its
- * TSC continues the same way, versions continue above the saved one,
- * GUEST_STOPPED is requested; *synced (optional) as for
+ * TSC continues the same way, versions continue above the saved one (the
+ * first publish lies 2 to 2^31 - 1 after it, whatever the record memory
+ * holds; from then on the record carries them), GUEST_STOPPED is requested; *synced (optional) as for
  * vtime_vmm_vcpu_write_tsc() (true: joined the other vCPUs' TSC). A vCPU
  * state with unknown flags, or a record version without the record flag,
  * is VTIME_EPROTO. */

@@ -12,7 +12,7 @@
  *     the record holds (after a restore, lifted once to the saved version
  *     when behind it); never one of the last versions published (unless the
  *     guest wrote the version word itself); after a restore the first lies
- *     2 to 2^31 + 2 after the saved one;
+ *     2 to 2^31 - 1 after the saved one (serially after it);
  *   - every record the VMM published reads back (mul, shift valid);
  *   - TSC_STABLE is set exactly when every vCPU shares one generation (a
  *     walk over the vCPUs, against the O(1) count);
@@ -94,7 +94,7 @@ static uint32_t expect_version(unsigned i)
 {
 	struct vcpu_model *m = &W.m[i];
 	uint32_t page = rd32(m->mem);
-	if (m->pending_min && (int32_t)(page - m->min) < 0)
+	if (m->pending_min && (uint32_t)(page - m->min) > 0x7ffffff0u) /* vmm.h: the floor's window */
 		page = m->min;
 	return ((page + 1u) | 1u) + 1u;
 }
@@ -109,7 +109,7 @@ static void after_publish(unsigned i, uint32_t want, uint32_t got, bool stable, 
 	for (unsigned k = 0; k < m->nrecent; k++)
 		FZ_CHECK(m->recent[k] != got, "vCPU %u reused version %u", i, got);
 	if (m->first_after_restore)
-		FZ_CHECK((uint32_t)(got - m->saved) >= 2 && (uint32_t)(got - m->saved) <= 0x80000002u,
+		FZ_CHECK((uint32_t)(got - m->saved) >= 2 && (uint32_t)(got - m->saved) <= 0x7fffffffu,
 			 "vCPU %u: first version %u after a save at %u", i, got, m->saved);
 	m->first_after_restore = false;
 	m->pending_min = false;

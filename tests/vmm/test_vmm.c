@@ -722,6 +722,43 @@ static void test_versions_after_restore(void)
 			}
 }
 
+/* The first version after a restore is serially after the saved one (2 to
+ * 2^31 - 1 on), whatever the record memory holds: junk at every distance
+ * from the floor, even and odd saved versions (fuzz_vmm_state found junk
+ * 2^31 - 1 past the floor of an odd save continued 2^31 + 3 on, i.e.
+ * serially behind it). */
+static void test_first_version_after_restore(void)
+{
+	static const uint32_t saved[] = { 0x7ffeffffu, 0x7fff0000u, 1000, 0xffffffffu, 3 };
+	static const uint32_t junk[] = { 0, 1, 2, 0x7ffffff0u, 0x7ffffff1u, 0x7ffffffeu, 0x7fffffffu, 0x80000000u,
+					 0x80000001u, 0xfffffffeu, 0xffffffffu };
+	const uint64_t hz = 2600000000u;
+	for (size_t a = 0; a < sizeof saved / sizeof saved[0]; a++)
+		for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++) {
+			struct vtime_vmm vm;
+			struct vtime_vmm_vcpu v;
+			struct vtime_pvclock_vcpu_time_info rec;
+			struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+			struct vtime_vmm_now n = at(starts[1], hz, 0, 0);
+			struct vtime_vmm_state st;
+			struct vtime_vmm_vcpu_state cs = { 5, saved[a], VTIME_VMM_VCPU_STATE_RECORD };
+			uint32_t floor = (saved[a] + 1u) & ~1u, ver = 0;
+
+			memset(&rec, 0, sizeof rec);
+			rec.version = floor + junk[j];
+			CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+			CU_ASSERT_FATAL(vtime_vmm_save(&vm, &n, &st) == 0);
+			CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE) == 0);
+			vtime_vmm_vcpu_init(&vm, &v);
+			vtime_vmm_vcpu_set_record(&v, &rec);
+			CU_ASSERT_FATAL(vrestore(&v, &cs, &n) >= 0);
+			CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&v, &n, &ver) == 0);
+			CU_ASSERT((uint32_t)(ver - saved[a]) >= 2 && (uint32_t)(ver - saved[a]) <= 0x7fffffffu);
+			if (!((uint32_t)(ver - saved[a]) >= 2 && (uint32_t)(ver - saved[a]) <= 0x7fffffffu))
+				printf("\n  saved %#x, record %#x: first version %#x", saved[a], floor + junk[j], ver);
+		}
+}
+
 /* Rates whose TSC-to-ns shift the readers reject are refused: a record
  * carrying one would read as corrupt to every guest (vtime's reader
  * returns VTIME_EPROTO). Native mode publishes the host rate, the others
@@ -900,6 +937,7 @@ static const struct vt_test_case cases[] = {
 	{ "wall clock record", test_wall_clock },
 	{ "kvmclock crossing 2^64", test_clock_wrap },
 	{ "versions continue across 2^31+ publishes after a restore", test_versions_after_restore },
+	{ "the first version after a restore is after the saved one, over any junk", test_first_version_after_restore },
 	{ "rates beyond the pvclock ABI refused", test_rates_beyond_abi },
 	{ "stable (O(1)) agrees with a walk over every vCPU", test_stable_matches_walk },
 	{ NULL, NULL },
