@@ -733,13 +733,14 @@ static void test_first_version_after_restore(void)
 	static const uint32_t junk[] = { 0, 1, 2, 0x7ffffff0u, 0x7ffffff1u, 0x7ffffffeu, 0x7fffffffu, 0x80000000u,
 					 0x80000001u, 0xfffffffeu, 0xffffffffu };
 	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
 	for (size_t a = 0; a < sizeof saved / sizeof saved[0]; a++)
 		for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++) {
 			struct vtime_vmm vm;
 			struct vtime_vmm_vcpu v;
 			struct vtime_pvclock_vcpu_time_info rec;
 			struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
-			struct vtime_vmm_now n = at(starts[1], hz, 0, 0);
+			struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
 			struct vtime_vmm_state st;
 			struct vtime_vmm_vcpu_state cs = { 5, saved[a], VTIME_VMM_VCPU_STATE_RECORD };
 			uint32_t floor = (saved[a] + 1u) & ~1u, ver = 0;
