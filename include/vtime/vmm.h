@@ -9,7 +9,8 @@
  * only vtime_vmm_vcpu_rdtsc() may run concurrently. Domain: host counter
  * values within 2^63 ticks, and 2^63 ns of VM time (292 years), of the
  * master reference, which every re-anchor (vtime_vmm_update_master(),
- * set_clock, resume, restore) moves to now; counters and guest TSCs may
+ * set_clock, resume, restore) moves to now, and (emulated mode) trapped
+ * RDTSCs less than 2^63 guest cycles apart; counters and guest TSCs may
  * wrap past 2^64 (compared in serial order). See docs/vmm.md. */
 #ifndef VTIME_VMM_H
 #define VTIME_VMM_H

@@ -42,7 +42,7 @@ struct vcpu_model {
 	uint32_t recent[RECENT];
 	unsigned nrecent;
 	uint64_t last_rdtsc, last_rdtsc_off, last_rdtsc_host;
-	uint64_t since_rdtsc; /* host ticks since that RDTSC (saturating) */
+	uint64_t since_rdtsc; /* guest cycles since that RDTSC, at most (saturating) */
 	bool have_rdtsc;
 };
 
@@ -294,8 +294,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				W.since_master = 0;
 			}
 			W.since_master += dt;
-			for (unsigned k = 0; k < W.n; k++)
-				W.m[k].since_rdtsc = W.m[k].since_rdtsc + dt < dt ? UINT64_MAX : W.m[k].since_rdtsc + dt;
+			{
+				/* guest cycles gone by, at most (the emulated guest may run faster) */
+				uint64_t r = W.vm.guest_hz / W.vm.host_hz + 1, g = dt > UINT64_MAX / r ? UINT64_MAX : dt * r;
+				for (unsigned k = 0; k < W.n; k++)
+					W.m[k].since_rdtsc = W.m[k].since_rdtsc + g < g ? UINT64_MAX : W.m[k].since_rdtsc + g;
+			}
 			W.now.host_tsc += dt;
 			W.now.host_ns += dt / 3;
 			W.now.realtime_ns += dt / 3;
@@ -386,7 +390,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_TRACE("  rdtsc at %llu: %llu (offset %llu, emu_last %llu)\n", FZ_U(h), FZ_U(r), FZ_U(W.v[i].tsc_offset),
 				 FZ_U(W.vm.emu_last));
 			/* compared in serial order: inside the domain, i.e. fewer than
-			 * 2^62 host ticks (so guest cycles) since the last one */
+			 * 2^62 guest cycles since the last one */
 			if (W.vm.mode == VTIME_VMM_TSC_EMULATED && m->have_rdtsc && m->last_rdtsc_off == W.v[i].tsc_offset &&
 			    fz_sdiff(h, m->last_rdtsc_host) >= 0 && m->since_rdtsc < ((uint64_t)1 << 62))
 				FZ_CHECK(fz_sdiff(r, m->last_rdtsc) >= 0, "vCPU %u: RDTSC went back from %llu to %llu", i,
