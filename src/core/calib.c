@@ -423,10 +423,25 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 		uint64_t pred = last->ref_ns + vt_shr128(vt_mul64(dc, e->freq_q40), Q);
 		if (e->cost_floor < UINT64_MAX / 16 && 8 * e->cost_floor > dlim)
 			dlim = 8 * e->cost_floor;
-		uint64_t resid = abs64((int64_t)(pred - s->ref_ns));
-		if ((dc >> 63) == 0 && resid > dlim)
-			disc = true;
-		else if ((dc >> 63) == 0)
+		uint64_t resid = abs64((int64_t)(pred - s->ref_ns)), own, own_unc;
+		if ((dc >> 63) == 0 && resid > dlim) {
+			/* The prediction used the estimate a restart kept as a prior
+			 * (too few samples since to overrule it, e.g. when the noise
+			 * term is still high from the residuals that led to the
+			 * restart). If the samples since the restart agree with this
+			 * one among themselves, the rate changed (a migration) and
+			 * the prior is what is wrong: drop it and keep the samples,
+			 * instead of restarting again and again with the prior. */
+			if (e->prior_q40 && e->freq_q40 == e->prior_q40 &&
+			    median_slope(e, 0, e->n, e->n / 2 ? e->n / 2 : 1, &own, &own_unc) &&
+			    abs64((int64_t)(last->ref_ns + vt_shr128(vt_mul64(dc, own), Q) - s->ref_ns)) <= dlim) {
+				e->prior_q40 = 0;
+				e->freq_q40 = own;
+				e->unc_ppb = own_unc;
+			} else {
+				disc = true;
+			}
+		} else if ((dc >> 63) == 0)
 			e->noise_ns += (resid > e->noise_ns ? resid - e->noise_ns : 0) / 16 -
 				       (resid < e->noise_ns ? e->noise_ns - resid : 0) / 16;
 		/* the newest sample agrees but the oldest does not: the rate

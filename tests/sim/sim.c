@@ -19,7 +19,10 @@
  * ordered by completion-before-start), reads give up (EAGAIN) only inside a
  * publish window, feeders collide (EBUSY) only when nested, the error stays
  * within the documented bound outside the settling time after an event,
- * and an engine on one CPU without the clamp goes back at most 2 ns.
+ * and unclamped reads on one CPU go back at most 2 ns (the fraction carried
+ * at a switch), plus, after a frequency change of dl, the spread between
+ * CPUs times |dl| (a reader on a CPU ahead of the switch point saw the old,
+ * steeper line there: docs/calibration.md; the clamp removes it).
  * VTIME_SIM_TRACE=1 prints the engine's state every 100 ms and each event.
  *
  * Soak (test_sim --soak; meson test --benchmark --suite soak): seeds 1, 2, ...
@@ -83,6 +86,7 @@ struct sim {
 	unsigned long reads, feeds, nested_feeds, nested_reads, eagain, ebusy, steps, discs, refits;
 	unsigned long clamp_violations, bound_violations, protocol_violations, quiet_reads;
 	double max_err_quiet, max_err_all, max_back_unclamped, final_ppm;
+	double back_allowed; /* unclamped per-CPU step back the engine may show */
 };
 
 /* The simulation running on this thread (the soak runs seeds on several). */
@@ -318,6 +322,7 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 	vtime_clamp_init(&s->clamp, s->r0, 0);
 	s->spread_ns = spread_bound(s);
 	s->bound_ns = s->spread_ns + 2000;
+	s->back_allowed = 2; /* re-fits are continuous at the switch point (2 ns of carried fraction) */
 	settle(s, 0, 0);
 
 	double t_susp = seconds * 1e9 * (0.15 + 0.1 * urand(s)), t_freq = seconds * 1e9 * (0.35 + 0.1 * urand(s));
@@ -361,6 +366,11 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 			static const double deltas[] = { 2e-4, -2e-4, 3e-3, -3e-3, 0.08, -0.08 };
 			double dl = deltas[rnd(s) % 6];
 			did_freq = true;
+			/* a re-fit to the new rate changes the slope by about dl: a
+			 * reader on a CPU whose counter is ahead of the switch point
+			 * (read on the feeder's CPU) by up to the spread saw the old,
+			 * steeper line there, so it may step back by spread * |dl| */
+			s->back_allowed = fmax(s->back_allowed, 2 + s->spread_ns * (fabs(dl) + 1e-3));
 			s->hz *= 1 + dl;
 			s->spread_ns = fmax(s->spread_ns, spread_bound(s));
 			s->bound_ns = s->spread_ns + 2000;
@@ -438,12 +448,12 @@ static void test_adversarial(void)
 		CU_ASSERT_EQUAL(s.clamp_violations, 0);
 		CU_ASSERT_EQUAL(s.protocol_violations, 0);
 		CU_ASSERT_EQUAL(s.bound_violations, 0);
-		CU_ASSERT(s.max_back_unclamped <= 2);
+		CU_ASSERT(s.max_back_unclamped <= s.back_allowed);
 		CU_ASSERT(s.steps >= s.expect_steps);
 		CU_ASSERT(s.quiet_reads > s.reads / 4);
 		CU_ASSERT(fabs(s.final_ppm) < 1.0);
 		CU_ASSERT(s.wrapped);
-		if (s.clamp_violations || s.protocol_violations || s.bound_violations || s.max_back_unclamped > 2)
+		if (s.clamp_violations || s.protocol_violations || s.bound_violations || s.max_back_unclamped > s.back_allowed)
 			printf("\n  FAILED: replay with VTIME_SIM_SEED=%llu", (unsigned long long)seed);
 		worst_quiet = fmax(worst_quiet, s.max_err_quiet);
 		worst_bound = fmax(worst_bound, s.max_err_quiet / s.bound_ns);
@@ -554,7 +564,8 @@ static void *soak_worker(void *arg)
 		seed = k->next_seed++;
 		pthread_mutex_unlock(&k->lock);
 		run_seed(s, seed, 60);
-		bad = s->clamp_violations || s->protocol_violations || s->bound_violations || s->max_back_unclamped > 2 ||
+		bad = s->clamp_violations || s->protocol_violations || s->bound_violations ||
+		      s->max_back_unclamped > s->back_allowed ||
 		      s->steps < s->expect_steps || !(s->quiet_reads > s->reads / 4) || !(fabs(s->final_ppm) < 1.0) ||
 		      !s->wrapped;
 		pthread_mutex_lock(&k->lock);
