@@ -33,6 +33,19 @@ static inline unsigned long vt_test_iters(unsigned long dflt)
 	return dflt;
 }
 
+/* Soak mode: a stress test run as `prog --soak` (meson test --benchmark
+ * --suite soak) must reach VTIME_SOAK_READS reads (default 1e9; CI runs a
+ * small slice). Returns that target, or 0 when not soaking. */
+static inline unsigned long long vt_test_soak(int argc, char **argv)
+{
+	const char *s = getenv("VTIME_SOAK_READS");
+	unsigned long long v = s && *s ? strtoull(s, NULL, 0) : 0;
+
+	if (argc < 2 || strcmp(argv[1], "--soak") != 0)
+		return 0;
+	return v ? v : 1000000000ull;
+}
+
 static inline int vt_test_main(const struct vt_test_suite *suites)
 {
 	unsigned fails;

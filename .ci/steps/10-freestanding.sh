@@ -19,6 +19,24 @@ if [ -n "$undef" ]; then
 fi
 echo "freestanding: $(ls src/core/*.c | wc -l) core files compile with -ffreestanding -nostdinc; nm: no libc symbols"
 
+# The core keeps no state of its own: every object is caller-allocated, so
+# the archive defines no data or bss symbol (docs/architecture.md).
+state=$(nm --defined-only "$lib" | awk 'NF==3 && $2 ~ /^[BbDdCcGgSsVv]$/ {print $3}' | sort -u)
+if [ -n "$state" ]; then
+	echo "freestanding core has global state (data/bss symbols): $state" >&2
+	exit 1
+fi
+# Barriers are written only in the seqlock primitives and the atomics
+# backends (vt_seq.h's rule): no vt_rmb/vt_wmb/vt_mb call elsewhere in the
+# library, its shims or the tool.
+stray=$(grep -rn -E '\bvt_(rmb|wmb|mb)\(' src tools | grep -v -E '^src/core/(vt_seq\.h|vt_atomic\.h|atomic/)|^src/platform/linux-kernel/vt_atomic_kernel\.h' || true)
+if [ -n "$stray" ]; then
+	echo "barriers outside vt_seq.h and the atomics backends:" >&2
+	echo "$stray" >&2
+	exit 1
+fi
+echo "freestanding: no global state in the core; barriers only in vt_seq.h and the atomics backends"
+
 # 32-bit targets: 64-bit '/' or '%' by a runtime value becomes a libgcc call
 # (__udivdi3, __aeabi_uldivmod) that kernels and bare-metal guests lack. The
 # core uses vt_div64()/vt_div128() instead; compile it for i386 to prove it.

@@ -106,8 +106,10 @@ VTIME_API uint32_t vtime_pvclock_publish(volatile struct vtime_pvclock_vcpu_time
 /* Guest side: atomically clears GUEST_STOPPED; true if it was set. */
 VTIME_API bool vtime_pvclock_consume_stopped(volatile struct vtime_pvclock_vcpu_time_info *rec);
 
-/* Wall-clock record writer (preconditions as vtime_pvclock_publish()) and
- * reader (same seqlock protocol). */
+/* Wall-clock record writer (preconditions as vtime_pvclock_publish(); the
+ * new version is never 0, which with a (0, 0) body would read as never
+ * published: after 0xfffffffe comes 2) and reader (same seqlock protocol;
+ * VTIME_ENODATA for version, sec and nsec all 0). */
 VTIME_API uint32_t vtime_pvclock_wall_publish(volatile struct vtime_pvclock_wall_clock *wc,
 					      uint32_t sec, uint32_t nsec);
 VTIME_API int vtime_pvclock_wall_read(const volatile struct vtime_pvclock_wall_clock *wc,

@@ -32,9 +32,12 @@ enum vtime_ticks_policy {
 /* Host-side engine. Caller-allocated; treat the fields as private (read the
  * counters with vtime_ticks_counters()). All times are host nanoseconds on
  * one u64 clock that may wrap; two times compare by their signed difference.
- * The domain, in full: a period is 1..VTIME_TICKS_PERIOD_MAX ns and
+ * The domain, in full: a period is 1..VTIME_TICKS_PERIOD_MAX ns,
  * consecutive calls on one engine (update, set_period, save) come less than
- * 2^63 ns apart; within it every "next" is after now, by at most one period.
+ * 2^63 ns apart, and fewer than 2^64 ticks fall due over its life (the
+ * counters are u64: 584 years at a 1 ns period; a state whose counts
+ * wrapped is refused on restore); within it every "next" is after now, by at
+ * most one period.
  * Nothing ages beyond that: a limit on the next delivery that lies in the
  * past is refreshed at every call, however long the guest leaves its
  * interrupt unacknowledged. */
@@ -75,7 +78,8 @@ struct vtime_ticks_counters {
 	uint64_t coalesced; /* ticks that fell due while the previous interrupt was
 	                     * unacknowledged (a real device would have merged them) */
 };
-/* Always: due == delivered + dropped + backlog. */
+/* Always: due == delivered + dropped + backlog, and coalesced <= due (a
+ * period change that converts the backlog into fewer ticks lowers both). */
 
 /* period_ns in 1..VTIME_TICKS_PERIOD_MAX; the first tick falls due at now +
  * period_ns. Slew starts with VTIME_TICKS_RATE_DEFAULT and no cap.

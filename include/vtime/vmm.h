@@ -8,7 +8,12 @@
  * freeze/advance policy and restore kind (snapshot/clone or live migration). The core reads no clock:
  * the VMM passes a host reading (struct vtime_vmm_now) to every call that
  * needs "now". One VM is driven by one thread at a time (the VMM's lock);
- * only vtime_vmm_vcpu_rdtsc() may run concurrently. See docs/vmm.md. */
+ * only vtime_vmm_vcpu_rdtsc() may run concurrently. Domain: host counter
+ * values within 2^63 ticks, and 2^63 ns of VM time (292 years), of the
+ * master reference, which every re-anchor (vtime_vmm_update_master(),
+ * set_clock, resume, restore) moves to now, and (emulated mode) trapped
+ * RDTSCs less than 2^63 guest cycles apart; counters and guest TSCs may
+ * wrap past 2^64 (compared in serial order). See docs/vmm.md. */
 #ifndef VTIME_VMM_H
 #define VTIME_VMM_H
 
@@ -353,17 +358,19 @@ VTIME_API int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struc
  * host_hz may differ from the saved host's; guest_hz must equal the saved
  * one, VTIME_EINVAL otherwise, also for an unknown policy or kind;
  * VTIME_EPROTO for a state that cannot have been saved: guest_hz or host_hz
- * 0, an unknown mode or flag, a marker, generation or Hyper-V sequence
- * without its flag, a Hyper-V sequence of 0xFFFFFFFF). FREEZE: kvmclock
+ * 0, an unknown mode or flag, a VMClock marker or generation without its
+ * flag, a Hyper-V sequence of 0xFFFFFFFF). FREEZE: kvmclock
  * continues from the saved value; ADVANCE: it adds max(0, now.realtime_ns -
  * st.realtime_ns). The VM's realtime view re-syncs to now.realtime_ns. kind
  * says what the VMClock page tells the guest at the first publish: SNAPSHOT
  * (a snapshot restore or a clone) changes the generation counter and the
  * disruption marker once, MIGRATION (live migration) only the marker; both
  * continue above the saved values even onto a page that lost them, and the
- * Hyper-V sequence continues above the saved one. Then restore each vCPU (after vtime_vmm_vcpu_init()): its
- * TSC continues the same way, versions continue above the saved one,
- * GUEST_STOPPED is requested; *synced (optional) as for
+ * Hyper-V sequence continues above the saved one. Then restore each vCPU
+ * (after vtime_vmm_vcpu_init()): its TSC continues the same way, versions
+ * continue above the saved one (the first publish lies 2 to 2^31 - 1 after
+ * it, whatever the record memory holds; from then on the record carries
+ * them), GUEST_STOPPED is requested; *synced (optional) as for
  * vtime_vmm_vcpu_write_tsc() (true: joined the other vCPUs' TSC). A vCPU
  * state with unknown flags, or a record version without the record flag,
  * is VTIME_EPROTO. */

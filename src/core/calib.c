@@ -407,7 +407,10 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 
 	/* 4. error of the current line against this sample (> 0: line ahead) */
 	err = disc ? (int64_t)(from_bn - s->ref_ns) : (int64_t)(vt_calib_scale(bc, bn, sc, s->counter) - s->ref_ns);
-	if (err < 0 && abs64(err) > cfg->step_ns)
+	/* a reference exactly 2^63 ns away is neither ahead nor behind in
+	 * serial order: no step (a step of 2^63 would land where readers cannot
+	 * tell forward from back), the slew bound applies */
+	if (err < 0 && err != INT64_MIN && abs64(err) > cfg->step_ns)
 		step = true;
 	/* one sample since a restart: it is the new baseline, not a witness
 	 * against this one (after a rate change the old estimate is wrong) */
@@ -420,10 +423,25 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 		uint64_t pred = last->ref_ns + vt_shr128(vt_mul64(dc, e->freq_q40), Q);
 		if (e->cost_floor < UINT64_MAX / 16 && 8 * e->cost_floor > dlim)
 			dlim = 8 * e->cost_floor;
-		uint64_t resid = abs64((int64_t)(pred - s->ref_ns));
-		if ((dc >> 63) == 0 && resid > dlim)
-			disc = true;
-		else if ((dc >> 63) == 0)
+		uint64_t resid = abs64((int64_t)(pred - s->ref_ns)), own, own_unc;
+		if ((dc >> 63) == 0 && resid > dlim) {
+			/* The prediction used the estimate a restart kept as a prior
+			 * (too few samples since to overrule it, e.g. when the noise
+			 * term is still high from the residuals that led to the
+			 * restart). If the samples since the restart agree with this
+			 * one among themselves, the rate changed (a migration) and
+			 * the prior is what is wrong: drop it and keep the samples,
+			 * instead of restarting again and again with the prior. */
+			if (e->prior_q40 && e->freq_q40 == e->prior_q40 &&
+			    median_slope(e, 0, e->n, e->n / 2 ? e->n / 2 : 1, &own, &own_unc) &&
+			    abs64((int64_t)(last->ref_ns + vt_shr128(vt_mul64(dc, own), Q) - s->ref_ns)) <= dlim) {
+				e->prior_q40 = 0;
+				e->freq_q40 = own;
+				e->unc_ppb = own_unc;
+			} else {
+				disc = true;
+			}
+		} else if ((dc >> 63) == 0)
 			e->noise_ns += (resid > e->noise_ns ? resid - e->noise_ns : 0) / 16 -
 				       (resid < e->noise_ns ? e->noise_ns - resid : 0) / 16;
 		/* the newest sample agrees but the oldest does not: the rate
@@ -459,10 +477,7 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 	/* 5. offset correction: step forward, or slew within the bound */
 	rate = e->freq_q40;
 	if (step) {
-		add = abs64(err);
-		st_inc(&e->st.steps);
-		st_set(&e->st.last_step_ns, add);
-		ev |= VTIME_CALIB_EV_STEP;
+		add = abs64(err); /* reported below, once a line carries it */
 	} else if (e->freq_q40) {
 		/* correct err over tc: rate change freq * err / tc, in Q40 units
 		 * (finer than ppb), at most max_slew_ppm */
@@ -489,7 +504,15 @@ static unsigned feed_locked(struct vtime_calib *e, const struct vtime_calib_samp
 		publish(e, bc, from_bn, disc_reset ? 0 : e->base_frac, sc, scale, add, s->counter);
 		st_inc(&e->st.refits);
 		ev |= VTIME_CALIB_EV_REFIT;
+		if (step) {
+			st_inc(&e->st.steps);
+			st_set(&e->st.last_step_ns, add);
+			ev |= VTIME_CALIB_EV_STEP;
+		}
 	}
+	/* else no line can carry the estimate (its shift would leave pvclock's
+	 * range, e.g. after an absurd counter jump): nothing is published, so
+	 * no step is reported either; a later sample tries again */
 	stats_after(e, err, cost, slew);
 	return ev;
 }

@@ -81,7 +81,9 @@ uint32_t vtime_pvclock_wall_publish(volatile struct vtime_pvclock_wall_clock *wc
 
 	vt_store32(&wc->sec, vt_le32(sec));
 	vt_store32(&wc->nsec, vt_le32(nsec));
-	return vt_seq_write_end(&wc->version, v);
+	/* (0, 0) is a wall clock the VMM may publish (kvmclock ahead of
+	 * realtime): never let it read as "never published" after a wrap */
+	return vt_seq_write_end_nonzero(&wc->version, v);
 }
 
 struct vt_wall_copy {

@@ -194,8 +194,13 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 		owed.hi++;
 	if (!vt_div128(owed, period_ns, &q, &r))
 		return VTIME_ERANGE;
-	/* Keep due == delivered + dropped + backlog across the conversion. */
+	/* Keep due == delivered + dropped + backlog across the conversion, and
+	 * coalesced <= due (a backlog converted to fewer, longer ticks lowers
+	 * due below the ticks counted as coalesced: the restore would refuse
+	 * such a state). */
 	c.due = c.due - c.backlog + q;
+	if (c.coalesced > c.due)
+		c.coalesced = c.due;
 	c.backlog = q;
 	c.backlog_rem = r;
 	c.period = period_ns;

@@ -287,7 +287,8 @@ uint64_t vtime_vmm_vcpu_rdtsc(struct vtime_vmm_vcpu *vcpu, uint64_t host_tsc)
 	 * see the TSC go backwards, whatever host CPU computed it. */
 	seen = vt_load64(&vm->emu_last);
 	for (;;) {
-		if (base <= seen) {
+		/* serial order: also right when the guest cycles pass 2^64 */
+		if ((int64_t)(base - seen) <= 0) {
 			base = seen;
 			break;
 		}
@@ -363,6 +364,15 @@ int vtime_vmm_vcpu_compute(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_n
 	return 0;
 }
 
+/* A record version the first publish after a restore must not continue
+ * from: anything but the floor itself or a little less than 2^31 past it.
+ * Then the version published next lies 2 to 2^31 - 1 after the saved one
+ * (serially after it, also when the memory holds junk). */
+static bool vt_vmm_behind_floor(uint32_t page, uint32_t floor)
+{
+	return (uint32_t)(page - floor) > 0x7ffffff0u;
+}
+
 /* Writes body (flags without GUEST_STOPPED) into vcpu's record. */
 static uint32_t vt_vmm_publish_body(struct vtime_vmm_vcpu *vcpu, struct vtime_pvclock_vcpu_time_info *body)
 {
@@ -374,7 +384,7 @@ static uint32_t vt_vmm_publish_body(struct vtime_vmm_vcpu *vcpu, struct vtime_pv
 	 * versions forward, and a comparison kept for longer would flip after
 	 * 2^31 versions and rewind the record to one already published. */
 	if (vcpu->min_pending) {
-		if ((int32_t)(vt_le32(vt_load32(&vcpu->rec->version)) - vcpu->min_version) < 0)
+		if (vt_vmm_behind_floor(vt_le32(vt_load32(&vcpu->rec->version)), vcpu->min_version))
 			vt_store32(&vcpu->rec->version, vt_le32(vcpu->min_version));
 		vcpu->min_pending = false;
 	}
@@ -769,7 +779,7 @@ int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vm
 	st->guest_tsc = vtime_vmm_vcpu_tsc(vcpu, now->host_tsc);
 	st->version = vcpu->rec ? vt_le32(vt_load32(&vcpu->rec->version)) : 0;
 	/* restored but not published since: the record may still be behind */
-	if (vcpu->min_pending && (int32_t)(st->version - vcpu->min_version) < 0)
+	if (vcpu->min_pending && vt_vmm_behind_floor(st->version, vcpu->min_version))
 		st->version = vcpu->min_version;
 	st->flags = vcpu->rec ? VTIME_VMM_VCPU_STATE_RECORD : 0;
 	return 0;

@@ -218,6 +218,19 @@ static VT_ALWAYS_INLINE uint32_t vt_seqz_write_end(volatile uint32_t *s, uint32_
 	return next;
 }
 
+/* As vt_seq_write_end() for a record whose all-zero state means "never
+ * written" (the pvclock wall clock: version 0, sec 0, nsec 0): the window
+ * never ends at 0. From the odd 0xffffffff the sequence moves to 1, still
+ * odd, so readers keep retrying, then ends at 2. */
+static VT_ALWAYS_INLINE uint32_t vt_seq_write_end_nonzero(volatile uint32_t *s, uint32_t v)
+{
+	if (v + 1u == 0) {
+		v = 1u;
+		vt_store32(s, vt_le32(v));
+	}
+	return vt_seq_write_end(s, v);
+}
+
 /* ---- latch: two copies ---- */
 
 /* The sequence to re-check against; the copy to read is (value & 1). */

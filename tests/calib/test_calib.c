@@ -501,6 +501,72 @@ static void test_domain_edge(void)
 	}
 }
 
+/* A step no line can carry is not reported: after a counter jump of 2^63 - 67
+ * ticks (a 2.6 THz hint) the rate estimate falls outside pvclock's shift
+ * range, so the next sample, behind by far more than step_ns, publishes
+ * nothing; it must then not count a step either (fuzz_calib found STEP
+ * reported without a re-fit). */
+static void test_no_step_without_line(void)
+{
+	static const struct vtime_calib_sample s[] = {
+		{ 134, 18446744073709501492ull, 195 },
+		{ 9223372036854775875ull, 4294917104ull, 0 },
+		{ 9223372037673435203ull, 5113576432ull, 0 },
+	};
+	struct vtime_calib_config cfg;
+	struct vtime_calib e;
+	struct vtime_calib_stats st;
+	unsigned steps = 0, refits = 0;
+
+	vtime_calib_config_default(&cfg);
+	cfg.hz_hint = 2644313064000ull;
+	CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&e, &cfg), 0);
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		int ev = feed_ev(&e, &s[i]);
+		CU_ASSERT(ev > 0);
+		if (ev & VTIME_CALIB_EV_STEP)
+			CU_ASSERT(ev & VTIME_CALIB_EV_REFIT);
+		steps += !!(ev & VTIME_CALIB_EV_STEP);
+		refits += !!(ev & VTIME_CALIB_EV_REFIT);
+	}
+	CU_ASSERT_EQUAL(vtime_calib_stats_get(&e, &st), 0);
+	CU_ASSERT_EQUAL(st.steps, steps);
+	CU_ASSERT_EQUAL(st.refits, refits);
+}
+
+/* A reference exactly 2^63 ns from the line is neither ahead nor behind
+ * (serial order): no step of 2^63 (fuzz_calib found a counter reset whose
+ * restart stepped the line 2^63 ns "forward", to a value readers cannot
+ * order against the one before). From 0 and near 2^64. */
+static void test_no_step_of_2e63(void)
+{
+	for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+		struct vtime_calib_config cfg;
+		struct vtime_calib e;
+		struct vtime_calib_line l0, l1;
+		uint64_t c0 = bases[b] + 1000, r0 = bases[b] + 5000;
+		int ev;
+
+		vtime_calib_config_default(&cfg);
+		cfg.hz_hint = 1000000000ull;
+		CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&e, &cfg), 0);
+		struct vtime_calib_sample s0 = { c0, r0, 30 }, s1 = { c0 + 1000000, r0 + 1000100, 30 };
+		CU_ASSERT(feed_ev(&e, &s0) & VTIME_CALIB_EV_FIRST);
+		CU_ASSERT(feed_ev(&e, &s1) & VTIME_CALIB_EV_USED);
+		CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l0), 0);
+		/* the counter goes back (a reset) while the reference is 2^63 ns
+		 * past the line at the previous sample (the line is behind that
+		 * sample's reference, so the reference still moved forward) */
+		uint64_t at_prev = vtime_calib_line_apply(&l0, s1.counter);
+		CU_ASSERT_FATAL((int64_t)(s1.ref_ns - at_prev) > 0);
+		struct vtime_calib_sample s2 = { c0 - 5000000, at_prev + ((uint64_t)1 << 63), 30 };
+		ev = feed_ev(&e, &s2);
+		CU_ASSERT(ev > 0 && (ev & VTIME_CALIB_EV_USED) && !(ev & VTIME_CALIB_EV_STEP));
+		CU_ASSERT_EQUAL_FATAL(vtime_calib_line_get(&e, &l1), 0);
+		CU_ASSERT((int64_t)(l1.base_ns - at_prev) >= 0);
+	}
+}
+
 static const struct vt_test_case cases[] = {
 	{ "abi: sizeof/offsetof", test_abi },
 	{ "config defaults and validation", test_config },
@@ -515,6 +581,8 @@ static const struct vt_test_case cases[] = {
 	{ "a day of feeds stays exact", test_long_run_exact },
 	{ "counter reset restarts the line forward", test_counter_reset },
 	{ "a counter jump at the domain's edge: continuous inside, restart beyond", test_domain_edge },
+	{ "no step reported when no line can carry it", test_no_step_without_line },
+	{ "no step of 2^63 ns (neither ahead nor behind)", test_no_step_of_2e63 },
 	{ NULL, NULL },
 };
 

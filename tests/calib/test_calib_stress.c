@@ -126,6 +126,8 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+static unsigned long long soak; /* --soak: reads to reach */
+
 static void test_threads(void)
 {
 	static struct shared sh;
@@ -133,7 +135,7 @@ static void test_threads(void)
 	int n = ncpu < 2 ? 2 : (ncpu > 8 ? 8 : (int)ncpu);
 	pthread_t th[8], wr;
 
-	sh.iters = vt_test_iters(200000);
+	sh.iters = soak ? (unsigned long)(soak / (unsigned)n + 1) : vt_test_iters(200000);
 	CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&sh.eng, NULL), 0);
 	/* two samples 1 ms apart give the first line (a slow first sample,
 	 * e.g. page faults in the first clock_gettime, is dropped: retry) */
@@ -152,10 +154,10 @@ static void test_threads(void)
 	pthread_join(wr, NULL);
 	struct vtime_calib_stats st;
 	vtime_calib_stats_get(&sh.eng, &st);
-	printf("\n  %d readers x %lu reads, writer feeds %llu, lazy feeds skipped (busy) %llu, eagain %llu, "
+	printf("\n  %d readers x %lu reads (%llu in all), writer feeds %llu, lazy feeds skipped (busy) %llu, eagain %llu, "
 	       "violations %llu, far from CLOCK_MONOTONIC %llu; engine: used %llu rejected %llu refits %llu steps %llu "
 	       "hz %llu unc %llu ppb offset %lld ns",
-	       n, sh.iters, (unsigned long long)sh.feeds, (unsigned long long)sh.busy, (unsigned long long)sh.eagain,
+	       n, sh.iters, (unsigned long long)sh.reads, (unsigned long long)sh.feeds, (unsigned long long)sh.busy, (unsigned long long)sh.eagain,
 	       (unsigned long long)sh.violations, (unsigned long long)sh.far, (unsigned long long)st.samples_used,
 	       (unsigned long long)st.samples_rejected, (unsigned long long)st.refits, (unsigned long long)st.steps,
 	       (unsigned long long)st.hz, (unsigned long long)st.freq_unc_ppb, (long long)st.offset_ns);
@@ -170,8 +172,9 @@ static const struct vt_test_case cases[] = {
 	{ NULL, NULL },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct vt_test_suite suites[] = { { "calib-stress", cases }, { NULL, NULL } };
+	soak = vt_test_soak(argc, argv);
 	return vt_test_main(suites);
 }

@@ -44,6 +44,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static unsigned long long soak; /* --soak: applies to reach */
+
 static void run(uint64_t base)
 {
 	static struct shared sh;
@@ -51,7 +53,7 @@ static void run(uint64_t base)
 	int n = ncpu < 2 ? 2 : (ncpu > 8 ? 8 : (int)ncpu);
 	pthread_t th[8];
 
-	sh.iters = vt_test_iters(200000);
+	sh.iters = soak ? (unsigned long)(soak / (2u * (unsigned)n) + 1) : vt_test_iters(200000);
 	sh.base = base;
 	sh.failures = 0;
 	vtime_clamp_init(&sh.clamp, base - 4096, 0);
@@ -61,8 +63,8 @@ static void run(uint64_t base)
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, worker, &sh), 0);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	printf("\n  %d threads x %lu applies from %#llx: %llu violations", n, sh.iters,
-	       (unsigned long long)base, (unsigned long long)sh.failures);
+	printf("\n  %d threads x %lu applies from %#llx (%llu in all): %llu violations", n, sh.iters,
+	       (unsigned long long)base, (unsigned long long)n * sh.iters, (unsigned long long)sh.failures);
 	CU_ASSERT_EQUAL(sh.failures, 0);
 	/* the clock passed the wrap for the high base: the clamp followed it */
 	CU_ASSERT((int64_t)(vtime_clamp_last(&sh.clamp) - base) > 0);
@@ -77,8 +79,9 @@ static const struct vt_test_case cases[] = {
 	{ NULL, NULL },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct vt_test_suite suites[] = { { "clamp-stress", cases }, { NULL, NULL } };
+	soak = vt_test_soak(argc, argv); /* split between the two cases */
 	return vt_test_main(suites);
 }

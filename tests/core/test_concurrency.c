@@ -24,6 +24,8 @@ static _Alignas(64) struct vtime_pvclock_wall_clock g_wall;
 static int g_done;                  /* __atomic only */
 static unsigned long g_reader_ok[2]; /* __atomic only: progress of each reader */
 
+static unsigned long long g_soak; /* --soak: successful reads to reach */
+
 static const uint8_t flag_bits = VTIME_PVCLOCK_TSC_STABLE | VTIME_PVCLOCK_COUNTS_FROM_ZERO;
 
 /* The record of sequence number n: every field a different function of n. */
@@ -71,12 +73,16 @@ static void *writer(void *arg)
 {
 	struct writer_stats *ws = arg;
 	unsigned long n_max = vt_test_iters(200000);
-	double deadline = now_s() + 60; /* readers that never succeed fail, not hang */
+	double deadline = now_s() + (g_soak ? 14400 : 60); /* readers that never succeed fail, not hang */
 
 	/* At least n_max publishes, and on until every reader has completed
-	 * some reads while the writer was running (threads may start late). */
+	 * some reads while the writer was running (threads may start late);
+	 * soaking, until the readers' successful reads reach g_soak. */
 	for (unsigned long n = 1; n <= n_max || __atomic_load_n(&g_reader_ok[0], __ATOMIC_RELAXED) < 10000 ||
-				   __atomic_load_n(&g_reader_ok[1], __ATOMIC_RELAXED) < 10000;
+				   __atomic_load_n(&g_reader_ok[1], __ATOMIC_RELAXED) < 10000 ||
+				   (g_soak && __atomic_load_n(&g_reader_ok[0], __ATOMIC_RELAXED) +
+						      __atomic_load_n(&g_reader_ok[1], __ATOMIC_RELAXED) <
+					      g_soak);
 	     n++) {
 		rec_t b = body_of(n);
 		/* Set GUEST_STOPPED now and then, only when the last one has been
@@ -203,9 +209,10 @@ static void test_no_torn_reads(void)
 		ok += rs[i].ok;
 		consumed += rs[i].stops_consumed;
 	}
-	printf("\n  writer: %lu publishes, GUEST_STOPPED set %lu times, consumed %lu times", ws.publishes, ws.stops_set,
-	       consumed);
+	printf("\n  writer: %lu publishes, GUEST_STOPPED set %lu times, consumed %lu times; %lu successful reads in all",
+	       ws.publishes, ws.stops_set, consumed, ok);
 	CU_ASSERT(ok > 0);
+	CU_ASSERT(ok >= g_soak);
 	CU_ASSERT(ws.stops_set > 0);
 	CU_ASSERT_EQUAL(consumed, ws.stops_set);
 	CU_ASSERT_EQUAL(vt_le32(g_rec.version), 2 * ws.publishes);
@@ -217,8 +224,9 @@ static const struct vt_test_case cases[] = {
 	{ NULL, NULL },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct vt_test_suite suites[] = { { "concurrency", cases }, { NULL, NULL } };
+	g_soak = vt_test_soak(argc, argv);
 	return vt_test_main(suites);
 }

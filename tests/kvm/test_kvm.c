@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* kvmclock end to end on real KVM: the minivmm guest (bare-metal shim + core)
  * on 2 vCPUs, with KVM or vtime's VMM core publishing the records. Figures
- * are printed as "measured:" lines. Skips (77) only without /dev/kvm. */
+ * are printed as "measured:" lines. Skips (77) only without /dev/kvm. No
+ * fixed windows: each step waits (up to WAIT_MS) for the events it needs,
+ * so the suite also passes on a host busy with other work and other VMs
+ * (scripts/kvm-under-load.sh runs it so). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +30,48 @@ static void sleep_ms(unsigned ms)
 	struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0)
 		;
+}
+
+/* Generous bounds for the waits below: the suite waits for the events it
+ * needs (each vCPU's readings, each vCPU's first reading in a new epoch)
+ * instead of fixed windows, so a host busy with other work or other VMs
+ * only makes it slower. */
+#define WAIT_MS 60000u
+
+static uint64_t now_ms(void)
+{
+	return minivmm_mono_raw_ns() / 1000000u;
+}
+
+/* Waits until every vCPU has made at least `more` readings beyond base[]
+ * (NULL: beyond 0) and, with epoch != 0, has seen that epoch. false on
+ * timeout, saying which vCPU it waited for. */
+static bool wait_readings(struct minivmm *vm, const uint64_t *base, uint64_t more, uint32_t epoch)
+{
+	uint64_t t0 = now_ms();
+	for (;;) {
+		unsigned waiting = vm->nr_cpus;
+		for (unsigned i = 0; i < vm->nr_cpus; i++) {
+			struct minivmm_cpu *c = &vm->shared->cpu[i];
+			if (c->reads >= (base ? base[i] : 0) + more && (!epoch || c->epoch_seen == epoch))
+				waiting--;
+			else if (now_ms() - t0 > WAIT_MS) {
+				printf("\n  cpu %u: %llu readings, epoch %u (waited %u ms for %llu more, epoch %u; state %d: %s)\n",
+				       i, (unsigned long long)c->reads, c->epoch_seen, WAIT_MS, (unsigned long long)more, epoch,
+				       (int)vm->cpu[i].state, vm->cpu[i].why);
+				return false;
+			}
+		}
+		if (!waiting)
+			return true;
+		sleep_ms(2);
+	}
+}
+
+static void snapshot_reads(const struct minivmm *vm, uint64_t *out)
+{
+	for (unsigned i = 0; i < vm->nr_cpus; i++)
+		out[i] = vm->shared->cpu[i].reads;
 }
 
 static const char *mode_name(enum minivmm_mode m)
@@ -66,7 +111,7 @@ static void mono(enum minivmm_mode mode)
 	uint64_t t0 = minivmm_mono_raw_ns();
 
 	CU_ASSERT_FATAL(boot(&vm, mode, MINIVMM_TEST_MONO, iters));
-	CU_ASSERT(minivmm_wait(&vm, 20000) == 0);
+	CU_ASSERT(minivmm_wait(&vm, WAIT_MS) == 0);
 	printf("\n  (guest run %.1f ms)", (minivmm_mono_raw_ns() - t0) / 1e6);
 	CU_ASSERT(all_done(&vm));
 	log = (struct minivmm_log *)(vm.mem + MINIVMM_LOG);
@@ -205,9 +250,15 @@ static void agree(enum minivmm_mode mode)
 	vm.on_mark = on_mark;
 	vm.mark_ctx = &a;
 	CU_ASSERT_FATAL(minivmm_start(&vm) == 0);
-	sleep_ms(1500);
+	{
+		/* at least 1.5 s and 300 samples (about 1 ms apart when the host is
+		 * idle; fewer per second when it is busy) */
+		uint64_t t0 = now_ms();
+		while ((now_ms() - t0 < 1500 || __atomic_load_n(&a.n, __ATOMIC_RELAXED) < 300) && now_ms() - t0 < WAIT_MS)
+			sleep_ms(10);
+	}
 	__atomic_store_n(&vm.shared->stop, 1u, __ATOMIC_RELEASE);
-	CU_ASSERT(minivmm_wait(&vm, 5000) == 0);
+	CU_ASSERT(minivmm_wait(&vm, WAIT_MS) == 0);
 	CU_ASSERT(all_done(&vm));
 	n = a.n;
 	CU_ASSERT_FATAL(n >= 100);
@@ -278,12 +329,31 @@ static void test_agree_vmm(void)
 
 /* Guest wall clock (read at its first reading after a resume or restore)
  * minus host realtime at the same kvmclock value. */
+/* How far v lies outside [lo, hi] (0 inside). */
+static int64_t outside(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? v - lo : v > hi ? v - hi : 0;
+}
+
+/* Host realtime at the moment the VM clock read ns: bracketed by two
+ * realtime reads, so a preemption of this thread widens the bracket
+ * instead of showing up as an error. */
+static void clock_and_realtime(struct minivmm *vm, uint64_t *clk, uint64_t *rt0, uint64_t *rt1)
+{
+	*rt0 = minivmm_realtime_ns();
+	*clk = vm_clock(vm);
+	*rt1 = minivmm_realtime_ns();
+}
+
 static int64_t guest_wall_error(struct minivmm *vm, unsigned cpu)
 {
 	struct minivmm_cpu *c = &vm->shared->cpu[cpu];
-	uint64_t clk = vm_clock(vm), rt = minivmm_realtime_ns();
+	uint64_t clk, rt0, rt1;
 
-	return (int64_t)(c->epoch_wall_ns - (rt - (clk - c->epoch_ns)));
+	clock_and_realtime(vm, &clk, &rt0, &rt1);
+	/* the guest's wall clock at its epoch reading, carried forward to the
+	 * VM clock read here, is host realtime then: within [rt0, rt1] */
+	return outside((int64_t)(c->epoch_wall_ns + (clk - c->epoch_ns)), (int64_t)rt0, (int64_t)rt1);
 }
 
 static void check_stopped_consumed(struct minivmm *vm, unsigned cpu)
@@ -297,8 +367,9 @@ static void check_stopped_consumed(struct minivmm *vm, unsigned cpu)
 
 /* Host scheduling noise: a vCPU thread preempted inside KVM_RUN right around
  * the resume makes the guest see that time too (correctly). Timing checks
- * take the best of up to 3 runs; every other check holds in every run. */
-#define TIMING_ATTEMPTS 3
+ * take the best of up to 5 runs (a busy host preempts more often); every
+ * other check holds in every run. */
+#define TIMING_ATTEMPTS 5
 
 static int64_t worst(int64_t a, int64_t b)
 {
@@ -315,14 +386,14 @@ static int64_t pause_resume(enum minivmm_mode mode, enum vtime_resume_policy pol
 
 	struct vtime_vmm_now n0 = { 0 }, n1 = { 0 };
 	struct minivmm vm;
-	uint64_t t0, t1;
+	uint64_t t0, t1, before[MINIVMM_MAX_CPUS];
 
 	if (!boot(&vm, mode, MINIVMM_TEST_LOOP, 0)) {
 		CU_FAIL("boot");
 		return INT64_MAX;
 	}
-	sleep_ms(100);
-	CU_ASSERT_FATAL(minivmm_pause(&vm, 5000) == 0);
+	CU_ASSERT_FATAL(wait_readings(&vm, NULL, 50, 0)); /* both vCPUs running */
+	CU_ASSERT_FATAL(minivmm_pause(&vm, WAIT_MS) == 0);
 	t0 = minivmm_mono_raw_ns();
 	if (mode == MINIVMM_MODE_VMM) {
 		minivmm_now(&n0);
@@ -340,10 +411,12 @@ static int64_t pause_resume(enum minivmm_mode mode, enum vtime_resume_policy pol
 	}
 	t1 = minivmm_mono_raw_ns();
 	vm.shared->epoch++;
+	snapshot_reads(&vm, before);
 	minivmm_resume(&vm);
-	sleep_ms(100);
+	/* each vCPU's first reading in the new epoch, and some after it */
+	CU_ASSERT(wait_readings(&vm, before, 50, vm.shared->epoch));
 	__atomic_store_n(&vm.shared->stop, 1u, __ATOMIC_RELEASE);
-	CU_ASSERT(minivmm_wait(&vm, 5000) == 0);
+	CU_ASSERT(minivmm_wait(&vm, WAIT_MS) == 0);
 	CU_ASSERT(all_done(&vm));
 	for (unsigned i = 0; i < vm.nr_cpus; i++) {
 		struct minivmm_cpu *c = &vm.shared->cpu[i];
@@ -417,16 +490,16 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_resume_policy
 	struct vtime_kvm_save ck;
 	struct vtime_vmm_state vs;
 	struct vtime_vmm_vcpu_state vcs[MINIVMM_MAX_CPUS];
-	uint64_t last[MINIVMM_MAX_CPUS], t_set, rt_set, saved, saved_rt;
+	uint64_t last[MINIVMM_MAX_CPUS], t_call, t_set, rt_set, saved, saved_rt, before[MINIVMM_MAX_CPUS];
 	uint32_t wsec, wnsec;
-	int64_t wall_err, clock_err;
+	int64_t wall_err, clock_err, clock_run;
 
 	if (!boot(&vm, mode, MINIVMM_TEST_LOOP, 0)) {
 		CU_FAIL("boot");
 		return INT64_MAX;
 	}
-	sleep_ms(100);
-	CU_ASSERT_FATAL(minivmm_pause(&vm, 5000) == 0);
+	CU_ASSERT_FATAL(wait_readings(&vm, NULL, 50, 0)); /* both vCPUs running */
+	CU_ASSERT_FATAL(minivmm_pause(&vm, WAIT_MS) == 0);
 	CU_ASSERT_FATAL(minivmm_snapshot(&vm, &snap) == 0);
 	for (unsigned i = 0; i < vm.nr_cpus; i++)
 		last[i] = vm.shared->cpu[i].last_ns;
@@ -449,31 +522,46 @@ static int64_t snapshot_restore(enum minivmm_mode mode, enum vtime_resume_policy
 		printf("\n  create failed: %s\n", vm2.cpu[0].why);
 		CU_FAIL_FATAL("create");
 	}
+	t_call = minivmm_mono_raw_ns();
 	if (minivmm_restore(&vm2, &snap, policy) < 0) {
 		printf("\n  restore failed: %s\n", vm2.cpu[0].why);
 		CU_FAIL_FATAL("restore");
 	}
 	t_set = minivmm_mono_raw_ns();
 	rt_set = minivmm_realtime_ns();
-	/* Clock level: right after the restore the VM clock reads the saved
-	 * value (freeze) or the saved value plus the real pause (advance). */
-	clock_err = (int64_t)(vm_clock(&vm2) - saved) -
-		    (policy == VTIME_RESUME_ADVANCE ? (int64_t)(rt_set - saved_rt) : 0);
+	/* Clock level: after the restore the VM clock reads the saved value
+	 * (freeze) or the saved value plus the real pause (advance), plus the
+	 * time it ran since it was set. This thread may be preempted anywhere
+	 * here on a busy host: the allowance is that run time as measured,
+	 * between the restore call (freeze) or the realtime read (advance) and
+	 * the end of the clock read, not a fixed window. */
+	{
+		uint64_t clk = vm_clock(&vm2), t_read = minivmm_mono_raw_ns();
+		clock_err = (int64_t)(clk - saved) - (policy == VTIME_RESUME_ADVANCE ? (int64_t)(rt_set - saved_rt) : 0);
+		clock_run = (int64_t)(t_read - (policy == VTIME_RESUME_ADVANCE ? t_set : t_call));
+	}
 	vm2.shared->epoch++;
+	snapshot_reads(&vm2, before);
 	CU_ASSERT_FATAL(minivmm_start(&vm2) == 0);
-	sleep_ms(100);
+	/* each vCPU's first reading in the restored VM, and some after it */
+	CU_ASSERT(wait_readings(&vm2, before, 50, vm2.shared->epoch));
 	/* Wall record rewritten after the restore: wall + kvmclock = host realtime. */
 	CU_ASSERT(vtime_pvclock_wall_read((volatile struct vtime_pvclock_wall_clock *)(vm2.mem + MINIVMM_WALL), 0, &wsec,
 					  &wnsec) == 0);
-	wall_err = (int64_t)(vtime_pvclock_wall_ns(wsec, wnsec, vm_clock(&vm2)) - minivmm_realtime_ns());
+	{
+		uint64_t clk, rt0, rt1;
+		clock_and_realtime(&vm2, &clk, &rt0, &rt1);
+		wall_err = outside((int64_t)vtime_pvclock_wall_ns(wsec, wnsec, clk), (int64_t)rt0, (int64_t)rt1);
+	}
 	__atomic_store_n(&vm2.shared->stop, 1u, __ATOMIC_RELEASE);
-	CU_ASSERT(minivmm_wait(&vm2, 5000) == 0);
+	CU_ASSERT(minivmm_wait(&vm2, WAIT_MS) == 0);
 	CU_ASSERT(all_done(&vm2));
-	printf("\n  measured: %s mode snapshot/restore (%s): VM clock right after restore minus expected: %+.3f ms; "
-	       "guest wall clock error after restore %+.3f ms",
-	       mode_name(mode), policy == VTIME_RESUME_FREEZE ? "freeze" : "advance", clock_err / 1e6,
+	printf("\n  measured: %s mode snapshot/restore (%s): VM clock right after restore minus expected: %+.3f ms "
+	       "(it may have run %.3f ms since it was set); guest wall clock error after restore %+.3f ms",
+	       mode_name(mode), policy == VTIME_RESUME_FREEZE ? "freeze" : "advance", clock_err / 1e6, clock_run / 1e6,
 	       wall_err / 1e6);
-	CU_ASSERT(clock_err > -1000000 && clock_err < 1000000); /* realtime slews against the raw base */
+	/* +-1 ms: realtime slews against the raw base */
+	CU_ASSERT(clock_err > -1000000 && clock_err < 1000000 + clock_run);
 	CU_ASSERT(wall_err > -1000000 && wall_err < 1000000);
 	for (unsigned i = 0; i < vm2.nr_cpus; i++) {
 		struct minivmm_cpu *c = &vm2.shared->cpu[i];

@@ -19,12 +19,23 @@
  * ordered by completion-before-start), reads give up (EAGAIN) only inside a
  * publish window, feeders collide (EBUSY) only when nested, the error stays
  * within the documented bound outside the settling time after an event,
- * and an engine on one CPU without the clamp goes back at most 2 ns.
- * VTIME_SIM_TRACE=1 prints the engine's state every 100 ms and each event. */
+ * and unclamped reads on one CPU go back at most 2 ns (the fraction carried
+ * at a switch), plus, after a frequency change of dl, the spread between
+ * CPUs times |dl| (a reader on a CPU ahead of the switch point saw the old,
+ * steeper line there: docs/calibration.md; the clamp removes it).
+ * VTIME_SIM_TRACE=1 prints the engine's state every 100 ms and each event.
+ *
+ * Soak (test_sim --soak; meson test --benchmark --suite soak): seeds 1, 2, ...
+ * of 60 simulated seconds on VTIME_SOAK_THREADS threads (default: every CPU)
+ * until at least VTIME_SOAK_READS reads (default 1e9) and VTIME_SOAK_SEEDS
+ * seeds (default 1000) have run, with the same assertions per seed. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <vtime/calib.h>
 #include <vtime/clamp.h>
 #include <vtime/error.h>
@@ -75,9 +86,11 @@ struct sim {
 	unsigned long reads, feeds, nested_feeds, nested_reads, eagain, ebusy, steps, discs, refits;
 	unsigned long clamp_violations, bound_violations, protocol_violations, quiet_reads;
 	double max_err_quiet, max_err_all, max_back_unclamped, final_ppm;
+	double back_allowed; /* unclamped per-CPU step back the engine may show */
 };
 
-static struct sim *S;
+/* The simulation running on this thread (the soak runs seeds on several). */
+static _Thread_local struct sim *S;
 
 static uint64_t rnd(struct sim *s)
 {
@@ -222,7 +235,7 @@ static void feed_op(struct sim *s)
 	s->feeds++;
 	if (ev & VTIME_CALIB_EV_USED)
 		s->used_feeds++;
-	if (getenv("VTIME_SIM_TRACE") && (ev & (VTIME_CALIB_EV_STEP | VTIME_CALIB_EV_DISCONT))) {
+	if ((ev & (VTIME_CALIB_EV_STEP | VTIME_CALIB_EV_DISCONT)) && getenv("VTIME_SIM_TRACE")) {
 		struct vtime_calib_stats st;
 		vtime_calib_stats_get(&s->eng, &st);
 		struct vtime_calib_line l;
@@ -309,6 +322,7 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 	vtime_clamp_init(&s->clamp, s->r0, 0);
 	s->spread_ns = spread_bound(s);
 	s->bound_ns = s->spread_ns + 2000;
+	s->back_allowed = 2; /* re-fits are continuous at the switch point (2 ns of carried fraction) */
 	settle(s, 0, 0);
 
 	double t_susp = seconds * 1e9 * (0.15 + 0.1 * urand(s)), t_freq = seconds * 1e9 * (0.35 + 0.1 * urand(s));
@@ -352,6 +366,11 @@ static void run_seed(struct sim *s, uint64_t seed, double seconds)
 			static const double deltas[] = { 2e-4, -2e-4, 3e-3, -3e-3, 0.08, -0.08 };
 			double dl = deltas[rnd(s) % 6];
 			did_freq = true;
+			/* a re-fit to the new rate changes the slope by about dl: a
+			 * reader on a CPU whose counter is ahead of the switch point
+			 * (read on the feeder's CPU) by up to the spread saw the old,
+			 * steeper line there, so it may step back by spread * |dl| */
+			s->back_allowed = fmax(s->back_allowed, 2 + s->spread_ns * (fabs(dl) + 1e-3));
 			s->hz *= 1 + dl;
 			s->spread_ns = fmax(s->spread_ns, spread_bound(s));
 			s->bound_ns = s->spread_ns + 2000;
@@ -409,17 +428,24 @@ static unsigned long seeds_to_run(void)
 	return n < 2 ? 2 : (n > 100 ? 100 : n);
 }
 
+/* Seeds that once failed (found by the soak), run by every sim test: 1104,
+ * 1129, 2360 (an 8% migration: the baseline restarted again and again with
+ * the old rate as a prior), 1335 (a migration re-fit seen 49 ns back on a
+ * CPU ahead of the switch point). */
+static const uint64_t regression_seeds[] = { 1104, 1129, 1335, 2360 };
+#define NREGRESSION (sizeof regression_seeds / sizeof regression_seeds[0])
+
 static void test_adversarial(void)
 {
 	static struct sim s;
 	const char *one = getenv("VTIME_SIM_SEED");
-	unsigned long n = one ? 1 : seeds_to_run();
+	unsigned long n = one ? 1 : seeds_to_run() + NREGRESSION;
 	uint64_t first = one ? strtoull(one, NULL, 0) : 1;
 	double worst_quiet = 0, worst_all = 0, worst_back = 0, worst_bound = 0, worst_ppm = 0;
 	unsigned long tot_nested = 0, tot_eagain = 0, tot_ebusy = 0, tot_reads = 0, tot_feeds = 0, tot_steps = 0;
 
 	for (unsigned long k = 0; k < n; k++) {
-		uint64_t seed = first + k;
+		uint64_t seed = one || k < n - NREGRESSION ? first + k : regression_seeds[k - (n - NREGRESSION)];
 		run_seed(&s, seed, 60);
 		printf("\n  seed %llu: %d cpus %.0f Hz, reads %lu feeds %lu (nested %lu/%lu), eagain %lu ebusy %lu, "
 		       "steps %lu disc %lu refits %lu, points/feed <= %u, err quiet %.0f ns (bound %.0f) all %.0f ns, back %.0f ns, ppm %.3f",
@@ -429,12 +455,12 @@ static void test_adversarial(void)
 		CU_ASSERT_EQUAL(s.clamp_violations, 0);
 		CU_ASSERT_EQUAL(s.protocol_violations, 0);
 		CU_ASSERT_EQUAL(s.bound_violations, 0);
-		CU_ASSERT(s.max_back_unclamped <= 2);
+		CU_ASSERT(s.max_back_unclamped <= s.back_allowed);
 		CU_ASSERT(s.steps >= s.expect_steps);
 		CU_ASSERT(s.quiet_reads > s.reads / 4);
 		CU_ASSERT(fabs(s.final_ppm) < 1.0);
 		CU_ASSERT(s.wrapped);
-		if (s.clamp_violations || s.protocol_violations || s.bound_violations || s.max_back_unclamped > 2)
+		if (s.clamp_violations || s.protocol_violations || s.bound_violations || s.max_back_unclamped > s.back_allowed)
 			printf("\n  FAILED: replay with VTIME_SIM_SEED=%llu", (unsigned long long)seed);
 		worst_quiet = fmax(worst_quiet, s.max_err_quiet);
 		worst_bound = fmax(worst_bound, s.max_err_quiet / s.bound_ns);
@@ -504,14 +530,129 @@ static void test_convergence(void)
 	CU_ASSERT(worst[2] < 0.1);
 }
 
+/* ---- soak ---- */
+
+static unsigned long long env_ull(const char *name, unsigned long long dflt)
+{
+	const char *s = getenv(name);
+	if (s && *s) {
+		unsigned long long v = strtoull(s, NULL, 0);
+		if (v)
+			return v;
+	}
+	return dflt;
+}
+
+struct soak {
+	pthread_mutex_t lock;
+	unsigned long long want_reads, want_seeds;
+	unsigned long long next_seed, seeds, reads, feeds, nested, eagain, ebusy, steps;
+	unsigned long long failed_seeds;
+	double worst_quiet, worst_bound, worst_back, worst_ppm;
+	unsigned long long first_failed;
+};
+
+static void *soak_worker(void *arg)
+{
+	struct soak *k = arg;
+	struct sim *s = malloc(sizeof *s);
+
+	if (!s)
+		return NULL;
+	for (;;) {
+		uint64_t seed;
+		bool bad;
+
+		pthread_mutex_lock(&k->lock);
+		if (k->reads >= k->want_reads && k->next_seed > k->want_seeds) {
+			pthread_mutex_unlock(&k->lock);
+			break;
+		}
+		seed = k->next_seed++;
+		pthread_mutex_unlock(&k->lock);
+		run_seed(s, seed, 60);
+		bad = s->clamp_violations || s->protocol_violations || s->bound_violations ||
+		      s->max_back_unclamped > s->back_allowed ||
+		      s->steps < s->expect_steps || !(s->quiet_reads > s->reads / 4) || !(fabs(s->final_ppm) < 1.0) ||
+		      !s->wrapped;
+		pthread_mutex_lock(&k->lock);
+		k->seeds++;
+		k->reads += s->reads;
+		k->feeds += s->feeds;
+		k->nested += s->nested_feeds + s->nested_reads;
+		k->eagain += s->eagain;
+		k->ebusy += s->ebusy;
+		k->steps += s->steps;
+		k->worst_quiet = fmax(k->worst_quiet, s->max_err_quiet);
+		k->worst_bound = fmax(k->worst_bound, s->max_err_quiet / s->bound_ns);
+		k->worst_back = fmax(k->worst_back, s->max_back_unclamped);
+		k->worst_ppm = fmax(k->worst_ppm, fabs(s->final_ppm));
+		if (bad) {
+			if (!k->failed_seeds++)
+				k->first_failed = seed;
+			printf("\n  FAILED: seed %llu (replay with VTIME_SIM_SEED=%llu): clamp %lu protocol %lu bound %lu back %.0f ns",
+			       (unsigned long long)seed, (unsigned long long)seed, s->clamp_violations, s->protocol_violations,
+			       s->bound_violations, s->max_back_unclamped);
+		}
+		if (k->seeds % 100 == 0) {
+			printf("\n  soak: %llu seeds, %llu reads so far", k->seeds, k->reads);
+			fflush(stdout);
+		}
+		pthread_mutex_unlock(&k->lock);
+	}
+	free(s);
+	return NULL;
+}
+
+static void test_soak(void)
+{
+	static struct soak k;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nthreads = (unsigned)env_ull("VTIME_SOAK_THREADS", ncpu > 0 ? (unsigned long long)ncpu : 1);
+	pthread_t th[64];
+	struct timespec t0, t1;
+
+	memset(&k, 0, sizeof k);
+	pthread_mutex_init(&k.lock, NULL);
+	k.want_reads = env_ull("VTIME_SOAK_READS", 1000000000ull);
+	k.want_seeds = env_ull("VTIME_SOAK_SEEDS", 1000);
+	k.next_seed = 1;
+	if (nthreads > 64)
+		nthreads = 64;
+	printf("\n  soak: at least %llu reads and %llu seeds (60 simulated s each) on %u threads", k.want_reads,
+	       k.want_seeds, nthreads);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 0; i < nthreads; i++)
+		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, soak_worker, &k) == 0);
+	for (unsigned i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("\n  soak: %llu seeds, %llu reads, %llu feeds, %llu nested ops, %llu eagain, %llu ebusy, %llu steps in %.0f s; "
+	       "worst quiet error %.0f ns (%.2f of bound), worst unclamped step back %.0f ns, worst final ppm %.3f; "
+	       "%llu failed seeds",
+	       k.seeds, k.reads, k.feeds, k.nested, k.eagain, k.ebusy, k.steps,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9, k.worst_quiet, k.worst_bound,
+	       k.worst_back, k.worst_ppm, k.failed_seeds);
+	CU_ASSERT_EQUAL(k.failed_seeds, 0);
+	CU_ASSERT(k.reads >= k.want_reads);
+	CU_ASSERT(k.seeds >= k.want_seeds);
+	CU_ASSERT(k.eagain > 0 && k.ebusy > 0);
+}
+
 static const struct vt_test_case cases[] = {
 	{ "adversarial CPUs: clamp monotonic, error bounded", test_adversarial },
 	{ "frequency converges within 0.1 ppm", test_convergence },
 	{ NULL, NULL },
 };
 
-int main(void)
+static const struct vt_test_case soak_cases[] = {
+	{ "soak: adversarial seeds until 1e9 reads and 1000 seeds", test_soak },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
 {
 	static const struct vt_test_suite suites[] = { { "sim", cases }, { NULL, NULL } };
-	return vt_test_main(suites);
+	static const struct vt_test_suite soak_suites[] = { { "sim soak", soak_cases }, { NULL, NULL } };
+	return vt_test_main(argc > 1 && !strcmp(argv[1], "--soak") ? soak_suites : suites);
 }

@@ -493,6 +493,32 @@ static void test_longest_gap(void)
 	}
 }
 
+/* A period change that converts an unacknowledged backlog into fewer,
+ * longer ticks lowers `due` below the ticks counted as coalesced; the save
+ * must still restore (fuzz_ticks_drive found coalesced > due, which the
+ * restore refuses). From 0 and near 2^64. */
+static void test_period_change_keeps_coalesced_le_due(void)
+{
+	for (size_t b = 0; b < NBASES; b++) {
+		uint64_t base = bases[b];
+		struct vtime_ticks t, t2;
+		struct vtime_ticks_result r;
+		struct vtime_ticks_state st;
+
+		CU_ASSERT_EQUAL(vtime_ticks_init(&t, US, VTIME_TICKS_DELAY, base), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, base + US, true, &r), 0);
+		CU_ASSERT_EQUAL(r.deliver, 1);
+		CU_ASSERT_EQUAL(vtime_ticks_update(&t, base + 10500, false, &r), 0); /* 9 more, unacknowledged */
+		CU_ASSERT_EQUAL(t.coalesced, 9);
+		CU_ASSERT_EQUAL(vtime_ticks_set_period(&t, base + 10500, MS), 0); /* 9 us owed: 0 ticks of 1 ms */
+		CU_ASSERT_EQUAL(t.backlog, 0);
+		CU_ASSERT_EQUAL(t.due, 1);
+		CU_ASSERT(t.coalesced <= t.due);
+		CU_ASSERT_EQUAL(vtime_ticks_save(&t, base + 10500, &st), 0);
+		CU_ASSERT_EQUAL(vtime_ticks_restore(&t2, &st, base + 10500), 0);
+	}
+}
+
 /* The byte image's header: every malformed one is refused, t untouched. */
 static void test_state_decode_rejects(void)
 {
@@ -946,6 +972,7 @@ static const struct vt_test_case scenario_cases[] = {
 	{ "periods of 2^63 ns or more refused; the longest works", test_period_domain },
 	{ "an unacknowledged interrupt never ages the limit", test_unacked_never_ages },
 	{ "the longest gap between calls (2^63 - 1 ns)", test_longest_gap },
+	{ "a period change keeps coalesced <= due (the save restores)", test_period_change_keeps_coalesced_le_due },
 	{ "saved-state image: malformed headers refused", test_state_decode_rejects },
 	{ "period change range and remainder", test_period_change_range },
 	{ "periods past 2^55 (128-bit path)", test_huge_period },

@@ -64,6 +64,20 @@ static uint64_t fixed_counter(void *ctx)
 	return *(const uint64_t *)ctx;
 }
 
+/* A record's version word as guest memory holds it: little-endian on every
+ * host (the s390x run in CI checks the byte order of these tests too). */
+static void set_version(struct vtime_pvclock_vcpu_time_info *rec, uint32_t v)
+{
+	uint8_t *b = (uint8_t *)&rec->version;
+	b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16), b[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_version(const struct vtime_pvclock_vcpu_time_info *rec)
+{
+	const uint8_t *b = (const uint8_t *)&rec->version;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
 /* Host counter starts: from 0 and just below 2^64 (it wraps mid-test). */
 static const uint64_t starts[] = { 0, UINT64_MAX - 3 * 2600000000ull };
 
@@ -667,7 +681,9 @@ static void test_restore_rejects(void)
 }
 
 /* Versions continue from the record across 2^31 and more versions after a
- * restore, cheaply: between real publishes the record's version word is
+ * restore (also from a saved version of 0xffffffff, whose floor, 0, once
+ * meant "no floor": fuzz_vmm_state found a junk record then continued
+ * 2^31 + 3 versions on, i.e. behind the saved one), cheaply: between real publishes the record's version word is
  * moved on by 2^29 (as if 2^28 publishes had happened), six times (3 x 2^30
  * versions), on memory carried over and on memory that lost the record,
  * with saved versions near 0, near 2^31 and near the u32 wrap. Every publish
@@ -681,7 +697,7 @@ static void test_versions_after_restore(void)
 	const uint64_t hz = 2600000000u;
 	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
 		for (size_t sv = 0; sv < sizeof saved / sizeof saved[0]; sv++)
-			for (int keep = 0; keep < 2; keep++) {
+			for (int keep = 0; keep < 3; keep++) {
 				struct vtime_vmm vm;
 				struct vtime_vmm_vcpu a;
 				struct vtime_pvclock_vcpu_time_info rec;
@@ -697,8 +713,10 @@ static void test_versions_after_restore(void)
 				cs.guest_tsc = 12345;
 				cs.version = saved[sv];
 				cs.flags = VTIME_VMM_VCPU_STATE_RECORD;
-				if (keep)
-					rec.version = vt_le32(saved[sv]); /* guest memory carried over (records are little-endian) */
+				if (keep == 1)
+					set_version(&rec, saved[sv]); /* guest memory carried over */
+				if (keep == 2) /* junk: 2^31 + 1 past the saved version */
+					set_version(&rec, saved[sv] + 0x80000001u);
 				CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
 				CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
@@ -708,15 +726,53 @@ static void test_versions_after_restore(void)
 				CU_ASSERT((v & 1u) == 0);
 				for (int step = 0; step < 6; step++) {
 					page = v + (1u << 29);
-					rec.version = vt_le32(page); /* 2^28 publishes later */
+					set_version(&rec, page); /* 2^28 publishes later */
 					n = at(starts[k], hz, (uint64_t)(step + 1) * hz, 0);
 					CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&a, &n, &v) == 0);
 					CU_ASSERT_EQUAL(v, page + 2u);
-					CU_ASSERT_EQUAL(vt_le32(rec.version), v);
+					CU_ASSERT_EQUAL(get_version(&rec), v);
 				}
 				CU_ASSERT(vtime_vmm_vcpu_save(&a, &n, &cs) == 0);
 				CU_ASSERT_EQUAL(cs.version, v);
 			}
+}
+
+/* The first version after a restore is serially after the saved one (2 to
+ * 2^31 - 1 on), whatever the record memory holds: junk at every distance
+ * from the floor, even and odd saved versions (fuzz_vmm_state found junk
+ * 2^31 - 1 past the floor of an odd save continued 2^31 + 3 on, i.e.
+ * serially behind it). */
+static void test_first_version_after_restore(void)
+{
+	static const uint32_t saved[] = { 0x7ffeffffu, 0x7fff0000u, 1000, 0xffffffffu, 3 };
+	static const uint32_t junk[] = { 0, 1, 2, 0x7ffffff0u, 0x7ffffff1u, 0x7ffffffeu, 0x7fffffffu, 0x80000000u,
+					 0x80000001u, 0xfffffffeu, 0xffffffffu };
+	const uint64_t hz = 2600000000u;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+	for (size_t a = 0; a < sizeof saved / sizeof saved[0]; a++)
+		for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++) {
+			struct vtime_vmm vm;
+			struct vtime_vmm_vcpu v;
+			struct vtime_pvclock_vcpu_time_info rec;
+			struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+			struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
+			struct vtime_vmm_state st;
+			struct vtime_vmm_vcpu_state cs = { 5, saved[a], VTIME_VMM_VCPU_STATE_RECORD };
+			uint32_t floor = (saved[a] + 1u) & ~1u, ver = 0;
+
+			memset(&rec, 0, sizeof rec);
+			set_version(&rec, floor + junk[j]);
+			CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &n) == 0);
+			CU_ASSERT_FATAL(vtime_vmm_save(&vm, &n, &st) == 0);
+			CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &n, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
+			vtime_vmm_vcpu_init(&vm, &v);
+			vtime_vmm_vcpu_set_record(&v, &rec);
+			CU_ASSERT_FATAL(vrestore(&v, &cs, &n) >= 0);
+			CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&v, &n, &ver) == 0);
+			CU_ASSERT((uint32_t)(ver - saved[a]) >= 2 && (uint32_t)(ver - saved[a]) <= 0x7fffffffu);
+			if (!((uint32_t)(ver - saved[a]) >= 2 && (uint32_t)(ver - saved[a]) <= 0x7fffffffu))
+				printf("\n  saved %#x, record %#x: first version %#x", saved[a], floor + junk[j], ver);
+		}
 }
 
 /* Rates whose TSC-to-ns shift the readers reject are refused: a record
@@ -839,6 +895,50 @@ static void test_stable_matches_walk(void)
 	}
 }
 
+/* Soak (test_vmm --soak): the versions after a restore across 2^30 + 2^20
+ * real publishes (VTIME_SOAK_PUBLISHES), 2^31 + 2^21 versions: past the
+ * point where the old restore floor flipped and rewound the record. Every
+ * publish must give the previous version + 2. About 10-20 s. */
+static void test_soak_versions(void)
+{
+	const char *env = getenv("VTIME_SOAK_PUBLISHES");
+	unsigned long long n = env && *env ? strtoull(env, NULL, 0) : (1ull << 30) + (1ull << 20), bad = 0;
+	const uint64_t hz = 2600000000u;
+	struct vtime_vmm vm;
+	struct vtime_vmm_vcpu a;
+	struct vtime_pvclock_vcpu_time_info rec;
+	struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
+	struct vtime_vmm_now now = at(starts[1], hz, 0, 0);
+	struct vtime_vmm_state st;
+	struct vtime_vmm_vcpu_state cs = { 12345, 1000, VTIME_VMM_VCPU_STATE_RECORD };
+	uint32_t v, prev;
+
+	memset(&rec, 0, sizeof rec); /* memory lost: the floor applies */
+	CU_ASSERT_FATAL(vtime_vmm_init(&vm, &cfg, &now) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_save(&vm, &now, &st) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_restore(&vm, &st, &now, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_init(&vm, &a) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_set_record(&a, &rec) == 0);
+	CU_ASSERT_FATAL(vrestore(&a, &cs, &now) >= 0);
+	CU_ASSERT_FATAL(vtime_vmm_vcpu_publish(&a, &now, &prev) == 0);
+	CU_ASSERT_EQUAL(prev, 1002);
+	for (unsigned long long i = 1; i < n; i++) {
+		now.host_tsc += 2600;
+		if (vtime_vmm_vcpu_publish(&a, &now, &v) != 0 || v != prev + 2u)
+			bad++;
+		prev = v;
+	}
+	printf("\n  %llu publishes after a restore (%llu versions, through 2^31 past the floor): %llu out of sequence, "
+	       "last version %u",
+	       n, 2 * n, bad, prev);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+static const struct vt_test_case soak_cases[] = {
+	{ "versions across 2^30 real publishes after a restore", test_soak_versions },
+	{ NULL, NULL },
+};
+
 static const struct vt_test_case cases[] = {
 	{ "restore checks every field", test_restore_rejects },
 	{ "mode selection and published scale", test_mode_selection },
@@ -853,6 +953,7 @@ static const struct vt_test_case cases[] = {
 	{ "wall clock record", test_wall_clock },
 	{ "kvmclock crossing 2^64", test_clock_wrap },
 	{ "versions continue across 2^31+ publishes after a restore", test_versions_after_restore },
+	{ "the first version after a restore is after the saved one, over any junk", test_first_version_after_restore },
 	{ "rates beyond the pvclock ABI refused", test_rates_beyond_abi },
 	{ "stable (O(1)) agrees with a walk over every vCPU", test_stable_matches_walk },
 	{ NULL, NULL },
@@ -863,7 +964,8 @@ static const struct vt_test_suite suites[] = {
 	{ NULL, NULL },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return vt_test_main(suites);
+	static const struct vt_test_suite soak_suites[] = { { "vmm soak", soak_cases }, { NULL, NULL } };
+	return vt_test_main(vt_test_soak(argc, argv) ? soak_suites : suites);
 }

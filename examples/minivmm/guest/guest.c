@@ -37,7 +37,7 @@ static inline void outl(uint16_t port, uint32_t v)
 	__asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(port) : "memory");
 }
 
-static inline void halt_forever(void)
+static inline __attribute__((noreturn)) void halt_forever(void)
 {
 	for (;;)
 		__asm__ __volatile__("hlt");
@@ -105,7 +105,7 @@ static void on_stopped(void *ctx, unsigned cpu)
 	__atomic_fetch_add(&SHARED->cpu[cpu].stopped, 1u, __ATOMIC_RELAXED);
 }
 
-static void fail(unsigned cpu, int err)
+static __attribute__((noreturn)) void fail(unsigned cpu, int err)
 {
 	SHARED->cpu[cpu].err = err;
 	outl(MINIVMM_PORT_ERROR, (uint32_t)err);
