@@ -53,10 +53,11 @@ static inline uint32_t bst(uint32_t status, uint32_t source)
 	return status | source << 8;
 }
 
-static inline uint64_t grow500(uint64_t dt_ns)
+static VT_ALWAYS_INLINE uint64_t grow500(uint64_t dt_ns)
 {
-	/* ceil(dt * 500e-6), no overflow for dt < 2^54 */
-	return dt_ns / 2000u + (dt_ns % 2000u != 0);
+	/* at least dt * 500e-6, rounded up: dt / 2048 + dt / 65536 is 503.4
+	 * ppm, two shifts instead of a division */
+	return (dt_ns >> 11) + (dt_ns >> 16) + 1;
 }
 
 static inline uint64_t sat_add(uint64_t a, uint64_t b)
@@ -235,16 +236,27 @@ static void vmc_events(const struct vtime_vmclock_abi *s)
 		pend(VT_PEND_DISRUPTED);
 }
 
+/* The largest m (ns from the line's base) the fast path can meet: it
+ * serves counters up to soft past the base. */
+static uint64_t line_span_ns(const struct vt_copy *c)
+{
+	if (c->mode != M_TSC || c->soft >= 1ull << 40)
+		return 0;
+	return vt_mulhi(c->soft << c->ls, c->M);
+}
+
 static void fill_kernel(struct vt_copy *c, const char *vmc_why)
 {
 	const struct vt_ntp *n = &vt_cold.ntp;
-	uint64_t kw = 0, track = vt_cold.rt.unc + vt_cold.line_err + 2;
+	uint64_t kw = 0, track = vt_cold.rt.unc + vt_cold.line_err + 2, span, t0, wmax;
 	uint32_t st;
 
-	c->vx0 = c->vsoft = c->vn0 = c->vM = c->vls = c->vw0 = c->vwM = c->vwls = 0;
+	c->vx0 = c->vsoft = c->vlo = c->vhi = c->vM = c->vls = c->vwM = c->vwls = 0;
 	if (!n->have) {
 		c->bstat = bst(VTIME_BOUND_UNKNOWN, VTIME_BOUND_SOURCE_NONE);
 		c->bw0 = c->bk_w = UINT64_MAX / 4;
+		c->blo = 0;
+		c->bhi = UINT64_MAX / 2;
 		c->bk_rt = vt_cold.ntp_rt; /* when it was tried */
 		c->btai = 0;
 		set_bwhy(vmc_why ? vmc_why : "no VMClock", ", and adjtimex(2) cannot be read (a seccomp profile?): "
@@ -258,8 +270,11 @@ static void fill_kernel(struct vt_copy *c, const char *vmc_why)
 	c->bk_rt = vt_cold.ntp_rt;
 	c->btai = n->raw.tai > 0 ? (uint64_t)n->raw.tai * NSEC : 0;
 	/* on the line: the kernel's figure grown to the line's base, and
-	 * vtime's own term there (the rest grows with ns - n0) */
+	 * vtime's own term there (the rest grows with m / 8) */
 	c->bw0 = kw + grow500(c->n0 > n->read_at ? c->n0 - n->read_at : 0) + track;
+	t0 = c->n0 + c->rt_off; /* UTC at the base */
+	c->blo = t0 - c->bw0;
+	c->bhi = t0 + c->bw0;
 	if (vt_cold.pending == VT_PEND_DISRUPTED) {
 		st = VTIME_BOUND_DISRUPTED;
 		set_bwhy("the VM was disrupted (VMClock: a new disruption marker or generation) and the kernel has "
@@ -273,6 +288,16 @@ static void fill_kernel(struct vt_copy *c, const char *vmc_why)
 	} else {
 		st = VTIME_BOUND_SYNCHRONIZED;
 		set_bwhy("CLOCK_REALTIME +- the kernel's maxerror (adjtimex) and vtime's tracking", NULL);
+	}
+	/* the fast path does no saturation: a copy whose interval could leave
+	 * [0, 2^64) within its span (a clock set within seconds of 1970) says
+	 * UNKNOWN */
+	span = line_span_ns(c);
+	wmax = c->bw0 + (span >> VT_BOUND_GROW_SHIFT) + 1;
+	if (st != VTIME_BOUND_UNKNOWN && st != VTIME_BOUND_DISRUPTED &&
+	    (c->mode == M_TSC ? t0 <= wmax || t0 + span + wmax < t0 : c->bk_rt <= kw + NSEC)) {
+		st = VTIME_BOUND_UNKNOWN;
+		set_bwhy("CLOCK_REALTIME is within its own bound of 1970: no interval", NULL);
 	}
 	if (vmc_why && st == VTIME_BOUND_SYNCHRONIZED) {
 		vt_user_strlcat(vt_cold.bwhy, " (", sizeof vt_cold.bwhy);
@@ -289,7 +314,7 @@ void vt_bound_fill(struct vt_copy *c)
 	struct vtime_vmclock_abi s;
 	struct vtime_vmclock_reading r;
 	const char *no = NULL;
-	uint64_t x, M, ls, wM = 0, wls = 0, tai;
+	uint64_t x, M, ls, wM = 0, wls = 0, tai, t0, w0;
 	unsigned maxls;
 
 	c->vseq = 0;
@@ -320,17 +345,19 @@ void vt_bound_fill(struct vt_copy *c)
 	maxls = (unsigned)(ls > wls ? ls : wls);
 	c->vx0 = x;
 	c->vsoft = 1ull << (VMC_SPAN_LOG2 - maxls);
-	c->vn0 = r.utc_sec * NSEC + r.nsec;
+	t0 = r.utc_sec * NSEC + r.nsec;
+	w0 = sat_add(r.maxerror_ns, VMC_SLACK_NS);
+	c->vlo = t0 - w0;
+	c->vhi = t0 + w0;
 	c->vM = M;
 	c->vls = ls;
-	c->vw0 = sat_add(r.maxerror_ns, VMC_SLACK_NS);
 	c->vwM = wM;
 	c->vwls = wls;
 	tai = 0;
 	if ((r.valid & VTIME_VMCLOCK_HAVE_TAI) && r.tai_sec > r.utc_sec)
 		tai = (r.tai_sec - r.utc_sec) * NSEC;
 	c->btai = tai;
-	c->bw0 = c->bk_w = c->bk_rt = 0;
+	c->blo = c->bhi = c->bw0 = c->bk_w = c->bk_rt = 0;
 	if (s.clock_status == VTIME_VMCLOCK_STATUS_SYNCHRONIZED) {
 		c->bstat = bst(VTIME_BOUND_SYNCHRONIZED, VTIME_BOUND_SOURCE_VMCLOCK);
 		set_bwhy("the VMClock page: its time at the counter +- its maxerror (SYNCHRONIZED)", NULL);
@@ -339,33 +366,52 @@ void vt_bound_fill(struct vt_copy *c)
 		set_bwhy("the VMClock page: its time at the counter +- its maxerror (FREERUNNING: the host lost its "
 			 "reference)", NULL);
 	}
+	{
+		/* no saturation on the fast path: an interval that could leave
+		 * [0, 2^64) within the line's span says UNKNOWN */
+		uint64_t m1 = vt_mulhi(c->vsoft << ls, M), m2 = vt_mulhi(c->vsoft << wls, wM);
+		if (t0 <= w0 + m2 || w0 + m2 < w0 || t0 + w0 + m1 + m2 < t0) {
+			c->bstat = bst(VTIME_BOUND_UNKNOWN, VTIME_BOUND_SOURCE_VMCLOCK);
+			set_bwhy("the VMClock page's maxerror exceeds its time since 1970: no interval", NULL);
+		}
+	}
 	vt_cold.bstat = c->bstat;
-	vt_cold.half_width = c->vw0;
+	vt_cold.half_width = (c->bstat & 0xffu) == VTIME_BOUND_UNKNOWN ? UINT64_MAX : w0;
 	vt_cold.vmc_maxerr = r.maxerror_ns;
 }
 
 /* ---- readers ---- */
 
-static VT_ALWAYS_INLINE struct vtime_bounded result(uint64_t t, uint64_t w, uint32_t bstat, bool tai, uint64_t off)
+/* The interval from its two ends, which the copy guarantees do not wrap
+ * (vt_bound_fill). Only known statuses give one; the rest [0, 2^64 - 1].
+ * The same work either way: the cost does not depend on the status. */
+static VT_ALWAYS_INLINE struct vtime_bounded result(uint64_t lo, uint64_t hi, uint32_t bstat, bool tai, uint64_t off)
 {
 	struct vtime_bounded b;
 	uint32_t st = bstat & 0xffu;
-	bool known = st == VTIME_BOUND_SYNCHRONIZED || st == VTIME_BOUND_FREE_RUNNING;
-	uint64_t lo, hi;
+	bool known;
 
 	if (tai) {
-		known = known && off != 0;
 		st = off != 0 ? st : VTIME_BOUND_UNKNOWN;
-		t += off;
+		lo += off;
+		hi += off;
 	}
-	lo = t > w ? t - w : 0;
-	hi = t + w < t ? UINT64_MAX : t + w;
-	/* the same work either way: the cost does not depend on the status */
+	known = st - 1u < 2u; /* SYNCHRONIZED or FREE_RUNNING */
 	b.earliest_ns = known ? lo : 0;
 	b.latest_ns = known ? hi : UINT64_MAX;
 	b.status = st;
 	b.source = bstat >> 8;
 	return b;
+}
+
+/* t +- w with saturation (the slow paths). */
+static struct vtime_bounded result_tw(uint64_t t, uint64_t w, uint32_t bstat, bool tai, uint64_t off)
+{
+	uint64_t lo = t > w ? t - w : 0, hi = t + w < t ? UINT64_MAX : t + w;
+
+	if (tai && off && hi + off < hi)
+		return result(lo, UINT64_MAX - off, bstat, tai, off);
+	return result(lo, hi, bstat, tai, off);
 }
 
 static struct vtime_bounded unknown(uint32_t source)
@@ -374,7 +420,7 @@ static struct vtime_bounded unknown(uint32_t source)
 	return b;
 }
 
-static const volatile uint32_t *vmc_word(void)
+static VT_ALWAYS_INLINE const volatile uint32_t *vmc_word(void)
 {
 	return (const volatile uint32_t *)vt_load_uptr(&vt_hot.vmc);
 }
@@ -385,7 +431,7 @@ static struct vtime_bounded gettime_answer(const struct vt_copy *c, bool tai)
 {
 	uint64_t t = vt_clk_fast(CLOCK_REALTIME), age = t >= c->bk_rt ? t - c->bk_rt : c->bk_rt - t;
 
-	return result(t, sat_add(c->bk_w, grow500(age)), c->bstat, tai, c->btai);
+	return result_tw(t, sat_add(c->bk_w, grow500(age)), c->bstat, tai, c->btai);
 }
 
 /* The page itself (its time and maxerror at one counter read inside its
@@ -411,19 +457,27 @@ static struct vtime_bounded vmclock_direct(const struct vt_copy *c, bool tai)
 		return unknown(src); /* the next maintenance decides */
 	t = r.utc_sec * NSEC + r.nsec;
 	off = (r.valid & VTIME_VMCLOCK_HAVE_TAI) && r.tai_sec > r.utc_sec ? (r.tai_sec - r.utc_sec) * NSEC : 0;
-	return result(t, sat_add(r.maxerror_ns, 1),
-		      bst(r.clock_status == VTIME_VMCLOCK_STATUS_SYNCHRONIZED ? VTIME_BOUND_SYNCHRONIZED
-									      : VTIME_BOUND_FREE_RUNNING,
-			  VTIME_BOUND_SOURCE_VMCLOCK),
-		      tai, off);
+	return result_tw(t, sat_add(r.maxerror_ns, 1),
+			 bst(r.clock_status == VTIME_VMCLOCK_STATUS_SYNCHRONIZED ? VTIME_BOUND_SYNCHRONIZED
+										 : VTIME_BOUND_FREE_RUNNING,
+			     VTIME_BOUND_SOURCE_VMCLOCK),
+			 tai, off);
 }
 
-/* The VMClock line of a copy at counter t (d < vsoft). */
-static VT_ALWAYS_INLINE void vmc_line_at(uint64_t d, uint64_t n0, uint64_t M, uint64_t ls, uint64_t w0, uint64_t wM,
-					 uint64_t wls, uint64_t *t, uint64_t *w)
+/* The two ends from a copy's VMClock line, d = t - vx0 < vsoft. */
+static VT_ALWAYS_INLINE struct vtime_bounded vmc_at(uint64_t d, uint64_t lo, uint64_t hi, uint64_t M, uint64_t ls,
+						     uint64_t wM, uint64_t wls, uint32_t bstat, bool tai, uint64_t off)
 {
-	*t = n0 + vt_mulhi(d << ls, M);
-	*w = w0 + vt_mulhi(d << wls, wM);
+	uint64_t m1 = vt_mulhi(d << ls, M), m2 = vt_mulhi(d << wls, wM);
+	return result(lo + m1 - m2, hi + m1 + m2, bstat, tai, off);
+}
+
+/* ... and from its counter line (kernel source), m = the line's multiply. */
+static VT_ALWAYS_INLINE struct vtime_bounded line_at(uint64_t m, uint64_t lo, uint64_t hi, uint32_t bstat, bool tai,
+						      uint64_t off)
+{
+	uint64_t g = m >> VT_BOUND_GROW_SHIFT;
+	return result(lo + m - g, hi + m + g, bstat, tai, off);
 }
 
 /* Everything the fast path leaves out: not initialised, a changed page,
@@ -436,8 +490,8 @@ static VT_NOINLINE struct vtime_bounded bounded_slow(bool tai)
 	bool have = false;
 
 	for (int tries = 0; tries < 4; tries++) {
-		uint64_t t, d, ns, w;
-		uint32_t vs;
+		uint64_t t, d, m;
+		uint32_t vs, src;
 
 		(void)vtime_now_ns(); /* initialises; runs the maintenance the line or fallback has due */
 		if (vt_latch_get(&c) != 0)
@@ -445,29 +499,25 @@ static VT_NOINLINE struct vtime_bounded bounded_slow(bool tai)
 		have = true;
 		if (c.mode == M_INIT)
 			continue;
+		src = c.bstat >> 8;
 		t = vt_ctr_ordered();
 		vs = vt_seq_word_after_ctr(vmc_word(), t);
 		d = t - c.vx0;
-		if (vs != c.vseq || ((c.bstat >> 8) == VTIME_BOUND_SOURCE_VMCLOCK && d >= c.vsoft) ||
-		    ((c.bstat >> 8) != VTIME_BOUND_SOURCE_VMCLOCK && c.mode == M_GETTIME &&
+		if (vs != c.vseq || (src == VTIME_BOUND_SOURCE_VMCLOCK && d >= c.vsoft) ||
+		    (src != VTIME_BOUND_SOURCE_VMCLOCK && c.mode != M_TSC &&
 		     vt_clk(CLOCK_REALTIME) - c.bk_rt >= BOUND_NTP_EVERY_NS)) {
 			if (vt_lock_try()) {
 				vt_maint_bounded();
 				vt_lock_drop();
 				continue;
 			}
-			if (vs != c.vseq) {
+			if (vs != c.vseq || src == VTIME_BOUND_SOURCE_VMCLOCK) {
 				b = vmclock_direct(&c, tai);
 				goto out;
 			}
 		}
-		if ((c.bstat >> 8) == VTIME_BOUND_SOURCE_VMCLOCK) {
-			if (d >= c.vsoft) { /* behind the base (another CPU's older read), or stale */
-				b = vmclock_direct(&c, tai);
-				goto out;
-			}
-			vmc_line_at(d, c.vn0, c.vM, c.vls, c.vw0, c.vwM, c.vwls, &ns, &w);
-			b = result(ns, w, c.bstat, tai, c.btai);
+		if (src == VTIME_BOUND_SOURCE_VMCLOCK) {
+			b = vmc_at(d, c.vlo, c.vhi, c.vM, c.vls, c.vwM, c.vwls, c.bstat, tai, c.btai);
 			goto out;
 		}
 		if (c.mode != M_TSC) {
@@ -478,16 +528,15 @@ static VT_NOINLINE struct vtime_bounded bounded_slow(bool tai)
 		d = t - c.x0;
 		if (d >= c.soft || vt_load32(vt_load_ptr_pv()) != c.pv_expect)
 			continue; /* maintenance is due: vtime_now_ns() above runs it */
-		ns = vt_line_fast(c.n0, c.M, c.ls, d);
-		ns = ns > vt_floor_get() ? ns : vt_floor_get();
-		if (ns >= c.rt_until) {
+		m = vt_mulhi(d << c.ls, c.M);
+		if (c.n0 + m >= c.rt_until) {
 			if (vt_lock_try()) {
 				vt_maint_realtime();
 				vt_lock_drop();
 			}
 			continue;
 		}
-		b = result(ns + c.rt_off, c.bw0 + ((ns - c.n0) >> VT_BOUND_GROW_SHIFT), c.bstat, tai, c.btai);
+		b = line_at(m, c.blo, c.bhi, c.bstat, tai, c.btai);
 		goto out;
 	}
 	/* maintenance kept moving (or another thread holds it): clock_gettime */
@@ -498,62 +547,95 @@ out:
 	return b;
 }
 
+/* Off the counter line (clock_gettime, the per-CPU records, a tracked
+ * fallback), kernel source: clock_gettime(CLOCK_REALTIME) itself +- the
+ * kernel's figure grown for 20 ms: a copy whose adjtimex read is older (or
+ * ahead: a step back) goes to the slow path, which reads the NTP state
+ * again. The width is then known before the clock read, so each end is one
+ * operation after it, and t >= bk_rt > the width (vt_bound_fill) rules out
+ * a wrap. The VMClock word is checked as on the line, ordered after the
+ * clock read (which read the counter); the copy only has to be whole: an
+ * older kernel figure with a later time only widens the interval. */
+static VT_ALWAYS_INLINE struct vtime_bounded bounded_off_line(uint32_t s, const volatile struct vt_copy *v,
+							       uint32_t bstat, bool tai)
+{
+	uint64_t t, krt, w, off;
+	uint32_t vseq;
+	bool bad;
+
+	krt = vt_load64(&v->bk_rt);
+	w = vt_load64(&v->bk_w) + grow500(BOUND_NTP_EVERY_NS);
+	off = tai ? vt_load64(&v->btai) : 0;
+	vseq = vt_load32(&v->vseq);
+	t = vt_clk_fast(CLOCK_REALTIME);
+	bad = (vt_seq_word_after_ctr(vmc_word(), t) != vseq) | (t - krt >= BOUND_NTP_EVERY_NS);
+	if (unlikely(vt_latch_read_retry(&vt_hot.seq, s) | bad))
+		return bounded_slow(tai);
+	return result(t - w, t + w, bstat, tai, off);
+}
+
+/* The fast path: vtime_realtime_ns()'s line with the copy's two ends and
+ * the VMClock word checked, or the VMClock line. Each end is a constant of
+ * the copy plus the multiply and its eighth, so the chain after the
+ * multiply is as short as vtime_now_ns()'s (no floor: the interval's
+ * centre need not be monotonic, and the line's error bound covers what the
+ * floor would add). Everything is loaded before the re-check, which is
+ * ordered after the counter read; a d past soft only computes values that
+ * are then thrown away. */
 static VT_ALWAYS_INLINE struct vtime_bounded bounded_now(bool tai)
 {
-	uint32_t s = vt_latch_read_begin(&vt_hot.seq), bstat, vseq, vs;
+	uint32_t s = vt_latch_read_begin(&vt_hot.seq), bstat;
 	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
-	uint64_t t, d, ns, w, off;
+	const volatile uint32_t *vw = vmc_word();
+	uint64_t t, d, lo, hi, M, ls, off, soft;
+	uint32_t vseq;
+	bool bad;
 
 	bstat = vt_load32(&v->bstat);
 	if ((bstat >> 8) == VTIME_BOUND_SOURCE_VMCLOCK) {
-		uint64_t x0, soft, n0, M, ls, w0, wM, wls;
-
+		uint64_t wM, wls;
 		t = vt_ctr_ordered();
-		x0 = vt_load64(&v->vx0);
+		d = t - vt_load64(&v->vx0);
 		soft = vt_load64(&v->vsoft);
-		n0 = vt_load64(&v->vn0);
+		lo = vt_load64(&v->vlo);
+		hi = vt_load64(&v->vhi);
 		M = vt_load64(&v->vM);
 		ls = vt_load64(&v->vls);
-		w0 = vt_load64(&v->vw0);
 		wM = vt_load64(&v->vwM);
 		wls = vt_load64(&v->vwls);
-		off = vt_load64(&v->btai);
+		off = tai ? vt_load64(&v->btai) : 0;
 		vseq = vt_load32(&v->vseq);
-		vs = vt_seq_word_after_ctr(vmc_word(), t);
-		d = t - x0;
-		if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, t) | (vs != vseq) | (d >= soft)))
+		bad = (vt_seq_word_after_ctr(vw, t) != vseq) | (d >= soft);
+		if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, t) | bad))
 			return bounded_slow(tai);
-		vmc_line_at(d, n0, M, ls, w0, wM, wls, &ns, &w);
-		return result(ns, w, bstat, tai, off);
+		return vmc_at(d, lo, hi, M, ls, wM, wls, bstat, tai, off);
 	} else {
-		uint64_t x0, soft, n0, M, ls, rt_off, until, w0, last;
-		uint32_t expect, pv;
-
-		if (unlikely(vt_load32(&v->mode) != M_TSC))
-			return bounded_slow(tai);
+		uint64_t n0, until, m;
+		uint32_t expect, pv, mode = vt_load32(&v->mode);
+		if (unlikely(mode != M_TSC))
+			return mode == M_INIT ? bounded_slow(tai) : bounded_off_line(s, v, bstat, tai);
 		t = vt_ctr_ordered();
-		x0 = vt_load64(&v->x0);
-		soft = vt_load64(&v->soft);
-		expect = vt_load32(&v->pv_expect);
-		pv = vt_load32(vt_load_ptr_pv());
-		n0 = vt_load64(&v->n0);
+		d = t - vt_load64(&v->x0);
 		M = vt_load64(&v->M);
 		ls = vt_load64(&v->ls);
-		rt_off = vt_load64(&v->rt_off);
+		soft = vt_load64(&v->soft);
+		expect = vt_load32(&v->pv_expect);
+		n0 = vt_load64(&v->n0);
 		until = vt_load64(&v->rt_until);
-		w0 = vt_load64(&v->bw0);
-		off = vt_load64(&v->btai);
+		lo = vt_load64(&v->blo);
+		hi = vt_load64(&v->bhi);
+		off = tai ? vt_load64(&v->btai) : 0;
 		vseq = vt_load32(&v->vseq);
-		vs = vt_seq_word_after_ctr(vmc_word(), t);
-		d = t - x0;
-		if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, t) | (pv != expect) | (d >= soft) | (vs != vseq)))
+		pv = vt_load32(vt_load_ptr_pv());
+		bad = (vt_seq_word_after_ctr(vw, t) != vseq) | (pv != expect) | (d >= soft);
+		if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, t) | bad))
 			return bounded_slow(tai);
-		ns = vt_line_fast(n0, M, ls, d);
-		last = vt_floor_get();
-		ns = ns > last ? ns : last;
-		if (unlikely(ns >= until))
-			return bounded_slow(tai);
-		return result(ns + rt_off, w0 + ((ns - n0) >> VT_BOUND_GROW_SHIFT), bstat, tai, off);
+		if (unlikely(ls != 0))
+			d <<= ls; /* counters below 1 GHz */
+		m = vt_mulhi(d, M);
+		if (unlikely(n0 + m >= until))
+			return bounded_slow(tai); /* the realtime offset is due for a sample */
+		return line_at(m, lo, hi, bstat, tai, off);
 	}
 }
 

@@ -792,9 +792,11 @@ void vt_maint_bounded(void)
 
 	if (vt_latch_get(&c) == 0 && c.mode != M_INIT) {
 		uint64_t now = vt_clk(CLOCK_MONOTONIC);
-		/* no probe reads the kernel's NTP state for clock_gettime for
-		 * good: the bounded time does, while it is used */
-		if (c.mode == M_GETTIME && now - vt_cold.ntp.read_at >= NTP_EVERY_NS)
+		/* off the counter line the bounded time needs the kernel's NTP
+		 * state at most 20 ms old (bound.c); no probe reads it for
+		 * clock_gettime for good, and a fallback's only at its deadlines:
+		 * the bounded time does, while it is used */
+		if (c.mode != M_TSC && now - vt_cold.ntp.read_at >= NTP_EVERY_NS)
 			(void)ntp_update(now);
 		vt_bound_fill(&c);
 		vt_latch_put(&c);

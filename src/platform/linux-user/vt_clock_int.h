@@ -94,14 +94,18 @@ struct vt_copy {
 	/* bounded time (bound.c): what the copy's interval rests on */
 	uint32_t bstat;          /* enum vtime_bound_status | enum vtime_bound_source << 8 */
 	uint32_t vseq;           /* the VMClock seq_count these fields came from (0 without VMClock) */
-	uint64_t bw0;            /* kernel source on the counter line: half-width at n0, ns (grows
-				    by (ns - n0) >> VT_BOUND_GROW_SHIFT) */
+	/* kernel source on the counter line, m = the line's multiply (ns - n0):
+	 * earliest = blo + m - (m >> VT_BOUND_GROW_SHIFT), latest = bhi + m + (m >> ...),
+	 * i.e. n0 + rt_off -+ (bw0 + m / 8) */
+	uint64_t blo, bhi, bw0;
 	uint64_t bk_rt;          /* kernel source off the line: CLOCK_REALTIME ns of the adjtimex read */
 	uint64_t bk_w;           /* ... and the half-width then: the kernel's maxerror, ns */
 	uint64_t btai;           /* TAI - UTC in ns (mod 2^64), 0: unknown */
-	uint64_t vx0, vsoft;     /* VMClock source: its line's base counter, and the span it serves */
-	uint64_t vn0, vM, vls;   /* UTC ns at vx0, ns per count in the readers' form */
-	uint64_t vw0, vwM, vwls; /* maxerror at vx0, its growth per count (both rounded up) */
+	/* VMClock source: earliest = vlo + m1 - m2, latest = vhi + m1 + m2, with
+	 * m1 = ((t - vx0) << vls) * vM >> 64 (UTC ns since vx0) and m2 likewise
+	 * with vwls, vwM (the maxerror's growth, rounded up); vlo, vhi = UTC ns
+	 * at vx0 -+ the maxerror there; for t - vx0 < vsoft */
+	uint64_t vx0, vsoft, vlo, vhi, vM, vls, vwM, vwls;
 	uint64_t vmark, vgen;    /* the page's disruption marker and generation counter then */
 };
 
