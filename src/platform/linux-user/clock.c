@@ -576,7 +576,7 @@ void vt_clock_reset(void)
 	const volatile struct vtime_vmclock_abi *tv = vt_cold.test_vmc;
 	const volatile struct vtime_hv_tsc_page *th = vt_cold.test_hv;
 	unsigned tn = vt_cold.test_nrec;
-	bool nv = vt_cold.test_no_vmc, nh = vt_cold.test_no_hv;
+	bool np = vt_cold.test_no_pages;
 
 	if (vt_cold.vmc_map)
 		munmap(vt_cold.vmc_map, vt_cold.vmc_map_len);
@@ -586,8 +586,7 @@ void vt_clock_reset(void)
 	vt_cold.test_nrec = tn;
 	vt_cold.test_vmc = tv;
 	vt_cold.test_hv = th;
-	vt_cold.test_no_vmc = nv;
-	vt_cold.test_no_hv = nh;
+	vt_cold.test_no_pages = np;
 	vtime_clamp_init(&vt_floor, 0, VTIME_CLAMP_TRUST_STABLE);
 	vt_store_ptr_pv(&vt_pv_dummy);
 	vt_store_uptr(&vt_hot.vmc, (uintptr_t)&vt_pv_dummy);
@@ -611,8 +610,7 @@ void vt_clock_test_hv(const volatile struct vtime_hv_tsc_page *page)
 
 void vt_clock_test_no_pages(bool none)
 {
-	vt_cold.test_no_vmc = none;
-	vt_cold.test_no_hv = none;
+	vt_cold.test_no_pages = none;
 }
 
 int vt_clock_test_lock(void)

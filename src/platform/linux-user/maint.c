@@ -897,7 +897,7 @@ static void discover_pages(struct vt_select_in *in)
 	if (vt_cold.test_hv) {
 		hp.mapping = "test page";
 		err = vt_hv_page_probe(vt_cold.test_hv, &hp);
-	} else if (vt_cold.test_no_hv) {
+	} else if (vt_cold.test_no_pages) {
 		err = VTIME_ENODEV;
 		vt_user_strlcpy(hp.why, "no Hyper-V page (tests: discovery off)", sizeof hp.why);
 	} else {
@@ -913,7 +913,7 @@ static void discover_pages(struct vt_select_in *in)
 	if (vt_cold.test_vmc) {
 		vt_cold.vmc = vt_cold.test_vmc;
 		vt_cold.vmc_name = "test page";
-	} else if (vt_cold.test_no_vmc) {
+	} else if (vt_cold.test_no_pages) {
 		vt_user_strlcpy(vt_cold.vmc_why, "no VMClock (tests: discovery off)", sizeof vt_cold.vmc_why);
 	} else if (vt_vmclock_map(&d, NULL, false) == 0) {
 		vt_cold.vmc = d.clk;
@@ -948,6 +948,14 @@ void vt_maint_init(void)
 	memset(&vt_cold.info, 0, sizeof vt_cold.info);
 	vt_cold.probe_ns = VT_PROBE_MIN_NS;
 	(void)vtime_machine_probe(m);
+	if (vt_cold.test_no_pages && !vt_cold.test_page) {
+		memset(&m->page, 0, sizeof m->page);
+		m->page.mapping = "";
+		m->page.err = VTIME_ENODEV;
+		vt_user_strlcpy(m->page.why, "no pvclock page (tests: discovery off)", sizeof m->page.why);
+		m->page_hz = 0;
+		m->page_flags = 0;
+	}
 	vt_cold.page = m->page.rec;
 	vt_cold.nrec = m->page.nrecords;
 	vt_cold.trust_stable = m->kvm_stable_bit;

@@ -315,7 +315,8 @@ int vtime_vmclock_dev_wait(const struct vtime_vmclock_dev *dev, int timeout_ms)
 	if (dev->fd < 0)
 		return VTIME_ENODEV;
 	pf.fd = dev->fd;
-	pf.events = POLLIN;
+	/* POLLOUT too: the driver never reports it, the default mask does */
+	pf.events = POLLIN | POLLOUT;
 	pf.revents = 0;
 	do
 		r = poll(&pf, 1, timeout_ms < 0 ? -1 : timeout_ms);

@@ -29,8 +29,9 @@ void vt_clock_test_vmclock(const volatile struct vtime_vmclock_abi *page);
  * discovery. */
 void vt_clock_test_hv(const volatile struct vtime_hv_tsc_page *page);
 
-/* true: discover no VMClock device and no Hyper-V page (a machine with
- * neither, whatever this one has), except the test's own pages. */
+/* true: discover no host page at all -- no pvclock page, no Hyper-V page,
+ * no VMClock device (a machine with none, whatever this one has) -- except
+ * the test's own pages. */
 void vt_clock_test_no_pages(bool none);
 
 /* Take / release the maintenance lock as if a thread were stuck holding it. */

@@ -332,7 +332,7 @@ struct vt_cold {
 	bool test_no_page_check;
 	const volatile struct vtime_vmclock_abi *test_vmc;
 	const volatile struct vtime_hv_tsc_page *test_hv;
-	bool test_no_vmc, test_no_hv; /* tests: discover neither (a machine with none) */
+	bool test_no_pages;      /* tests: discover no host page at all (a machine with none) */
 };
 
 enum { VT_PEND_NONE = 0, VT_PEND_DISRUPTED = 1, VT_PEND_RT_STEP = 2 };
