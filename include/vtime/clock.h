@@ -90,6 +90,100 @@ struct vtime_clock_info {
  * VTIME_EINVAL. */
 VTIME_API int vtime_clock_info(struct vtime_clock_info *info);
 
+/* ---- time with an error bound (TrueTime's convention) ----
+ *
+ * An interval [earliest, latest] that holds true time (UTC, ns since 1970:
+ * CLOCK_REALTIME's epoch) at the moment of the call, and a status, from
+ * one counter read. The bound comes from, best first:
+ *   - VMClock (/dev/vmclock0, <vtime/linux.h>), when its page relates this
+ *     counter to UTC with both maxerror terms and says SYNCHRONIZED or
+ *     FREERUNNING: its time at the counter +- time_maxerror + the distance
+ *     from its reference times the period's maxerror rate;
+ *   - else the kernel: vtime_realtime_ns() +- (the kernel's maxerror as
+ *     adjtimex gave it at maintenance, grown by 500 ppm since, plus vtime's
+ *     own tracking bound: the realtime offset's uncertainty, the line's
+ *     error at its last probe with that probe's bracket, and 1/8 of the
+ *     time since that probe for a change of CLOCK_MONOTONIC's rate not
+ *     seen yet); UNKNOWN while the kernel says STA_UNSYNC.
+ * The status turns UNKNOWN when a VMClock disruption marker or generation
+ * counter changes and stays so until the clock has re-anchored on the new
+ * page (the next maintenance: at once unless another thread is at it); on
+ * the kernel source it is DISRUPTED after that until the kernel's NTP state
+ * shows a new measurement (maxerror below its value at the disruption, or
+ * STA_UNSYNC cleared), and UNKNOWN after a CLOCK_REALTIME step until then.
+ * Rules and measured costs: docs/userspace.md, "Bounded time". */
+
+enum vtime_bound_status { /* AWS ClockBound's numbers */
+	VTIME_BOUND_UNKNOWN = 0,      /* nothing justifies a bound: earliest 0, latest UINT64_MAX */
+	VTIME_BOUND_SYNCHRONIZED = 1, /* the source is synchronised; the interval holds true time */
+	VTIME_BOUND_FREE_RUNNING = 2, /* the source lost its reference (VMClock FREERUNNING); the
+					 interval still holds, growing with time */
+	VTIME_BOUND_DISRUPTED = 3,    /* the VM was disrupted (migration, restore) and the kernel has
+					 not re-synchronised since: earliest 0, latest UINT64_MAX */
+};
+
+enum vtime_bound_source {
+	VTIME_BOUND_SOURCE_NONE = 0,    /* nothing (no VMClock, adjtimex refused) */
+	VTIME_BOUND_SOURCE_VMCLOCK = 1, /* the host's VMClock page */
+	VTIME_BOUND_SOURCE_KERNEL = 2,  /* CLOCK_REALTIME and the kernel's maxerror, plus vtime's tracking */
+};
+
+struct vtime_bounded {
+	uint64_t earliest_ns; /* true time is at or after this */
+	uint64_t latest_ns;   /* ... and at or before this */
+	uint32_t status;      /* enum vtime_bound_status */
+	uint32_t source;      /* enum vtime_bound_source */
+};
+
+/* The interval now, UTC (see above). Fast path, lock-free, async-signal-
+ * safe, no failure and no precondition (the first call initialises the
+ * clock lazily, as vtime_now_ns()). Intervals of successive calls are each
+ * right; their ends need not be monotonic (a re-anchor may move them). */
+VTIME_API struct vtime_bounded vtime_bounded_now(void);
+
+/* The same interval in TAI (ns since 1970 TAI): UTC plus TAI - UTC from
+ * VMClock (time_type TAI, or TAI_OFFSET_VALID) or from the kernel
+ * (adjtimex's tai, where a daemon set it); UNKNOWN where neither gives it. */
+VTIME_API struct vtime_bounded vtime_bounded_tai_now(void);
+
+/* TrueTime's after(t): t has certainly passed, t < b->earliest_ns. Pure;
+ * b not NULL. Always false for an UNKNOWN or DISRUPTED interval. */
+VTIME_API bool vtime_bounded_after(const struct vtime_bounded *b, uint64_t t_ns);
+
+/* TrueTime's before(t): t has certainly not come yet, t > b->latest_ns.
+ * Pure; b not NULL. Always false for an UNKNOWN or DISRUPTED interval. */
+VTIME_API bool vtime_bounded_before(const struct vtime_bounded *b, uint64_t t_ns);
+
+/* What the bound rests on, for tools and logs. reserved is zeroed: later
+ * versions report new fields there (0: not reported), keeping the size
+ * (docs/abi.md). */
+struct vtime_bounded_info {
+	uint32_t source;             /* enum vtime_bound_source in use */
+	uint32_t status;             /* enum vtime_bound_status at the last maintenance */
+	char why[192];               /* why that source and status, one sentence */
+	const char *vmclock;         /* the VMClock page: "/dev/vmclock0", "test page", "" if none */
+	const char *page_watch;      /* the host word the fast paths watch for rewrites: "pvclock",
+					"hyperv", "vmclock", "none" */
+	uint64_t half_width_ns;      /* (latest - earliest) / 2 at the last maintenance, UINT64_MAX
+					when no bound */
+	uint64_t kernel_maxerror_ns; /* adjtimex maxerror at its last read, UINT64_MAX if never read */
+	uint64_t kernel_esterror_ns; /* adjtimex esterror (not part of the bound), UINT64_MAX likewise */
+	uint64_t kernel_age_ns;      /* how long ago that read was */
+	int64_t kernel_status;       /* adjtimex status (STA_* bits), -1 if never read */
+	int64_t tai_offset_s;        /* TAI - UTC in use, 0 if unknown */
+	uint64_t track_ns;           /* vtime's own term at the line's last probe (kernel source) */
+	uint64_t vmclock_maxerror_ns; /* VMClock's maxerror at the last maintenance, UINT64_MAX if none */
+	uint64_t disruptions;        /* VMClock disruption marker changes seen */
+	uint64_t generations;        /* VMClock generation counter changes seen */
+	uint64_t realtime_steps;     /* CLOCK_REALTIME steps seen (each makes the kernel source UNKNOWN) */
+	uint64_t reserved[8];
+};
+
+/* Fills *info (initialises the clock if needed; brings the bound up to
+ * date first, so it may take the maintenance lock for a moment: not for
+ * signal handlers). Returns 0 or VTIME_EINVAL. */
+VTIME_API int vtime_bounded_info(struct vtime_bounded_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* What a Linux machine offers vtime, for tools and for callers of the core
- * reader: counter hooks, the host pvclock page the kernel maps into every
- * process, and a probe of CPUID, sysfs and that page (what `vtime status`
- * prints). Available when libvtime is built for Linux
- * (src/platform/linux-user/). The fast clocks are in <vtime/clock.h>. */
+ * readers: counter hooks, the host pages the kernel maps into every process
+ * (pvclock, the Hyper-V reference TSC page), the VMClock device, and a
+ * probe of CPUID, sysfs and the pvclock page (what `vtime status` prints).
+ * Available when libvtime is built for Linux (src/platform/linux-user/).
+ * The fast clocks are in <vtime/clock.h>. */
 #ifndef VTIME_LINUX_H
 #define VTIME_LINUX_H
 
@@ -12,7 +13,9 @@
 #include <vtime/counter.h>
 #include <vtime/error.h>
 #include <vtime/export.h>
+#include <vtime/hyperv.h>
 #include <vtime/pvclock.h>
+#include <vtime/vmclock.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +69,88 @@ VTIME_API int vtime_host_page_find(struct vtime_host_page *hp);
 VTIME_API int vtime_host_page_record(const struct vtime_host_page *hp, unsigned cpu,
 				     const volatile struct vtime_pvclock_vcpu_time_info **rec);
 
+/* ---- the Hyper-V reference TSC page ---- */
+
+/* The reference TSC page Linux maps read-only into every process once its
+ * clocksource has been hyperv_clocksource_tsc_page (a Hyper-V or Azure
+ * guest, or a VMM offering Hyper-V enlightenments): the second page of
+ * [vvar_vclock] (Linux >= 6.13) or page 2 of [vvar] (before). Probed like
+ * the pvclock page: a page the kernel never used is not backed, and is
+ * found so without a fault. reserved is zeroed (docs/abi.md). */
+struct vtime_hv_host_page {
+	const volatile struct vtime_hv_tsc_page *page; /* the page, NULL if absent */
+	uintptr_t addr;      /* page address, 0 if absent */
+	const char *mapping; /* "[vvar_vclock]", "[vvar]" or "" */
+	uint32_t sequence;   /* tsc_sequence when probed (0: invalid) */
+	uint32_t pad;
+	uint64_t tsc_scale;  /* when probed (host byte order) */
+	int64_t tsc_offset;
+	uint64_t tsc_hz;     /* the TSC frequency the scale gives (10^7 * 2^64 / tsc_scale), 0 if invalid */
+	int err;             /* 0 or the VTIME_E* code vtime_hv_host_page_find() returned */
+	char why[192];       /* when absent or invalid: why, in one English sentence */
+	uint64_t reserved[4];
+};
+
+/* Finds and probes the page without faulting in this process (the kernel
+ * copies it through a pipe) and without touching signal handlers:
+ * thread-safe and async-signal-safe. Returns 0 (valid: scale, offset and
+ * frequency filled), VTIME_ENOTVALID (mapped and backed, but its sequence
+ * is 0 or 0xFFFFFFFF: hp->page is set so the page can be watched, and the
+ * kernel reads HV_X64_MSR_TIME_REF_COUNT meanwhile), VTIME_ENODEV (no such
+ * mapping, or not backed: the kernel never used the Hyper-V clocksource),
+ * VTIME_EAGAIN (the sequence kept changing), VTIME_ENOTSUP (not x86),
+ * VTIME_EIO, VTIME_EINVAL. hp->why explains every failure. */
+VTIME_API int vtime_hv_host_page_find(struct vtime_hv_host_page *hp);
+
+/* ---- VMClock: /dev/vmclockN ---- */
+
+#define VTIME_VMCLOCK_DEV_PATH "/dev/vmclock0"
+
+/* An open VMClock device (Linux's ptp_vmclock driver, 6.13+): its page
+ * mapped read-only. reserved is zeroed (docs/abi.md). */
+struct vtime_vmclock_dev {
+	const volatile struct vtime_vmclock_abi *clk; /* the page, mapped read-only; NULL if absent */
+	size_t size;         /* bytes mapped: one page */
+	int fd;              /* the open device (vtime_vmclock_dev_read, _wait), -1 if none */
+	int err;             /* 0 or the VTIME_E* code vtime_vmclock_dev_open() returned */
+	char path[64];       /* the device opened (or tried) */
+	char why[192];       /* when absent: why, in one English sentence */
+	uint64_t reserved[4];
+};
+
+/* Opens path (NULL: VTIME_VMCLOCK_DEV_PATH) read-only, maps one page at
+ * offset 0 read-only (the driver refuses a writable mapping, by design),
+ * and checks the header (vtime_vmclock_check: magic, version, size).
+ * Returns 0, VTIME_ENODEV (no such device -- dev->why says whether the
+ * host offers a VMClock, ACPI AMZNC10C, that this kernel has no driver
+ * for -- or no VMClock magic in the page), VTIME_ENOTSUP (another
+ * version), VTIME_EPROTO (size too small, or a file shorter than a page),
+ * VTIME_EIO (open or mmap refused: dev->why says which), VTIME_EINVAL
+ * (NULL, or a path of 64 bytes or more). On failure nothing stays open
+ * or mapped. Async-signal-safe (system calls only: open, fstat, mmap,
+ * close). */
+VTIME_API int vtime_vmclock_dev_open(struct vtime_vmclock_dev *dev, const char *path);
+
+/* A seq-consistent copy of the page's structure through read(2) at offset
+ * 0 (the driver retries its seqlock for up to 100 ms), in host byte order.
+ * On newer kernels the read also tells vtime_vmclock_dev_wait() what this
+ * open file has seen. Returns 0, VTIME_EAGAIN (the copy was torn: the
+ * driver timed out, or a plain file was being rewritten), the header's
+ * errors, VTIME_EIO, VTIME_ENODEV (not open), VTIME_EINVAL. */
+VTIME_API int vtime_vmclock_dev_read(const struct vtime_vmclock_dev *dev, struct vtime_vmclock_abi *out);
+
+/* Waits up to timeout_ms (-1: no limit) until the page has changed since
+ * the last vtime_vmclock_dev_read() on this device (poll(2), POLLIN).
+ * Returns 0 (changed: read it), VTIME_EAGAIN (timed out), VTIME_ENOTSUP
+ * (no notifications to wait for: the host does not set
+ * NOTIFICATION_PRESENT, the driver predates poll support, or the file is
+ * not a VMClock device: compare seq_count instead), VTIME_EIO,
+ * VTIME_ENODEV (not open), VTIME_EINVAL. */
+VTIME_API int vtime_vmclock_dev_wait(const struct vtime_vmclock_dev *dev, int timeout_ms);
+
+/* Unmaps the page and closes the device (dev is left as after a failed
+ * open). Returns 0 or VTIME_EINVAL. */
+VTIME_API int vtime_vmclock_dev_close(struct vtime_vmclock_dev *dev);
 
 /* ---- what this machine offers (vtime status) ---- */
 

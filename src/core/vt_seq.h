@@ -81,6 +81,17 @@ static VT_ALWAYS_INLINE bool vt_seq_read_retry_ctr(const volatile uint32_t *s, u
 	return vt_seq_load((const volatile uint32_t *)vtime_arch_after(s, ctr)) != v;
 }
 
+/* A word outside the window (another page's sequence that a reader compares
+ * with the value its copy was built from, raw: as stored) loaded once the
+ * counter read that returned ctr is done, by the re-check's dependency: a
+ * reader preempted between its loads and its counter read (a VM paused and
+ * migrated there) sees the word as it is after the counter read. No
+ * barrier: the dependency is the ordering. */
+static VT_ALWAYS_INLINE uint32_t vt_seq_word_after_ctr(const volatile uint32_t *w, uint64_t ctr)
+{
+	return vt_load32((const volatile uint32_t *)vtime_arch_after(w, ctr));
+}
+
 /* The read loop. body(ctx) loads what s protects into ctx and returns the
  * counter value it read inside the window (0 if it read none: then only
  * the loads are ordered). Returns 0 with *v the version the copy came from,

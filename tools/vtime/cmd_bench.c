@@ -107,6 +107,11 @@ static NOINLINE uint64_t f_base_pv(void)
 static NOINLINE uint64_t f_counter_now(void) { return vtime_counter_now(); }
 static NOINLINE uint64_t f_counter_to_ns(void) { return vtime_counter_to_ns(vtime_counter_now()); }
 static NOINLINE uint64_t f_realtime(void) { return vtime_realtime_ns(); }
+static NOINLINE uint64_t f_bounded(void)
+{
+	struct vtime_bounded b = vtime_bounded_now();
+	return b.earliest_ns + b.latest_ns + b.status;
+}
 static NOINLINE uint64_t f_vdso(void)
 {
 	struct timespec t;
@@ -340,6 +345,7 @@ static int bench_child(const struct vt_opts *o, const char *what)
 		ALT("base", "", f_vdso);
 		ALT("vtime_realtime_ns", "", f_realtime);
 		ALT("base_rt", "", f_vdso_rt);
+		ALT("vtime_bounded_now", "", f_bounded);
 	}
 	hz = counter_hz();
 	if (measure(a, na, o->seconds, 1e9 / hz, &pg, &rounds) != 0)
@@ -353,7 +359,7 @@ struct child {
 	const char *what, *source;
 	bool ran, available;
 	char source_got[32], why[192];
-	double now, base, rt, base_rt;
+	double now, base, rt, base_rt, bounded;
 };
 
 /* Runs this program again with the source forced; parses its lines. */
@@ -365,7 +371,7 @@ static void run_child(struct child *c, double seconds)
 	FILE *f;
 
 	c->ran = c->available = false;
-	c->now = c->base = c->rt = c->base_rt = 0;
+	c->now = c->base = c->rt = c->base_rt = c->bounded = 0;
 	snprintf(c->why, sizeof c->why, "%s", "the child run failed");
 	if (pipe(fd) != 0)
 		return;
@@ -406,6 +412,8 @@ static void run_child(struct child *c, double seconds)
 			c->rt = atof(v);
 		else if (!strcmp(line, "base_rt"))
 			c->base_rt = atof(v);
+		else if (!strcmp(line, "vtime_bounded_now"))
+			c->bounded = atof(v);
 	}
 	if (f)
 		fclose(f);
@@ -421,10 +429,10 @@ int cmd_bench(const struct vt_opts *o)
 	struct alt a[MAXALT];
 	struct vtime_clock_info ci;
 	struct vtime_machine m;
-	struct child kids[2] = { { "pvclock", "pvclock", false, false, "", "", 0, 0, 0, 0 },
-				 { "clock_gettime", "clock_gettime", false, false, "", "", 0, 0, 0, 0 } };
+	struct child kids[2] = { { "pvclock", "pvclock", false, false, "", "", 0, 0, 0, 0, 0 },
+				 { "clock_gettime", "clock_gettime", false, false, "", "", 0, 0, 0, 0, 0 } };
 	struct progress pg;
-	struct ratio r[16];
+	struct ratio r[20];
 	const char *child = getenv("VTIME_BENCH_CHILD");
 	double hz, budget = o->seconds_set ? o->seconds : 2.0, main_share;
 	bool have_pv, gettime;
@@ -464,6 +472,7 @@ int cmd_bench(const struct vt_opts *o)
 	ALT("counter_to_ns", "vtime_counter_to_ns(vtime_counter_now())", f_counter_to_ns);
 	ALT("raw_scale", RAW " + 128-bit mul + shift", f_base_raw_scale);
 	ALT("ordered_counter", ORDERED " (bare)", f_ordered);
+	ALT("vtime_bounded_now", "vtime_bounded_now()", f_bounded);
 #if VTIME_ARCH_COUNTER_AUX
 	if (m.rdtscp) /* CPUID first: without it rdtscp faults (#UD, SIGILL) */
 		ALT("rdtscp", "rdtscp (bare)", f_rdtscp);
@@ -497,6 +506,8 @@ int cmd_bench(const struct vt_opts *o)
 	r[nr++] = (struct ratio){ "counter_now_vs_raw", "vtime_counter_now / bare " RAW, P50(7) / P50(8), 1.05, true, false };
 	r[nr++] = (struct ratio){ "counter_to_ns_vs_raw_scale", "counter_to_ns(counter_now) / (" RAW " + mul + shift)",
 				  P50(9) / P50(10), 1.00, true, false };
+	r[nr++] = (struct ratio){ "bounded_vs_now", "vtime_bounded_now / vtime_now_ns", P50(12) / P50(0), 1.10, true,
+				  false };
 	if (gettime)
 		r[nr++] = (struct ratio){ "realtime_vs_vdso", "vtime_realtime_ns / clock_gettime(REALTIME)",
 					  P50(5) / P50(6), 1.05, true, false };
@@ -509,6 +520,13 @@ int cmd_bench(const struct vt_opts *o)
 					  kids[1].now / kids[1].base, 1.05, true, false };
 		r[nr++] = (struct ratio){ "gettime_realtime_vs_vdso", "clock_gettime source: realtime / clock_gettime",
 					  kids[1].rt / kids[1].base_rt, 1.05, true, false };
+		/* off the line the bounded time is clock_gettime(REALTIME) plus the
+		 * copy, and its 24-byte result a store and a reload more than a
+		 * returned integer: docs/userspace.md, "Bounded time" */
+		if (kids[1].bounded > 0)
+			r[nr++] = (struct ratio){ "gettime_bounded_vs_now",
+						  "clock_gettime source: vtime_bounded_now / vtime_now_ns",
+						  kids[1].bounded / kids[1].now, 1.20, true, false };
 	}
 	r[nr++] = (struct ratio){ "init_us", "lazy initialisation, us (first call, this process)", ci.init_ns / 1e3,
 				  1000.0, true, false };
@@ -517,7 +535,8 @@ int cmd_bench(const struct vt_opts *o)
 	for (int i = 0; i < nr; i++)
 		if (strcmp(ci.source_name, "tsc") != 0 &&
 		    (!strcmp(r[i].key, "now_vs_ordered_scale") || !strcmp(r[i].key, "now_p999_vs_p50") ||
-		     !strcmp(r[i].key, "counter_to_ns_vs_raw_scale") || !strcmp(r[i].key, "syscall_vs_now")))
+		     !strcmp(r[i].key, "counter_to_ns_vs_raw_scale") || !strcmp(r[i].key, "syscall_vs_now") ||
+		     !strcmp(r[i].key, "bounded_vs_now")))
 			r[i].na = true;
 	if (o->json) {
 		struct vt_json j;
@@ -554,6 +573,8 @@ int cmd_bench(const struct vt_opts *o)
 					vj_dbl(&j, "vtime_realtime_ns_p50_ns", kids[i].rt);
 					vj_dbl(&j, "baseline_realtime_p50_ns", kids[i].base_rt);
 				}
+				if (kids[i].bounded > 0)
+					vj_dbl(&j, "vtime_bounded_now_p50_ns", kids[i].bounded);
 			} else {
 				vj_str(&j, "why", kids[i].why);
 			}
@@ -599,6 +620,8 @@ int cmd_bench(const struct vt_opts *o)
 			       "clock_gettime(MONOTONIC)", kids[i].base);
 			printf("  %-40s %8.2f\n  %-40s %8.2f\n", "vtime_realtime_ns() on clock_gettime", kids[i].rt,
 			       "clock_gettime(REALTIME)", kids[i].base_rt);
+			if (kids[i].bounded > 0)
+				printf("  %-40s %8.2f\n", "vtime_bounded_now() on clock_gettime", kids[i].bounded);
 		}
 	}
 	printf("\ntargets (measured in this run)                               value   target\n");

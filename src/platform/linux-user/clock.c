@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <vtime/clock.h>
@@ -34,7 +35,8 @@
 
 const uint32_t vt_pv_dummy;
 
-struct vt_hot vt_hot __attribute__((aligned(64))) = { 0, 0, (uintptr_t)&vt_pv_dummy, { { 0 } }, 0, 0, 0 };
+struct vt_hot vt_hot __attribute__((aligned(64))) = { 0, 0, (uintptr_t)&vt_pv_dummy, { { 0 } }, 0, 0, 0,
+						      (uintptr_t)&vt_pv_dummy, 0 };
 
 /* The monotonic floor: the core clamp. Slow paths record into it (CAS);
  * the fast path only reads it (the skip-while-stable scope: the fast path
@@ -66,6 +68,24 @@ void vt_copy_load(const struct vt_copy *p, struct vt_copy *o)
 	o->tls = vt_load64(&v->tls);
 	o->tsoft = vt_load64(&v->tsoft);
 	o->one_tsc = vt_load64(&v->one_tsc);
+	o->bstat = vt_load32(&v->bstat);
+	o->vseq = vt_load32(&v->vseq);
+	o->blo = vt_load64(&v->blo);
+	o->bhi = vt_load64(&v->bhi);
+	o->bw0 = vt_load64(&v->bw0);
+	o->bk_rt = vt_load64(&v->bk_rt);
+	o->bk_w = vt_load64(&v->bk_w);
+	o->btai = vt_load64(&v->btai);
+	o->vx0 = vt_load64(&v->vx0);
+	o->vsoft = vt_load64(&v->vsoft);
+	o->vlo = vt_load64(&v->vlo);
+	o->vhi = vt_load64(&v->vhi);
+	o->vM = vt_load64(&v->vM);
+	o->vls = vt_load64(&v->vls);
+	o->vwM = vt_load64(&v->vwM);
+	o->vwls = vt_load64(&v->vwls);
+	o->vmark = vt_load64(&v->vmark);
+	o->vgen = vt_load64(&v->vgen);
 }
 
 static void copy_store(struct vt_copy *p, const struct vt_copy *o)
@@ -87,6 +107,24 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	vt_store64(&v->tls, o->tls);
 	vt_store64(&v->tsoft, o->tsoft);
 	vt_store64(&v->one_tsc, o->one_tsc);
+	vt_store32(&v->bstat, o->bstat);
+	vt_store32(&v->vseq, o->vseq);
+	vt_store64(&v->blo, o->blo);
+	vt_store64(&v->bhi, o->bhi);
+	vt_store64(&v->bw0, o->bw0);
+	vt_store64(&v->bk_rt, o->bk_rt);
+	vt_store64(&v->bk_w, o->bk_w);
+	vt_store64(&v->btai, o->btai);
+	vt_store64(&v->vx0, o->vx0);
+	vt_store64(&v->vsoft, o->vsoft);
+	vt_store64(&v->vlo, o->vlo);
+	vt_store64(&v->vhi, o->vhi);
+	vt_store64(&v->vM, o->vM);
+	vt_store64(&v->vls, o->vls);
+	vt_store64(&v->vwM, o->vwM);
+	vt_store64(&v->vwls, o->vwls);
+	vt_store64(&v->vmark, o->vmark);
+	vt_store64(&v->vgen, o->vgen);
 }
 
 static void copy_body(void *out, unsigned i)
@@ -535,20 +573,44 @@ int vt_clock_ntp(struct vt_ntp *out)
 void vt_clock_reset(void)
 {
 	const volatile struct vtime_pvclock_vcpu_time_info *tp = vt_cold.test_page;
+	const volatile struct vtime_vmclock_abi *tv = vt_cold.test_vmc;
+	const volatile struct vtime_hv_tsc_page *th = vt_cold.test_hv;
 	unsigned tn = vt_cold.test_nrec;
+	bool np = vt_cold.test_no_pages;
 
+	if (vt_cold.vmc_map)
+		munmap(vt_cold.vmc_map, vt_cold.vmc_map_len);
 	memset((void *)&vt_hot, 0, sizeof vt_hot);
 	memset(&vt_cold, 0, sizeof vt_cold);
 	vt_cold.test_page = tp;
 	vt_cold.test_nrec = tn;
+	vt_cold.test_vmc = tv;
+	vt_cold.test_hv = th;
+	vt_cold.test_no_pages = np;
 	vtime_clamp_init(&vt_floor, 0, VTIME_CLAMP_TRUST_STABLE);
 	vt_store_ptr_pv(&vt_pv_dummy);
+	vt_store_uptr(&vt_hot.vmc, (uintptr_t)&vt_pv_dummy);
 }
 
 void vt_clock_test_page(const volatile struct vtime_pvclock_vcpu_time_info *page, unsigned nrecords)
 {
 	vt_cold.test_page = page;
 	vt_cold.test_nrec = nrecords;
+}
+
+void vt_clock_test_vmclock(const volatile struct vtime_vmclock_abi *page)
+{
+	vt_cold.test_vmc = page;
+}
+
+void vt_clock_test_hv(const volatile struct vtime_hv_tsc_page *page)
+{
+	vt_cold.test_hv = page;
+}
+
+void vt_clock_test_no_pages(bool none)
+{
+	vt_cold.test_no_pages = none;
 }
 
 int vt_clock_test_lock(void)

@@ -247,6 +247,7 @@ static void publish_line(uint32_t mode, const struct vt_oline *l, double slope)
 	c.hard = probe_x + span_x(slope, VT_HARD_EXTRA_NS);
 	vt_cold.cur_mode = mode;
 	info_mode(mode);
+	vt_bound_fill(&c);
 	vt_latch_put(&c);
 }
 
@@ -264,6 +265,7 @@ static void publish_fallback(uint32_t mode, uint64_t until)
 	c.soft = c.hard = mode == M_GETTIME ? UINT64_MAX : until;
 	vt_cold.cur_mode = mode;
 	info_mode(mode);
+	vt_bound_fill(&c);
 	vt_latch_put(&c);
 }
 
@@ -364,6 +366,7 @@ static bool ntp_update(uint64_t now)
 {
 	bool changed = vt_ntp_update(&vt_cold.ntp, ntp_reader(), now);
 
+	vt_bound_ntp_read();
 	if (changed) {
 		vt_cold.ntp_changed_at = now;
 		vt_cold.rate_changes++;
@@ -436,6 +439,7 @@ static void rt_sample(unsigned n)
 		}
 		if (disjoint) {
 			rt->steps++;
+			vt_bound_rt_step();
 			rt->n = 0;
 			rt->next = 0;
 		}
@@ -557,6 +561,15 @@ static void probe_line(const struct vt_copy *old, int why)
 			return;
 		}
 	}
+	/* the Hyper-V page the line rests on: invalid (sequence 0: the host
+	 * emulates the TSC, e.g. while migrating) ends the line until it is
+	 * valid again */
+	if (!kvm && vt_cold.hv_vouch && !vt_seqz_valid(vt_seq_load(&vt_cold.hv->tsc_sequence))) {
+		vt_cold.hv_lost = true;
+		leave_line(old, lo_x, M_FALLBACK, FB_PAGE_LOST, "the Hyper-V reference TSC page became invalid "
+			   "(sequence 0): ", "clock_gettime, clamped, until it is valid again");
+		return;
+	}
 	/* chosen because the kernel itself uses the counter as clocksource:
 	 * once a second, check it still does (its watchdog may have found the
 	 * TSC unstable and moved to hpet) */
@@ -615,6 +628,9 @@ static void probe_line(const struct vt_copy *old, int why)
 	in.max_slew = vt_cold.ntp.have ? MAX_SLEW : FOLLOW_MAX;
 	in.imax = vt_cold.ntp.have ? IMAX_KNOWN : FOLLOW_MAX;
 	vt_refit(&vt_cold.trk, &in, &out);
+	/* the new line at its base is within this of CLOCK_MONOTONIC (the
+	 * bounded time's own term, bound.c) */
+	vt_cold.line_err = (uint64_t)(out.resid_ns < 0 ? -out.resid_ns : out.resid_ns) + br_ns / 2 + 1;
 	vt_cold.last_probe = now;
 	vt_cold.last_slope = slope;
 	vt_cold.last_err = out.err_ns;
@@ -654,6 +670,7 @@ void enter_line(uint32_t mode)
 	l.x0 = s.b;
 	l.n0 = vt_max64(target_at(&s, s.b, slope), vt_floor_get());
 	vt_oline_set_slope(&l, slope);
+	vt_cold.line_err = (l.n0 - target_at(&s, s.b, slope)) + (uint64_t)((double)(s.b - s.a) * slope) / 2 + 1;
 	vt_cold.fb = FB_NONE;
 	vt_cold.last_probe = s.ns;
 	vt_cold.last_slope = slope;
@@ -694,7 +711,13 @@ static void probe_fallback(const struct vt_copy *old)
 		break;
 	case FB_PAGE_LOST:
 	case FB_PV_BAD:
-		if (vt_cold.page_lost && vt_cold.page_stable && vt_cold.raw_init) {
+		if (vt_cold.hv_lost && vt_seqz_valid(vt_seq_load(&vt_cold.hv->tsc_sequence)) && vt_cold.raw_init) {
+			vt_cold.hv_lost = false;
+			vt_cold.line_mode = M_TSC;
+			set_why(vt_cold.info.why, "the Hyper-V reference TSC page is valid again: back on the counter line",
+				NULL);
+			back = true;
+		} else if (vt_cold.page_lost && vt_cold.page_stable && vt_cold.raw_init) {
 			vt_cold.page_lost = false;
 			vt_cold.line_mode = M_TSC;
 			set_why(vt_cold.info.why, "the host page has TSC_STABLE again: back on the counter line", NULL);
@@ -762,6 +785,26 @@ void vt_maint_realtime(void)
 		rt_sample(1);
 		c.rt_off = vt_cold.rt.off;
 		c.rt_until = vt_cold.rt_until;
+		vt_bound_fill(&c); /* the offset's uncertainty is part of the bound */
+		vt_latch_put(&c);
+	}
+	errno = saved;
+}
+
+void vt_maint_bounded(void)
+{
+	struct vt_copy c;
+	int saved = errno;
+
+	if (vt_latch_get(&c) == 0 && c.mode != M_INIT) {
+		uint64_t now = vt_clk(CLOCK_MONOTONIC);
+		/* off the counter line the bounded time needs the kernel's NTP
+		 * state at most 20 ms old (bound.c); no probe reads it for
+		 * clock_gettime for good, and a fallback's only at its deadlines:
+		 * the bounded time does, while it is used */
+		if (c.mode != M_TSC && now - vt_cold.ntp.read_at >= NTP_EVERY_NS)
+			(void)ntp_update(now);
+		vt_bound_fill(&c);
 		vt_latch_put(&c);
 	}
 	errno = saved;
@@ -844,6 +887,59 @@ static void refused_why(double ppm)
 	vt_cold.info.freq_source = vt_cold.freq_why;
 }
 
+/* The Hyper-V page in the vvar area and VMClock's device (or a test's
+ * pages), for the selection and the bounded time. The device is mapped
+ * and its descriptor closed: the clock holds no descriptor. */
+static void discover_pages(struct vt_select_in *in)
+{
+	struct vtime_hv_host_page hp;
+	struct vtime_vmclock_dev d;
+	int err;
+
+	vt_cold.hv = NULL;
+	vt_cold.vmc = NULL;
+	memset(&hp, 0, sizeof hp);
+	hp.mapping = "";
+	if (vt_cold.test_hv) {
+		hp.mapping = "test page";
+		err = vt_hv_page_probe(vt_cold.test_hv, &hp);
+	} else if (vt_cold.test_no_pages) {
+		err = VTIME_ENODEV;
+		vt_user_strlcpy(hp.why, "no Hyper-V page (tests: discovery off)", sizeof hp.why);
+	} else {
+		err = vtime_hv_host_page_find(&hp);
+	}
+	vt_user_strlcpy(vt_cold.hv_why, err ? hp.why : "", sizeof vt_cold.hv_why);
+	if (err == 0 || err == VTIME_ENOTVALID) {
+		vt_cold.hv = hp.page;
+		in->hv = true;
+		in->hv_valid = err == 0;
+		in->hv_hz = err == 0 ? hp.tsc_hz : 0;
+	}
+	if (vt_cold.test_vmc) {
+		vt_cold.vmc = vt_cold.test_vmc;
+		vt_cold.vmc_name = "test page";
+	} else if (vt_cold.test_no_pages) {
+		vt_user_strlcpy(vt_cold.vmc_why, "no VMClock (tests: discovery off)", sizeof vt_cold.vmc_why);
+	} else if (vt_vmclock_map(&d, NULL, false) == 0) {
+		vt_cold.vmc = d.clk;
+		vt_cold.vmc_name = VTIME_VMCLOCK_DEV_PATH;
+		vt_cold.vmc_map = (void *)(uintptr_t)d.clk;
+		vt_cold.vmc_map_len = d.size;
+	} else {
+		vt_user_strlcpy(vt_cold.vmc_why, d.why, sizeof vt_cold.vmc_why);
+	}
+	if (vt_cold.vmc) {
+		struct vtime_vmclock_abi s;
+		in->vmc = true;
+		if (vtime_vmclock_snapshot(vt_cold.vmc, 0, &s) == 0 && vtime_vmclock_usable(&s) == 0 &&
+		    vt_vmc_counter_ok(s.counter_id)) {
+			in->vmc_counter = true;
+			in->vmc_hz = vt_vmc_hz(&s);
+		}
+	}
+}
+
 void vt_maint_init(void)
 {
 	uint64_t t0 = vt_clk(CLOCK_MONOTONIC);
@@ -858,6 +954,14 @@ void vt_maint_init(void)
 	memset(&vt_cold.info, 0, sizeof vt_cold.info);
 	vt_cold.probe_ns = VT_PROBE_MIN_NS;
 	(void)vtime_machine_probe(m);
+	if (vt_cold.test_no_pages && !vt_cold.test_page) {
+		memset(&m->page, 0, sizeof m->page);
+		m->page.mapping = "";
+		m->page.err = VTIME_ENODEV;
+		vt_user_strlcpy(m->page.why, "no pvclock page (tests: discovery off)", sizeof m->page.why);
+		m->page_hz = 0;
+		m->page_flags = 0;
+	}
 	vt_cold.page = m->page.rec;
 	vt_cold.nrec = m->page.nrecords;
 	vt_cold.trust_stable = m->kvm_stable_bit;
@@ -876,10 +980,10 @@ void vt_maint_init(void)
 	}
 	vt_cold.page_stable = vt_cold.page && (m->page_flags & VTIME_PVCLOCK_TSC_STABLE);
 	vt_cold.info.page_stable = vt_cold.page_stable;
-	vt_store_ptr_pv(vt_cold.page ? &vt_cold.page->version : &vt_pv_dummy);
 	vt_store64(&vt_hot.page, (uint64_t)(uintptr_t)vt_cold.page);
 	vt_store64(&vt_hot.nrec, vt_cold.nrec);
 
+	memset(&in, 0, sizeof in);
 	in.m = m;
 	in.env = env;
 	in.page = vt_cold.page != NULL;
@@ -887,7 +991,17 @@ void vt_maint_init(void)
 	in.trust_stable = vt_cold.trust_stable;
 	in.nrec = vt_cold.nrec;
 	in.page_hz = vt_cold.page ? m->page_hz : 0;
+	discover_pages(&in);
 	(void)vt_select(&in, &sel);
+	/* the word the fast paths watch for a host rewrite (vt_select.h) */
+	vt_cold.watch = sel.watch;
+	vt_store_ptr_pv(sel.watch == W_PVCLOCK ? &vt_cold.page->version
+			: sel.watch == W_HV     ? &vt_cold.hv->tsc_sequence
+			: sel.watch == W_VMCLOCK ? &vt_cold.vmc->seq_count
+						 : &vt_pv_dummy);
+	vt_store_uptr(&vt_hot.vmc, (uintptr_t)(vt_cold.vmc ? &vt_cold.vmc->seq_count : &vt_pv_dummy));
+	vt_store_uptr(&vt_hot.vmc_page, (uintptr_t)vt_cold.vmc);
+	vt_cold.hv_vouch = sel.hv_vouch && sel.forced == F_AUTO;
 	vt_cold.forced = sel.forced;
 	vt_cold.info.forced = sel.forced != F_AUTO;
 	vt_cold.info.freq_source = sel.freq_source;
@@ -896,7 +1010,8 @@ void vt_maint_init(void)
 	hz = sel.hz;
 	vt_cold.claim_hz = sel.hz; /* 0 when forced to measure */
 	/* the choice rests on the kernel's clocksource (no host page vouched) */
-	vt_cold.cs_watch = sel.forced == F_AUTO && sel.mode == M_TSC && !(vt_cold.page && vt_cold.page_stable);
+	vt_cold.cs_watch = sel.forced == F_AUTO && sel.mode == M_TSC && !(vt_cold.page && vt_cold.page_stable) &&
+			   !sel.hv_vouch;
 	vt_cold.cs_checked = t0;
 
 	(void)ntp_update(t0);

@@ -3,11 +3,22 @@
  * where every CPU shares one counter that the kernel itself trusts, i.e.
  *   - a KVM host page with TSC_STABLE that the hypervisor declares
  *     meaningful (CPUID 0x40000001 bit 24);
+ *   - a valid Hyper-V reference TSC page: one scale and offset for the
+ *     whole partition, so every vCPU's TSC is the same counter (the kernel
+ *     maps it only when it uses it as clocksource);
  *   - or the kernel's current clocksource is that very counter: "tsc" with
  *     an invariant TSC on x86, "arch_sys_counter" (cntvct_el0) on arm64,
  *     "riscv_clocksource" (the time CSR) on riscv64, "tod" on s390x;
  * the per-CPU host records through rdtscp where the host page does not
- * vouch for one TSC (Linux's vDSO gives up there); else clock_gettime. */
+ * vouch for one TSC (Linux's vDSO gives up there); else clock_gettime.
+ *
+ * VMClock does not vouch for the counter: Linux does not take it as a
+ * clocksource statement (its driver serves PTP), and a marker-only page
+ * (QEMU's) has no counter at all. It gives a frequency claim (after the
+ * hypervisor pages: the host's own measured period) and, read apart from
+ * this choice, the bounded time's best source (vtime_bounded_now). Its
+ * seq_count is the word the fast path watches where no hypervisor page
+ * is mapped, so a migration the page reports reaches maintenance. */
 #include <string.h>
 #include <vtime/error.h>
 
@@ -65,6 +76,12 @@ static void frequency(const struct vt_select_in *in, struct vt_select_out *o)
 	} else if (in->page && in->page_hz) {
 		o->hz = in->page_hz;
 		o->freq_source = "host pvclock page (mul, shift)";
+	} else if (in->hv && in->hv_valid && in->hv_hz) {
+		o->hz = in->hv_hz;
+		o->freq_source = "Hyper-V reference TSC page (tsc_scale)";
+	} else if (in->vmc && in->vmc_counter && in->vmc_hz) {
+		o->hz = in->vmc_hz;
+		o->freq_source = "VMClock page (counter period)";
 	} else if (m->hv_tsc_hz) {
 		o->hz = m->hv_tsc_hz;
 		o->freq_source = "CPUID 0x40000010";
@@ -79,6 +96,11 @@ static void frequency(const struct vt_select_in *in, struct vt_select_out *o)
 	} else {
 		o->freq_source = "measured against CLOCK_MONOTONIC_RAW";
 	}
+}
+
+const char *vt_watch_name(int watch)
+{
+	return watch == W_PVCLOCK ? "pvclock" : watch == W_HV ? "hyperv" : watch == W_VMCLOCK ? "vmclock" : "none";
 }
 
 int vt_select(const struct vt_select_in *in, struct vt_select_out *o)
@@ -98,6 +120,7 @@ int vt_select(const struct vt_select_in *in, struct vt_select_out *o)
 	want = vt_select_counter_clocksource(m->arch);
 	x86 = !strcmp(m->arch, "x86");
 	frequency(in, o);
+	o->watch = in->page ? W_PVCLOCK : in->hv ? W_HV : in->vmc ? W_VMCLOCK : W_NONE;
 
 	if (o->forced == F_BAD) {
 		why(o, "VTIME_CLOCK_SOURCE is not one of auto, tsc, tsc-measured, pvclock, clock_gettime: ",
@@ -122,6 +145,11 @@ int vt_select(const struct vt_select_in *in, struct vt_select_out *o)
 	} else if (x86 && in->page && in->page_stable && in->trust_stable) {
 		o->mode = M_TSC;
 		why(o, "the host page says every vCPU shares one TSC (TSC_STABLE, CPUID 0x40000001 bit 24)", NULL, NULL);
+	} else if (x86 && in->hv && in->hv_valid) {
+		o->mode = M_TSC;
+		o->hv_vouch = true;
+		why(o, "the Hyper-V reference TSC page is valid: one scale and offset for every vCPU, one TSC",
+		    NULL, NULL);
 	} else if (x86 && in->page && m->rdtscp) {
 		o->mode = M_PVCLOCK;
 		o->counter = "kvmclock";
@@ -138,7 +166,10 @@ int vt_select(const struct vt_select_in *in, struct vt_select_out *o)
 		vt_user_strlcat(o->why, o->counter, sizeof o->why);
 		vt_user_strlcat(o->why, ")", sizeof o->why);
 	} else if (x86) {
-		if (in->page)
+		if (in->hv && !in->hv_valid)
+			why(o, "the Hyper-V reference TSC page is invalid (sequence 0) and the kernel's clocksource is ",
+			    cs[0] ? cs : "unknown", ", not tsc: nothing vouches for the TSC");
+		else if (in->page)
 			why(o, "the host page has no trusted TSC_STABLE and there is no rdtscp to pick this CPU's record",
 			    NULL, NULL);
 		else if (!m->invariant_tsc)

@@ -9,6 +9,9 @@
  *   freqchk.c the start-up check of a claimed counter frequency
  *   ntp.c     the kernel's clock adjustments (adjtimex) and the rate of
  *             CLOCK_MONOTONIC they give
+ *   bound.c   time with an error bound (vtime_bounded_now): its fast path,
+ *             and the maintenance that builds its part of a copy
+ *   pages.c   the Hyper-V page in the vvar area, VMClock's /dev/vmclockN
  *   vt_refit.h the arithmetic of a re-fit (pure, with the proof that a
  *             re-fit never steps time back)
  *
@@ -33,12 +36,14 @@
 #include <vtime/clock.h>
 #include <vtime/linux.h>
 #include <vtime/pvclock.h>
+#include <vtime/vmclock.h>
 
 #include "vt_atomic.h"
 #include "vt_clamp.h"
 #include "vt_clock.h"
 #include "vt_line.h"
 #include "vt_ntp.h"
+#include "vt_pages.h"
 #include "vt_port.h"
 #include "vt_refit.h"
 #include "vt_seq.h"
@@ -86,7 +91,30 @@ struct vt_copy {
 	uint64_t tx0, tn0, tM, tls; /* the counter line (vtime_counter_to_ns) */
 	uint64_t tsoft;          /* counter - tx0 from which that line is refreshed */
 	uint64_t one_tsc;        /* 1: every record describes one TSC (trusted TSC_STABLE) */
+	/* bounded time (bound.c): what the copy's interval rests on */
+	uint32_t bstat;          /* enum vtime_bound_status | enum vtime_bound_source << 8 */
+	uint32_t vseq;           /* the VMClock seq_count these fields came from (0 without VMClock) */
+	/* kernel source on the counter line, m = the line's multiply (ns - n0):
+	 * earliest = blo + m - (m >> VT_BOUND_GROW_SHIFT), latest = bhi + m + (m >> ...),
+	 * i.e. n0 + rt_off -+ (bw0 + m / 8) */
+	uint64_t blo, bhi, bw0;
+	uint64_t bk_rt;          /* kernel source off the line: CLOCK_REALTIME ns of the adjtimex read */
+	uint64_t bk_w;           /* ... and the half-width then: the kernel's maxerror, ns */
+	uint64_t btai;           /* TAI - UTC in ns (mod 2^64), 0: unknown */
+	/* VMClock source: earliest = vlo + m1 - m2, latest = vhi + m1 + m2, with
+	 * m1 = ((t - vx0) << vls) * vM >> 64 (UTC ns since vx0) and m2 likewise
+	 * with vwls, vwM (the maxerror's growth, rounded up); vlo, vhi = UTC ns
+	 * at vx0 -+ the maxerror there; for t - vx0 < vsoft */
+	uint64_t vx0, vsoft, vlo, vhi, vM, vls, vwM, vwls;
+	uint64_t vmark, vgen;    /* the page's disruption marker and generation counter then */
 };
+
+/* The kernel source's own term grows by 1/8 of the time since the line's
+ * base (the last probe): a change of CLOCK_MONOTONIC's rate the probe has
+ * not seen yet, up to what adjtimex allows through tick (+-10%) plus freq
+ * and adjtime() (+-500 ppm each) and a PLL share (at its time constants
+ * 3 and above), and the line's own slew (500 ppm). */
+#define VT_BOUND_GROW_SHIFT 3
 
 struct vt_hot {
 	volatile uint32_t seq;
@@ -99,6 +127,9 @@ struct vt_hot {
 	uint64_t nrec;
 	/* the vDSO's clock_gettime (vdso.c), 0: libc's */
 	uintptr_t gettime;
+	/* VMClock (bound.c): its seq_count word (or vt_pv_dummy) and the page */
+	uintptr_t vmc;
+	uintptr_t vmc_page;
 };
 
 typedef int (*vt_gettime_fn)(clockid_t id, struct timespec *ts);
@@ -271,11 +302,40 @@ struct vt_cold {
 	/* reporting */
 	char freq_why[128];
 	struct vtime_clock_info info;
+	/* the other host pages (pages.c) */
+	int watch;               /* enum vt_watch: the word vt_hot.pv points at */
+	const volatile struct vtime_hv_tsc_page *hv; /* the Hyper-V page, NULL if none */
+	bool hv_vouch, hv_lost;  /* the counter line rests on it / it became invalid */
+	const volatile struct vtime_vmclock_abi *vmc; /* the VMClock page, NULL if none */
+	const char *vmc_name;    /* "/dev/vmclock0", "test page" */
+	void *vmc_map;           /* our own mapping of the device (unmapped by vt_clock_reset) */
+	size_t vmc_map_len;
+	char hv_why[192], vmc_why[192];
+	/* bounded time (bound.c) */
+	uint64_t line_err;       /* the line's error bound at its base: |residual| + half the bracket */
+	uint64_t ntp_rt;         /* CLOCK_REALTIME at the last adjtimex read */
+	bool vmc_seen;           /* vmc_mark, vmc_gen hold the page's values */
+	uint64_t vmc_mark, vmc_gen;
+	uint64_t disruptions, generations;
+	int pending;             /* kernel source: 0, VT_PEND_DISRUPTED, VT_PEND_RT_STEP */
+	uint64_t pending_reads;  /* ntp.reads when it began */
+	long pending_maxerr;     /* the kernel's maxerror then (us) */
+	bool pending_unsync;     /* STA_UNSYNC then, or seen since */
+	uint64_t rt_steps_seen;
+	uint32_t bstat;          /* the status last published */
+	uint64_t half_width;     /* ... and its half-width */
+	uint64_t vmc_maxerr;
+	char bwhy[192];
 	/* tests */
 	const volatile struct vtime_pvclock_vcpu_time_info *test_page;
 	unsigned test_nrec;
 	bool test_no_page_check;
+	const volatile struct vtime_vmclock_abi *test_vmc;
+	const volatile struct vtime_hv_tsc_page *test_hv;
+	bool test_no_pages;      /* tests: discover no host page at all (a machine with none) */
 };
+
+enum { VT_PEND_NONE = 0, VT_PEND_DISRUPTED = 1, VT_PEND_RT_STEP = 2 };
 
 extern struct vt_cold vt_cold;
 
@@ -301,6 +361,26 @@ void vt_maint_run(int why);
 void vt_maint_realtime(void);
 /* Refreshes the counter line of a copy that is not on the counter. */
 void vt_maint_counter_line(void);
+/* Rebuilds the bounded-time fields of the current copy (a VMClock page
+ * changed, its line ran out, the kernel's NTP state is old) and
+ * republishes it. */
+void vt_maint_bounded(void);
+
+/* ---- bound.c (lock held) ---- */
+
+/* The bounded-time fields of c (whose line and mode are set) from what the
+ * maintainer knows: the VMClock page (read afresh), the kernel's NTP state,
+ * the realtime offset's uncertainty, the line's error (vt_cold.line_err). */
+void vt_bound_fill(struct vt_copy *c);
+/* The kernel's NTP state was read (ntp_update): note the time in
+ * CLOCK_REALTIME and what a pending disruption waits for. */
+void vt_bound_ntp_read(void);
+/* A CLOCK_REALTIME step was seen (rt_sample). */
+void vt_bound_rt_step(void);
+/* counter_id is the counter this architecture reads (X86_TSC, ARM_VCNT). */
+bool vt_vmc_counter_ok(uint8_t counter_id);
+/* The counter frequency a VMClock period gives, 0 if none. */
+uint64_t vt_vmc_hz(const struct vtime_vmclock_abi *s);
 
 /* kvmclock now from this CPU's record: 0, VTIME_ERANGE (no record for this
  * CPU and no other may stand in), VTIME_EAGAIN or VTIME_EPROTO. */

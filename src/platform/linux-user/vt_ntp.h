@@ -15,8 +15,8 @@
  * adjtimex(2) with ADJ_OFFSET_SS_READ returns every field plus adjtime()'s
  * remainder, with modes = 0 the PLL's offset: neither needs privileges or
  * changes anything. Each is a system call (2.4-3.6 us on this machine), so
- * the clock reads them when its sample shows an error or every 20 ms. maxerror, esterror and STA_UNSYNC are kept for a
- * bounded-time API. */
+ * the clock reads them when its sample shows an error or every 20 ms. maxerror,
+ * esterror, STA_UNSYNC and tai are kept for the bounded time (bound.c). */
 #ifndef VT_NTP_H
 #define VT_NTP_H
 
@@ -34,6 +34,7 @@ struct vt_ntp_raw {
 	long esterror;  /* us */
 	int status;     /* STA_* */
 	int state;      /* TIME_OK, TIME_INS, TIME_DEL, TIME_OOP, TIME_WAIT, TIME_ERROR */
+	int tai;        /* TAI - UTC, s (0: no daemon set it) */
 };
 
 struct vt_ntp {
