@@ -10,7 +10,8 @@
 //! version in `meson.build`.
 //!
 //! Feature `system`: links the installed library that `pkg-config vtime`
-//! names (shared), with an rpath for a library outside /usr/lib and /lib.
+//! names (shared; an rpath for a library outside /usr/lib and /lib reaches
+//! only this crate's own tests: cargo passes link arguments to no dependent).
 //!
 //! Either way a tiny C file (csrc/layout.c) is compiled into its own archive:
 //! the sizes and offsets of the C structs, for the layout test.
