@@ -114,8 +114,9 @@ unshare --mount --propagation private sh -c '
 	set -e
 	mount --bind "$1/usr/local" /usr/local
 	cd /tmp
-	env -i "$2" -c "import vtime; print(\"meson:\", vtime._lib.LOADED_HOW, vtime._lib.LOADED_FROM, vtime.__file__)" |
-		tee /dev/stderr | grep -q "installed by meson install /usr/local/"
+	got=$(env -i "$2" -c "import vtime; print(vtime._lib.LOADED_HOW, vtime._lib.LOADED_FROM, vtime.__file__)")
+	echo "meson: $got"
+	case $got in "installed by meson install /usr/local/"*) ;; *) echo "meson: not the installed library" >&2; exit 1;; esac
 	env -i PATH=/usr/bin:/bin "$2" -m unittest discover -s "$3/bindings/python/tests"
 ' sh "$PWD/$b/install" "$mpy" "$src"
 echo "80-bindings: passed in $(( $(date +%s) - t0 )) s"
