@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The vtime tool: every command in text and --json, the JSON parsed back
 and checked against the machine and against itself; bad input is refused
-with exit status 2. Usage: test_cli.py path/to/vtime"""
+with exit status 2; per-command help; options a command does not take are
+refused, never ignored; the status table's columns line up; the bash
+completion offers what the tool takes. Usage: test_cli.py path/to/vtime
+[path/to/vtime.bash-completion]"""
 import json
 import math
 import os
@@ -12,6 +15,8 @@ import sys
 import time
 
 VT = sys.argv[1]
+COMPLETION = sys.argv[2] if len(sys.argv) > 2 else None
+COMMANDS = ("status", "now", "check", "bench", "scale", "pvclock")
 fails = 0
 passed = 0
 
@@ -99,6 +104,89 @@ rc, _, err = run("check", "--seconds", "-1")
 check(rc == 2, "check --seconds -1 refused")
 rc, out, _ = run("--help")
 check(rc == 0 and all(c in out for c in ("status", "now", "check", "bench", "scale", "pvclock")), "--help lists commands")
+
+# per-command help: that command's usage and options, not the global text
+for c in COMMANDS:
+    for argv in ((c, "--help"), (c, "-h"), ("help", c)):
+        rc, out, err = run(*argv)
+        check(rc == 0 and out.startswith(f"usage: vtime {c}") and "commands:" not in out and err == "",
+              f"{' '.join(argv)}: that command's help (got {rc}: {out[:80]!r})")
+    rc, out, _ = run(c, "--help")
+    check(("--seconds" in out) == (c in ("check", "bench")), f"{c} --help lists --seconds only where it is taken")
+    check("--json" in out, f"{c} --help lists --json")
+rc, out, _ = run("scale", "--help")
+check("HZ" in out and "2.6GHz" in out, "scale --help explains HZ")
+rc, out, _ = run("help")
+check(rc == 0 and "commands:" in out and all(c in out for c in COMMANDS), "help: the global text")
+rc, _, err = run("help", "nope")
+check(rc == 2 and "no such command" in err, "help of an unknown command refused")
+rc, out, _ = run("--version")
+check(rc == 0 and out.startswith("vtime ") and out.count("\n") == 1, "--version")
+
+# options a command does not take are errors, never ignored
+for argv, why in ((("now", "--seconds", "3"), "--seconds"), (("now", "--seconds=3"), "--seconds"),
+                  (("status", "--seconds", "1"), "--seconds"), (("pvclock", "--seconds", "1"), "--seconds"),
+                  (("scale", "--seconds", "1", "2GHz"), "--seconds"), (("--seconds", "3", "check"), "--seconds"),
+                  (("now", "extra"), "unexpected argument"), (("status", "x", "y"), "unexpected argument"),
+                  (("scale", "1", "2"), "unexpected argument"), (("check", "--seconds"), "needs a value"),
+                  (("--json=1", "scale", "1"), "takes no value"), (("scale", "--json=x", "1"), "takes no value"),
+                  (("now", "-x"), "unknown option '-x'"), (("--bogus", "now"), "unknown option '--bogus'"),
+                  (("check", "--seconds", "0"), "duration"), (("bench", "--seconds", "nan"), "duration")):
+    rc, out, err = run(*argv)
+    check(rc == 2 and why in err and out == "" and "vtime" in err, f"{' '.join(argv)}: refused ({rc}: {err.strip()})")
+rc, _, err = run("now", "--seconds", "3")
+check("check and bench" in err, "now --seconds: says which commands take it")
+# options anywhere after the command, abbreviations as getopt_long takes them
+check(js("scale", "2.6GHz")["hz"] == 2600000000, "scale HZ --json")
+rc, out, _ = run("scale", "--json", "2.6GHz")
+check(rc == 0 and json.loads(out)["hz"] == 2600000000, "scale --json HZ")
+rc, out, _ = run("--json", "scale", "2.6GHz")
+check(rc == 0 and json.loads(out)["hz"] == 2600000000, "--json before the command")
+rc, out, _ = run("check", "--sec", "0.2", "--json")
+check(rc in (0, 1) and json.loads(out)["seconds"] == 0.2, "check --sec 0.2: an unambiguous abbreviation")
+
+# the status frequency table: every row's columns where the header's are
+rc, out, _ = run("status")
+lines = out.splitlines()
+hdr = next((i for i, l in enumerate(lines) if l.startswith("Counter frequency sources")), None)
+check(hdr is not None, "status: frequency table present")
+if hdr is not None:
+    head = lines[hdr]
+    hz_end = head.index("Hz") + 2
+    rows = []
+    for l in lines[hdr + 1:]:
+        if not l.startswith("  "):
+            break
+        rows.append(l)
+    check(len(rows) >= 2, "status: frequency rows")
+    for l in rows:
+        # the Hz column (a number or "absent") ends where the header's "Hz" ends
+        cell = l[:hz_end].rstrip()
+        check(len(l) >= hz_end and (cell.endswith("absent") or cell[-1:].isdigit()) and l[hz_end:hz_end + 1] == " ",
+              f"status: row aligned under Hz: {l!r}")
+        if not cell.endswith("absent"):
+            ppm_end = head.index("ppm vs measured") + len("ppm vs measured")
+            check(l[ppm_end - 1].isdigit() and l[ppm_end:ppm_end + 1] in (" ", ""),
+                  f"status: ppm column aligned: {l!r}")
+
+# bash completion: the commands and each command's options the tool has
+if COMPLETION:
+    with open(COMPLETION) as f:
+        comp = f.read()
+    rc, out, _ = run("--help")
+    for c in COMMANDS:
+        check(c in comp, f"completion: command {c}")
+        _, h, _ = run(c, "--help")
+        for o in ("--seconds", "--json", "--help"):
+            if o in h:
+                check(o in comp, f"completion: {c} {o}")
+    if shutil.which("bash"):
+        script = (f"source {COMPLETION}; COMP_WORDS=(vtime ch); COMP_CWORD=1; _vtime; echo ${{COMPREPLY[@]}};"
+                  "COMP_WORDS=(vtime check --s); COMP_CWORD=2; _vtime; echo ${COMPREPLY[@]};"
+                  "COMP_WORDS=(vtime now --); COMP_CWORD=2; _vtime; echo ${COMPREPLY[@]}")
+        p = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+        got = p.stdout.splitlines()
+        check(got[:3] == ["check", "--seconds", "--json --help"], f"completion in bash: {got}")
 
 # pvclock: present (fields consistent) or absent with a reason
 j = js("pvclock")

@@ -92,7 +92,7 @@ int cmd_status(const struct vt_opts *o)
 	struct timex tx;
 	int ntp_state;
 	struct src s[8];
-	int ns = 0;
+	int ns = 0, lw;
 	double measured;
 	char buf[64], flags[160];
 
@@ -281,21 +281,28 @@ int cmd_status(const struct vt_opts *o)
 		printf("  none: %s\n", m.page.why);
 	}
 freq:
-	printf("\nCounter frequency sources        %16s  %14s  %14s\n", "Hz", "ppm vs measured", x86 ? "ppm vs page" : "");
+	/* The label column is as wide as the longest label (CPUID 0x16's is
+	 * long): every row and the header line up. */
+	lw = (int)strlen("Counter frequency sources") - 2;
+	for (int i = 0; i < ns; i++)
+		if ((int)strlen(s[i].name) > lw)
+			lw = (int)strlen(s[i].name);
+	printf("\n%-*s %16s  %15s  %15s\n", lw + 2, "Counter frequency sources", "Hz", "ppm vs measured",
+	       x86 ? "ppm vs page" : "");
 	for (int i = 0; i < ns; i++) {
 		if (s[i].hz > 0) {
 			double a = ppm(s[i].hz, measured), b = ppm(s[i].hz, (double)m.page_hz);
 			snprintf(buf, sizeof buf, "%.0f", s[i].hz);
-			printf("  %-31s %16s  %+14.3f  ", s[i].name, buf, i == 0 ? 0.0 : a);
+			printf("  %-*s %16s  %+15.3f  ", lw, s[i].name, buf, i == 0 ? 0.0 : a);
 			if (!x86)
-				printf("%14s", "");
+				printf("%15s", "");
 			else if (isnan(b))
-				printf("%14s", "-");
+				printf("%15s", "-");
 			else
-				printf("%+14.3f", b);
+				printf("%+15.3f", b);
 			printf("%s%s\n", s[i].note[0] ? "  " : "", s[i].note);
 		} else {
-			printf("  %-31s %16s  %s\n", s[i].name, "absent", s[i].note);
+			printf("  %-*s %16s  %s\n", lw, s[i].name, "absent", s[i].note);
 		}
 	}
 	printf("\nvtime's choice\n");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "vt_tool.h"
@@ -23,21 +24,74 @@ static void key(struct vt_json *j, const char *k)
 	fputc('\n', j->f);
 	for (int i = 0; i < j->depth; i++)
 		fputs("  ", j->f);
-	if (k)
-		fprintf(j->f, "\"%s\": ", k);
+	if (k) {
+		vj_string(j->f, k);
+		fputs(": ", j->f);
+	}
 }
 
-static void str(FILE *f, const char *s)
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned c = s[0];
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string: quotes and backslashes escaped, control characters (and
+ * DEL) as \u00XX, well-formed UTF-8 passed through, every other byte (a
+ * CPUID signature or a sysfs name can hold anything) as U+FFFD: the output
+ * is always valid UTF-8 JSON. */
+void vj_string(FILE *f, const char *v)
+{
+	const unsigned char *s = (const unsigned char *)v;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	while (*s) {
+		size_t n;
+		if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s++);
+			continue;
+		}
+		if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\u%04x", *s++);
+			continue;
+		}
+		n = utf8_len(s);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			s++;
+			continue;
+		}
+		fwrite(s, 1, n, f);
+		s += n;
 	}
 	fputc('"', f);
 }
@@ -79,7 +133,7 @@ void vj_str(struct vt_json *j, const char *k, const char *v)
 {
 	key(j, k);
 	if (v)
-		str(j->f, v);
+		vj_string(j->f, v);
 	else
 		fputs("null", j->f);
 }

@@ -37,6 +37,8 @@ void vj_dbl(struct vt_json *j, const char *key, double v);
 void vj_bool(struct vt_json *j, const char *key, bool v);
 void vj_null(struct vt_json *j, const char *key);
 void vj_finish(struct vt_json *j);
+/* A JSON string literal of v, always valid UTF-8 (see out.c). */
+void vj_string(FILE *f, const char *v);
 
 void vt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

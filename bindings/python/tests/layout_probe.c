@@ -1,58 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Prints "struct field offset size" for every struct the Python binding
- * mirrors with ctypes, so its unittest can compare layouts with the C ones. */
-#include <stddef.h>
+/* Prints "struct field offset size" for every field of every public struct
+ * (field "sizeof": the struct's size), from the table scripts/gen-layout
+ * writes, so the Python binding's unittest can compare its ctypes mirrors
+ * with the C compiler's layout. */
 #include <stdio.h>
-#include <vtime/pvclock.h>
-#include <vtime/scale.h>
-#ifdef VT_HAVE_CLOCK
-#include <vtime/clock.h>
-#endif
 
-#define F(s, f) printf("%s %s %zu %zu\n", #s, #f, offsetof(struct s, f), sizeof(((struct s *)0)->f))
-#define S(s) printf("%s sizeof %zu %zu\n", #s, sizeof(struct s), sizeof(struct s))
+#include "../../rust/vtime-sys/csrc/layout.c"
 
 int main(void)
 {
-	S(vtime_pvclock_vcpu_time_info);
-	F(vtime_pvclock_vcpu_time_info, version);
-	F(vtime_pvclock_vcpu_time_info, tsc_timestamp);
-	F(vtime_pvclock_vcpu_time_info, system_time);
-	F(vtime_pvclock_vcpu_time_info, tsc_to_system_mul);
-	F(vtime_pvclock_vcpu_time_info, tsc_shift);
-	F(vtime_pvclock_vcpu_time_info, flags);
-	S(vtime_pvclock_wall_clock);
-	F(vtime_pvclock_wall_clock, sec);
-	F(vtime_pvclock_wall_clock, nsec);
-	S(vtime_scale);
-	F(vtime_scale, mul);
-	F(vtime_scale, shift);
-#ifdef VT_HAVE_CLOCK
-	S(vtime_clock_info);
-	F(vtime_clock_info, source);
-	F(vtime_clock_info, source_name);
-	F(vtime_clock_info, forced);
-	F(vtime_clock_info, why);
-	F(vtime_clock_info, freq_source);
-	F(vtime_clock_info, nominal_hz);
-	F(vtime_clock_info, freq_hz);
-	F(vtime_clock_info, freq_ppm);
-	F(vtime_clock_info, tracking_error_ns);
-	F(vtime_clock_info, recal_interval_ns);
-	F(vtime_clock_info, recalibrations);
-	F(vtime_clock_info, steps);
-	F(vtime_clock_info, fallbacks);
-	F(vtime_clock_info, fallback_reason);
-	F(vtime_clock_info, init_ns);
-	F(vtime_clock_info, page_stable);
-	F(vtime_clock_info, counter);
-	F(vtime_clock_info, kernel_rate_known);
-	F(vtime_clock_info, kernel_rate_ppm);
-	F(vtime_clock_info, rate_changes);
-	F(vtime_clock_info, probe_interval_ns);
-	F(vtime_clock_info, realtime_unc_ns);
-	F(vtime_clock_info, realtime_steps);
-	F(vtime_clock_info, reserved);
-#endif
+	for (const struct vtime_sys_layout_entry *e = vtime_sys_layout; e->type; e++)
+		printf("%s %s %zu %zu\n", e->type, e->field, e->offset, e->size);
 	return 0;
 }

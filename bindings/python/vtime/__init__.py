@@ -1,76 +1,52 @@
 # SPDX-License-Identifier: MIT
-"""vtime for Python: ctypes over libvtime.so, standard library only.
+"""vtime for Python: ctypes over libvtime, standard library only; the whole
+public API of the C library.
 
-- Scale helpers: ``scale_init(from_hz, to_hz)``, ``scale_apply()``,
-  ``scale_source_hz()`` (KVM-exact fixed-point scaling).
-- pvclock records as bytes: ``PvclockRecord.from_bytes()`` / ``parse_records()``
-  for tooling that inspects guest memory dumps (the ABI is little-endian on
-  every host), ``record.time(tsc)``, flag decoding, and the library's own
-  validation and writer (``record.check()``, ``publish()``).
-- The clock of this machine: ``now_ns()``, ``realtime_ns()``, ``info()``
-  (Linux builds of libvtime).
+- Scaling: ``Scale``, ``scale_init()``, ``scale_apply()``, ``scale_source_hz()``,
+  ``tsc_ratio_init()``, ``tsc_ratio_apply()``, ``tsc_ratio_default()``.
+- pvclock records: ``PvclockRecord`` (bytes of memory dumps, ``time()``,
+  ``check()``), live records in writable memory (bytearray, mmap): ``publish()``,
+  ``consume_stopped()``, ``read_record()``, ``snapshot_record()``; the wall
+  clock ``WallClock``, ``publish_wall()``, ``read_wall()``.
+- ``VmclockPage`` / ``VmclockAbi`` (VMClock), ``HvTscPage`` (Hyper-V reference TSC page).
+- ``Vm`` / ``Vcpu``: the VMM core, with ``VmmState`` / ``VcpuState`` images.
+- ``Ticks``, ``TicksGuest``, ``TicksState``; ``Clamp``, ``ClampLocal``; ``Calib``.
+- Linux: ``now_ns()``, ``realtime_ns()``, ``counter_now()``, ``counter_to_ns()``,
+  ``info()``, ``counter_get()``, ``counter_read_cpu()``, ``HostPage``,
+  ``machine_probe()``; x86-64: ``vtime.kvm``.
 
-The library is found through $VTIME_LIBRARY, then the system's linker path.
+The library is found without environment variables (vtime/_lib.py says how).
 """
 
 import ctypes
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import _lib
+from ._common import (EAGAIN, EBUSY, EINVAL, EIO, ENOCOUNTER, ENODATA, ENODEV, ENOMEM, ENOTSUP, ENOTVALID, EPROTO,
+                      ERANGE, ESTATE, EUNRELIABLE, MachineCounter, VtimeError, counter_hook, ro_view, strerror,
+                      view)
+from ._common import check as _check
+from ._common import u64 as _u64
 from ._lib import lib
-
-__all__ = [
-    "VtimeError", "version", "strerror",
-    "Scale", "scale_init", "scale_apply", "scale_source_hz",
-    "PvclockRecord", "WallClock", "parse_records", "publish", "consume_stopped",
-    "now_ns", "realtime_ns", "info", "ClockInfo", "counter_now", "counter_to_ns",
-    "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE",
-    "TSC_STABLE", "GUEST_STOPPED", "COUNTS_FROM_ZERO",
-]
 
 NSEC_PER_SEC = 1_000_000_000
 RECORD_SIZE = 32
 RECORD_STRIDE = 64          # per-CPU records in a shared page
 WALL_CLOCK_SIZE = 12
+MAX_TRIES = 1024
 TSC_STABLE = 0x01
 GUEST_STOPPED = 0x02
 COUNTS_FROM_ZERO = 0x04
 SHIFT_MIN, SHIFT_MAX = -12, 20  # VTIME_PVCLOCK_SHIFT_MIN/MAX
 HZ_MIN, HZ_MAX = 954, 8192000008191  # VTIME_PVCLOCK_HZ_MIN/MAX: rates a VMM can publish
-
-# Error codes (include/vtime/error.h).
-EINVAL, EAGAIN, ERANGE, ENOTSUP, ENODEV, EPROTO, ENODATA, EIO, EBUSY, ENOMEM, ESTATE = range(-1, -12, -1)
+TSC_FRAC_BITS_VMX, TSC_FRAC_BITS_SVM = 48, 32
 
 _U64 = (1 << 64) - 1
 _REC = struct.Struct("<IIQQIbB2s")   # the ABI: little-endian, 32 bytes
 _WALL = struct.Struct("<III")
 assert _REC.size == RECORD_SIZE and _WALL.size == WALL_CLOCK_SIZE
-
-
-class VtimeError(Exception):
-    """A negative VTIME_E* code from the library."""
-
-    def __init__(self, code, what=""):
-        self.code = code
-        self.message = strerror(code)
-        super().__init__(f"{what}: {self.message} ({code})" if what else f"{self.message} ({code})")
-
-
-def _check(code, what):
-    if code < 0:
-        raise VtimeError(code, what)
-    return code
-
-
-def _u64(name, v):
-    if not isinstance(v, int) or not 0 <= v <= _U64:
-        raise ValueError(f"{name} must be an integer in [0, 2**64)")
-    return v
-
-
-def strerror(code):
-    return lib.vtime_strerror(code).decode()
 
 
 def version():
@@ -199,6 +175,10 @@ class PvclockRecord:
         c.tsc_to_system_mul, c.tsc_shift, c.flags = self.tsc_to_system_mul, self.tsc_shift, self.flags
         return c
 
+    @classmethod
+    def _from_c(cls, c):
+        return cls(c.version, c.tsc_timestamp, c.system_time, c.tsc_to_system_mul, c.tsc_shift, c.flags, c.pad0)
+
     def time(self, tsc):
         """kvmclock ns at counter value tsc (vtime_pvclock_time: a counter
         behind the record goes back by the scaled gap, saturating at 0)."""
@@ -270,17 +250,115 @@ def publish(buf, record, offset=0):
     """Publishes record into a writable buffer (bytearray, mmap) at offset with
     the library's seqlock writer, which stores little-endian bytes on every host
     and keeps an unconsumed GUEST_STOPPED. Returns the new even version."""
-    rec = _lib.VcpuTimeInfo.from_buffer(buf, offset)
+    rec = view(_lib.VcpuTimeInfo, buf, offset, 8)
     body = record._c()
     return lib.vtime_pvclock_publish(ctypes.byref(rec), ctypes.byref(body))
 
 
 def consume_stopped(buf, offset=0):
     """Guest side: atomically clears GUEST_STOPPED in a writable buffer; True if it was set."""
-    rec = _lib.VcpuTimeInfo.from_buffer(buf, offset)
+    rec = view(_lib.VcpuTimeInfo, buf, offset, 8)
     return bool(lib.vtime_pvclock_consume_stopped(ctypes.byref(rec)))
 
 
-# ---- this machine's clock (include/vtime/clock.h, Linux builds) ----
+class Reading(NamedTuple):
+    """One consistent reading of a live record."""
+    ns: int
+    tsc: int
+    version: int
+    flags: int
 
-from ._clock import ClockInfo, info, now_ns, realtime_ns, counter_now, counter_to_ns  # noqa: E402
+
+def read_record(buf, counter, offset=0, max_tries=0):
+    """Reads the live record at offset with the seqlock, calling counter (a
+    callable returning the counter, or a MachineCounter such as
+    counter_get()) inside the window. Raises VtimeError (EAGAIN, ENODATA,
+    EPROTO)."""
+    rec = ro_view(_lib.VcpuTimeInfo, buf, offset, 8)
+    raw, done = counter_hook(counter)
+    out = _lib.S.vtime_pvclock_reading()
+    rc = lib.vtime_pvclock_read(ctypes.byref(rec), ctypes.byref(raw), max_tries, ctypes.byref(out))
+    done()
+    _check(rc, "vtime_pvclock_read")
+    return Reading(out.ns, out.tsc, out.version, out.flags)
+
+
+def snapshot_record(buf, offset=0, max_tries=0):
+    """A consistent PvclockRecord copied out of the live record at offset."""
+    rec = ro_view(_lib.VcpuTimeInfo, buf, offset, 8)
+    out = _lib.VcpuTimeInfo()
+    _check(lib.vtime_pvclock_snapshot(ctypes.byref(rec), max_tries, ctypes.byref(out)), "vtime_pvclock_snapshot")
+    return PvclockRecord._from_c(out)
+
+
+def publish_wall(buf, sec, nsec, offset=0):
+    """Host: publishes the wall clock at offset; returns the new even version."""
+    wc = view(_lib.WallClock, buf, offset, 4)
+    return lib.vtime_pvclock_wall_publish(ctypes.byref(wc), sec, nsec)
+
+
+def read_wall(buf, offset=0, max_tries=0):
+    """A consistent WallClock read from live memory with the seqlock."""
+    wc = ro_view(_lib.WallClock, buf, offset, 4)
+    s, n = ctypes.c_uint32(), ctypes.c_uint32()
+    _check(lib.vtime_pvclock_wall_read(ctypes.byref(wc), max_tries, ctypes.byref(s), ctypes.byref(n)),
+           "vtime_pvclock_wall_read")
+    return WallClock(int.from_bytes(bytes(wc)[0:4], "little"), s.value, n.value)
+
+
+# ---- guest TSC ratios (<vtime/tsc.h>) ----
+
+def tsc_ratio_init(guest_khz, host_khz, frac_bits=TSC_FRAC_BITS_VMX):
+    """floor(2^frac_bits * guest_khz / host_khz); frac_bits 48 (VMX) or 32 (SVM)."""
+    r = ctypes.c_uint64()
+    _check(lib.vtime_tsc_ratio_init(ctypes.byref(r), _u64("guest_khz", guest_khz), _u64("host_khz", host_khz),
+                                    frac_bits), "vtime_tsc_ratio_init")
+    return r.value
+
+
+def tsc_ratio_apply(tsc, ratio, frac_bits=TSC_FRAC_BITS_VMX):
+    """(tsc * ratio) >> frac_bits, truncated to 64 bits as hardware does."""
+    return lib.vtime_tsc_ratio_apply(_u64("tsc", tsc), _u64("ratio", ratio), frac_bits)
+
+
+def tsc_ratio_default(frac_bits=TSC_FRAC_BITS_VMX):
+    """The ratio meaning "no scaling" (the header's inline vtime_tsc_ratio_default)."""
+    return 1 << frac_bits
+
+
+# ---- the rest of the API ----
+
+from ._vmclock import VmclockAbi, VmclockPage, VmclockReading  # noqa: E402
+from . import _vmclock as vmclock  # noqa: E402
+from ._hyperv import HvReading, HvTscPage, hv_from_pvclock, hv_page_time  # noqa: E402
+from . import _hyperv as hyperv  # noqa: E402
+from ._vmm import (ResumePolicy, RestoreKind, TscMode, Vcpu, VcpuState, VmclockStatus, Vm, VmmConfig,  # noqa: E402
+                   VmmNow, VmmState)
+from ._ticks import Ticks, TicksCounters, TicksGuest, TicksPolicy, TicksResult, TicksState  # noqa: E402
+from ._clampcalib import (CALIB_EV_DISCONT, CALIB_EV_FIRST, CALIB_EV_REFIT, CALIB_EV_REJECTED,  # noqa: E402
+                          CALIB_EV_STEP, CALIB_EV_USED, CLAMP_TRUST_STABLE, Calib, CalibConfig, CalibLine,
+                          CalibSample, CalibStats, Clamp, ClampLocal)
+from ._clock import ClockInfo, counter_now, counter_to_ns, info, now_ns, realtime_ns  # noqa: E402
+from ._linux import CounterKind, HostPage, Machine, counter_get, counter_read_cpu, machine_probe  # noqa: E402
+from . import _kvm as kvm  # noqa: E402
+
+__all__ = [
+    "VtimeError", "version", "strerror", "MachineCounter",
+    "EINVAL", "EAGAIN", "ERANGE", "ENOTSUP", "ENODEV", "EPROTO", "ENODATA", "EIO", "EBUSY", "ENOMEM", "ESTATE",
+    "ENOCOUNTER", "EUNRELIABLE", "ENOTVALID",
+    "Scale", "scale_init", "scale_apply", "scale_source_hz", "tsc_ratio_init", "tsc_ratio_apply",
+    "tsc_ratio_default", "TSC_FRAC_BITS_VMX", "TSC_FRAC_BITS_SVM",
+    "PvclockRecord", "WallClock", "Reading", "parse_records", "publish", "consume_stopped", "read_record",
+    "snapshot_record", "publish_wall", "read_wall",
+    "VmclockAbi", "VmclockPage", "VmclockReading", "vmclock", "HvReading", "HvTscPage", "hv_from_pvclock",
+    "hv_page_time", "hyperv",
+    "Vm", "Vcpu", "VmmConfig", "VmmNow", "VmmState", "VcpuState", "VmclockStatus", "TscMode", "ResumePolicy",
+    "RestoreKind",
+    "Ticks", "TicksGuest", "TicksPolicy", "TicksResult", "TicksCounters", "TicksState",
+    "Clamp", "ClampLocal", "CLAMP_TRUST_STABLE", "Calib", "CalibConfig", "CalibLine", "CalibSample", "CalibStats",
+    "CALIB_EV_USED", "CALIB_EV_REJECTED", "CALIB_EV_REFIT", "CALIB_EV_STEP", "CALIB_EV_DISCONT", "CALIB_EV_FIRST",
+    "now_ns", "realtime_ns", "info", "ClockInfo", "counter_now", "counter_to_ns",
+    "CounterKind", "counter_get", "counter_read_cpu", "HostPage", "Machine", "machine_probe", "kvm",
+    "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE", "MAX_TRIES",
+    "TSC_STABLE", "GUEST_STOPPED", "COUNTS_FROM_ZERO",
+]

@@ -1,58 +1,17 @@
 # SPDX-License-Identifier: MIT
-"""now_ns(), realtime_ns(), counter_now(), info(): the userspace clock of
-include/vtime/clock.h (Linux builds of libvtime). Each raises
+"""now_ns(), realtime_ns(), counter_now(), counter_to_ns(), info(): the
+userspace clock of <vtime/clock.h> (Linux builds of libvtime). Each raises
 VtimeError(ENOTSUP) when the loaded library has no such function."""
 
 import ctypes
 from dataclasses import dataclass
 
-from . import _lib
-from . import VtimeError, ENOTSUP, _check
-
-_now = _lib.optional("vtime_now_ns", ctypes.c_uint64, [])
-_realtime = _lib.optional("vtime_realtime_ns", ctypes.c_uint64, [])
-_counter_now = _lib.optional("vtime_counter_now", ctypes.c_uint64, [])
-_counter_to_ns = _lib.optional("vtime_counter_to_ns", ctypes.c_uint64, [ctypes.c_uint64])
+from . import _structs as S
+from ._common import ENOTSUP, VtimeError, check, u64
+from ._lib import HAVE, lib
 
 SOURCES = {0: "none", 1: "tsc", 2: "pvclock", 3: "clock_gettime"}
-
-
-class _ClockInfo(ctypes.Structure):
-    """struct vtime_clock_info."""
-    _fields_ = [
-        ("source", ctypes.c_int),
-        ("source_name", ctypes.c_char_p),
-        ("forced", ctypes.c_bool),
-        ("why", ctypes.c_char * 192),
-        ("freq_source", ctypes.c_char_p),
-        ("nominal_hz", ctypes.c_uint64),
-        ("freq_hz", ctypes.c_double),
-        ("freq_ppm", ctypes.c_double),
-        ("tracking_error_ns", ctypes.c_int64),
-        ("recal_interval_ns", ctypes.c_uint64),
-        ("recalibrations", ctypes.c_uint64),
-        ("steps", ctypes.c_uint64),
-        ("fallbacks", ctypes.c_uint64),
-        ("fallback_reason", ctypes.c_char * 192),
-        ("init_ns", ctypes.c_uint64),
-        ("page_stable", ctypes.c_bool),
-        ("counter", ctypes.c_char_p),
-        ("kernel_rate_known", ctypes.c_bool),
-        ("kernel_rate_ppm", ctypes.c_double),
-        ("rate_changes", ctypes.c_uint64),
-        ("probe_interval_ns", ctypes.c_uint64),
-        ("realtime_unc_ns", ctypes.c_uint64),
-        ("realtime_steps", ctypes.c_uint64),
-        ("reserved", ctypes.c_uint64 * 8),
-    ]
-
-
-class _ClockInfoBuf(ctypes.Structure):
-    # Spare room: a newer library with a longer struct never writes past us.
-    _fields_ = [("info", _ClockInfo), ("spare", ctypes.c_uint8 * 1024)]
-
-
-_info = _lib.optional("vtime_clock_info", ctypes.c_int, [ctypes.POINTER(_ClockInfoBuf)])
+_now = lib.vtime_now_ns if HAVE["linux"] else None  # the tests look here
 
 
 @dataclass(frozen=True)
@@ -82,38 +41,45 @@ class ClockInfo:
     realtime_steps: int
 
 
-def _need(fn, name):
-    if fn is None:
+def _need(name):
+    if not HAVE["linux"]:
         raise VtimeError(ENOTSUP, name)
-    return fn
 
 
 def now_ns():
     """CLOCK_MONOTONIC in ns through vtime's fast clock."""
-    return _need(_now, "now_ns")()
+    _need("now_ns")
+    return lib.vtime_now_ns()
 
 
 def realtime_ns():
     """CLOCK_REALTIME in ns through vtime's fast clock."""
-    return _need(_realtime, "realtime_ns")()
+    _need("realtime_ns")
+    return lib.vtime_realtime_ns()
 
 
 def counter_now():
     """The raw counter (for timestamps converted later with counter_to_ns)."""
-    return _need(_counter_now, "counter_now")()
+    _need("counter_now")
+    return lib.vtime_counter_now()
 
 
 def counter_to_ns(t):
-    return _need(_counter_to_ns, "counter_to_ns")(t)
+    _need("counter_to_ns")
+    return lib.vtime_counter_to_ns(u64("counter", t))
+
+# The bounded-time API (<vtime/clock.h>) will be wrapped here.
 
 
 def info():
     """A ClockInfo snapshot (initialises the clock if needed)."""
-    buf = _ClockInfoBuf()
-    _check(_need(_info, "info")(ctypes.byref(buf)), "vtime_clock_info")
-    i = buf.info
+    _need("info")
+    i = S.vtime_clock_info()
+    check(lib.vtime_clock_info(ctypes.byref(i)), "vtime_clock_info")
 
     def s(b):
+        if isinstance(b, (bytes, bytearray)):
+            b = bytes(b).split(b"\0", 1)[0]
         return b.decode(errors="replace") if b else ""
 
     return ClockInfo(source=s(i.source_name) or SOURCES.get(i.source, str(i.source)), forced=i.forced,
