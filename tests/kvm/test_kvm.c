@@ -721,6 +721,34 @@ static bool abis_boot(struct minivmm *vm)
 	return true;
 }
 
+/* Waits until every vCPU has finished `more` rounds of the three readers
+ * beyond where it is now (under load a vCPU may run rarely: no fixed
+ * window). false on timeout, saying which vCPU it waited for. */
+static bool abis_wait_rounds(struct minivmm *vm, uint64_t more)
+{
+	uint64_t base[MINIVMM_MAX_CPUS], t0 = now_ms();
+
+	for (unsigned i = 0; i < vm->nr_cpus; i++)
+		base[i] = vm->shared->abis.cpu[i].rounds;
+	for (;;) {
+		unsigned waiting = vm->nr_cpus;
+		for (unsigned i = 0; i < vm->nr_cpus; i++) {
+			uint64_t r = vm->shared->abis.cpu[i].rounds;
+			if (r >= base[i] + more)
+				waiting--;
+			else if (now_ms() - t0 > WAIT_MS) {
+				printf("\n  cpu %u: %llu rounds (waited %u ms for %llu more; state %d: %s)\n", i,
+				       (unsigned long long)r, WAIT_MS, (unsigned long long)more, (int)vm->cpu[i].state,
+				       vm->cpu[i].why);
+				return false;
+			}
+		}
+		if (!waiting)
+			return true;
+		sleep_ms(2);
+	}
+}
+
 static void abis_stop(struct minivmm *vm)
 {
 	__atomic_store_n(&vm->shared->stop, 1u, __ATOMIC_RELEASE);
@@ -734,7 +762,7 @@ static void test_abis_agree(void)
 	const struct minivmm_abis *A;
 
 	CU_ASSERT_FATAL(abis_boot(&vm));
-	sleep_ms(800);
+	CU_ASSERT(abis_wait_rounds(&vm, 40));
 	abis_stop(&vm);
 	abis_report(&vm, "three ABIs, no disruption");
 	A = &vm.shared->abis;
@@ -795,12 +823,13 @@ static void test_abis_disruptions(void)
 					    "live migration (advance) into a new VM" };
 	uint32_t want_marker = 0, want_gen = 0;
 
+	/* every vCPU reads between two disruptions (it must see each once) */
 	CU_ASSERT_FATAL(abis_boot(&vm[0]));
-	sleep_ms(150);
+	CU_ASSERT_FATAL(abis_wait_rounds(&vm[0], 10));
 	abis_pause(&vm[0], 100, VTIME_RESUME_FREEZE);
-	sleep_ms(150);
+	CU_ASSERT_FATAL(abis_wait_rounds(&vm[0], 5));
 	abis_pause(&vm[0], 100, VTIME_RESUME_ADVANCE);
-	sleep_ms(150);
+	CU_ASSERT_FATAL(abis_wait_rounds(&vm[0], 5));
 	/* a consistent report needs the vCPUs parked (between rounds); parking
 	 * without vtime_vmm_pause() is no disruption, only a slow exit */
 	CU_ASSERT_FATAL(minivmm_pause(&vm[0], 5000) == 0);
@@ -812,9 +841,9 @@ static void test_abis_disruptions(void)
 	}
 	minivmm_resume(&vm[0]);
 	abis_move(&vm[0], &vm[1], 100, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT);
-	sleep_ms(150);
+	CU_ASSERT_FATAL(abis_wait_rounds(&vm[1], 5));
 	abis_move(&vm[1], &vm[2], 100, VTIME_RESUME_ADVANCE, VTIME_VMM_RESTORE_MIGRATION);
-	sleep_ms(150);
+	CU_ASSERT_FATAL(abis_wait_rounds(&vm[2], 20));
 	abis_stop(&vm[2]);
 	abis_report(&vm[2], "after two pause/resume, a snapshot restore and a live migration");
 	A = &vm[2].shared->abis;
