@@ -10,7 +10,7 @@ build/tools/vtime status
 meson test -C build --benchmark --suite userspace --verbose
 build/tools/vtime check --seconds 10
 # every command's JSON parses (the unit test checks the contents)
-for cmd in status now pvclock "scale 2599999000" "check --seconds 1" "bench --seconds 0.1"; do
+for cmd in status now pvclock vmclock hv "scale 2599999000" "check --seconds 1" "bench --seconds 0.1"; do
 	# shellcheck disable=SC2086
 	build/tools/vtime $cmd --json | python3 -c 'import json,sys; json.load(sys.stdin)'
 done

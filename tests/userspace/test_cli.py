@@ -16,7 +16,7 @@ import time
 
 VT = sys.argv[1]
 COMPLETION = sys.argv[2] if len(sys.argv) > 2 else None
-COMMANDS = ("status", "now", "check", "bench", "scale", "pvclock")
+COMMANDS = ("status", "now", "check", "bench", "scale", "pvclock", "vmclock", "hv")
 fails = 0
 passed = 0
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* vtime now: every clock side by side, read back to back. */
+/* vtime now: every clock side by side, read back to back, and the bounded
+ * interval (vtime_bounded_now) with its status and source. */
 #include <stdio.h>
 #include <time.h>
 #include <vtime/arch.h>
@@ -16,12 +17,65 @@ static uint64_t clk(clockid_t id)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* An interval that holds no bound (UNKNOWN, DISRUPTED: earliest 0, latest
+ * UINT64_MAX) has no width. */
+static bool has_bound(const struct vtime_bounded *b)
+{
+	return b->earliest_ns <= b->latest_ns && b->latest_ns != UINT64_MAX;
+}
+
+static void bounded_json(struct vt_json *j, const char *key, const struct vtime_bounded *b, uint64_t rt)
+{
+	vj_obj(j, key);
+	vj_u64(j, "earliest_ns", b->earliest_ns);
+	vj_u64(j, "latest_ns", b->latest_ns);
+	if (has_bound(b)) {
+		vj_u64(j, "width_ns", b->latest_ns - b->earliest_ns);
+		if (rt) {
+			vj_i64(j, "earliest_minus_realtime_ns", (int64_t)(b->earliest_ns - rt));
+			vj_i64(j, "latest_minus_realtime_ns", (int64_t)(b->latest_ns - rt));
+		}
+	} else {
+		vj_null(j, "width_ns");
+	}
+	vj_str(j, "status", vt_bound_status_name(b->status));
+	vj_str(j, "source", vt_bound_source_name(b->source));
+	vj_end_obj(j);
+}
+
+static void bounded_text(const struct vtime_bounded *b, uint64_t rt)
+{
+	char iso[64];
+
+	if (has_bound(b)) {
+		uint64_t w = b->latest_ns - b->earliest_ns;
+		vt_iso_time(b->earliest_ns / 1000000000u, (uint32_t)(b->earliest_ns % 1000000000u), iso, sizeof iso);
+		printf("  %-10s %s  (%llu ns", "earliest", iso, (unsigned long long)b->earliest_ns);
+		if (rt)
+			printf(", %+lld vs CLOCK_REALTIME", (long long)(b->earliest_ns - rt));
+		printf(")\n");
+		vt_iso_time(b->latest_ns / 1000000000u, (uint32_t)(b->latest_ns % 1000000000u), iso, sizeof iso);
+		printf("  %-10s %s  (%llu ns", "latest", iso, (unsigned long long)b->latest_ns);
+		if (rt)
+			printf(", %+lld vs CLOCK_REALTIME", (long long)(b->latest_ns - rt));
+		printf(")\n");
+		printf("  %-10s %llu ns (%.3f ms; +- %.3f ms)\n", "width", (unsigned long long)w, w / 1e6, w / 2e6);
+	} else {
+		printf("  %-10s %llu, latest %llu: no bound\n", "earliest", (unsigned long long)b->earliest_ns,
+		       (unsigned long long)b->latest_ns);
+	}
+	printf("  %-10s %s\n", "status", vt_bound_status_name(b->status));
+	printf("  %-10s %s: %s\n", "source", vt_bound_source_name(b->source), vt_bound_source_text(b->source));
+}
+
 int cmd_now(const struct vt_opts *o)
 {
 	struct vtime_host_page hp;
 	struct vtime_counter ctr;
 	struct vtime_pvclock_reading rd;
 	struct vtime_clock_info ci;
+	struct vtime_bounded b, bt;
+	struct vtime_bounded_info bi;
 	uint64_t mono, vt, ticks, tns, raw, boot, rt, vrt, mono2;
 	bool have_kvm;
 
@@ -41,8 +95,11 @@ int cmd_now(const struct vt_opts *o)
 	boot = clk(CLOCK_BOOTTIME);
 	rt = clk(CLOCK_REALTIME);
 	vrt = vtime_realtime_ns();
+	b = vtime_bounded_now();
 	mono2 = clk(CLOCK_MONOTONIC);
 	tns = vtime_counter_to_ns(ticks);
+	bt = vtime_bounded_tai_now();
+	vtime_bounded_info(&bi); /* after the reads: it may take the maintenance lock */
 
 	if (o->json) {
 		struct vt_json j;
@@ -61,6 +118,9 @@ int cmd_now(const struct vt_opts *o)
 		vj_u64(&j, "clock_realtime_ns", rt);
 		vj_u64(&j, "vtime_realtime_ns", vrt);
 		vj_u64(&j, "clock_monotonic_after_ns", mono2);
+		bounded_json(&j, "bounded", &b, rt);
+		bounded_json(&j, "bounded_tai", &bt, 0);
+		vj_str(&j, "bounded_why", bi.why);
 		vj_finish(&j);
 		return VT_EXIT_OK;
 	}
@@ -82,5 +142,10 @@ int cmd_now(const struct vt_opts *o)
 	       (long long)(vrt - rt));
 	printf("%-26s %22llu %+16lld  (read last: the spread of this table)\n", "CLOCK_MONOTONIC again",
 	       (unsigned long long)mono2, (long long)(mono2 - mono));
+	printf("\nBounded time (vtime_bounded_now, UTC; read before \"CLOCK_MONOTONIC again\")\n");
+	bounded_text(&b, rt);
+	printf("  %-10s %s\n", "why", bi.why);
+	printf("\nBounded time in TAI (vtime_bounded_tai_now, read after the table)\n");
+	bounded_text(&bt, 0);
 	return VT_EXIT_OK;
 }

@@ -225,6 +225,7 @@ int cmd_status(const struct vt_opts *o)
 			vj_i64(&j, "esterror_us", tx.esterror);
 		}
 		vj_end_obj(&j);
+		vt_pages_status(&j);
 		vj_finish(&j);
 		return VT_EXIT_OK;
 	}
@@ -327,5 +328,6 @@ freq:
 		printf("  realtime offset     +- %llu ns, %llu steps followed\n", (unsigned long long)ci.realtime_unc_ns,
 		       (unsigned long long)ci.realtime_steps);
 	printf("  initialisation      %.1f us\n", ci.init_ns / 1e3);
+	vt_pages_status(NULL);
 	return VT_EXIT_OK;
 }

@@ -18,7 +18,8 @@ struct cmd {
 	const char *name;
 	int (*fn)(const struct vt_opts *);
 	const char *args;    /* positional arguments, for the usage line */
-	int nargs;           /* how many it takes */
+	int nargs;           /* how many it needs */
+	int nargs_max;       /* how many it takes (more than nargs: the rest optional) */
 	unsigned opts;       /* OPT_* it takes */
 	double seconds_dflt; /* --seconds default (with OPT_SECONDS) */
 	const char *summary; /* one line */
@@ -26,34 +27,53 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "status", cmd_status, "", 0, OPT_JSON, 0,
-	  "hypervisor, clocksource, TSC, host pvclock record, frequency sources, vtime's choice",
+	{ "status", cmd_status, "", 0, 0, OPT_JSON, 0,
+	  "hypervisor, clocksource, TSC, host pages, frequency sources, vtime's choice, the bound",
 	  "Shows what this machine offers for timekeeping (CPUID, the kernel's clocksources and NTP\n"
 	  "state, the host pvclock page), every source of the counter frequency and how far they\n"
-	  "agree, and the source vtime_now_ns() chose and why.\n" },
-	{ "now", cmd_now, "", 0, OPT_JSON, 0, "every clock side by side",
+	  "agree, the source vtime_now_ns() chose and why; then the Hyper-V reference TSC page and\n"
+	  "the VMClock device (present with their fields, or absent with the reason) and what\n"
+	  "vtime_bounded_now()'s error bound rests on (vtime_bounded_info).\n" },
+	{ "now", cmd_now, "", 0, 0, OPT_JSON, 0, "every clock side by side, and the bounded interval",
 	  "Reads every clock back to back (CLOCK_MONOTONIC, vtime_now_ns(), vtime_counter_to_ns(),\n"
 	  "kvmclock, CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME, CLOCK_REALTIME, vtime_realtime_ns())\n"
-	  "with their differences from CLOCK_MONOTONIC.\n" },
-	{ "check", cmd_check, "", 0, OPT_JSON | OPT_SECONDS, 5,
+	  "with their differences from CLOCK_MONOTONIC, then vtime_bounded_now()'s interval: earliest,\n"
+	  "latest, width, status (synchronized, free-running, unknown, disrupted) and the source of\n"
+	  "the bound.\n" },
+	{ "check", cmd_check, "", 0, 0, OPT_JSON | OPT_SECONDS, 5,
 	  "monotonicity across threads pinned to every CPU, drift vs CLOCK_MONOTONIC",
 	  "One thread pinned to every CPU reads vtime_now_ns() for --seconds; fails (exit 1) on a\n"
 	  "backward step, an established error beyond 1 ms against CLOCK_MONOTONIC, or too few\n"
 	  "bracketed samples to judge.\n" },
-	{ "bench", cmd_bench, "", 0, OPT_JSON | OPT_SECONDS, 2,
+	{ "bench", cmd_bench, "", 0, 0, OPT_JSON | OPT_SECONDS, 2,
 	  "ns per call of vtime and the alternatives, with the ratios",
 	  "Measures ns per call of vtime's clocks and the alternatives (clock_gettime through the\n"
 	  "vDSO and as a system call, bare counter reads), in about --seconds in all.\n" },
-	{ "scale", cmd_scale, "HZ", 1, OPT_JSON, 0,
+	{ "scale", cmd_scale, "HZ", 1, 1, OPT_JSON, 0,
 	  "the (shift, mul) a VMM publishes for a TSC of HZ, both directions",
 	  "Prints the (shift, mul) KVM publishes in a pvclock record for a TSC of HZ, the reverse\n"
 	  "scale, and the frequency recovered from it. HZ: 2599999000, 2.6GHz, 1996.248MHz, 2599999k\n"
 	  "(a whole number of Hz, 1 to 18446744073709551615).\n" },
-	{ "pvclock", cmd_pvclock, "", 0, OPT_JSON, 0,
+	{ "pvclock", cmd_pvclock, "", 0, 0, OPT_JSON, 0,
 	  "dump this machine's host pvclock record (or say why there is none)",
 	  "Dumps the host pvclock record the kernel maps into every process (version, timestamps,\n"
 	  "mul, shift, flags, the TSC frequency and kvmclock now), or says why there is none.\n" },
-	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL },
+	{ "vmclock", cmd_vmclock, "[PATH]", 0, 1, OPT_JSON, 0,
+	  "dump a VMClock page: /dev/vmclock0 (or say why there is none), or PATH",
+	  "Dumps a VMClock page (Linux's ptp_vmclock device, /dev/vmclock0 by default, or PATH: another\n"
+	  "device, or a one-page file standing in for one): the header, counter_id, time_type,\n"
+	  "seq_count, disruption marker, generation counter, flags, clock status, UTC/TAI and leap\n"
+	  "second, the counter period and its errors, the time and its errors at the reference point,\n"
+	  "and the time now with its maxerror. Without PATH, a missing device is an answer (exit 0,\n"
+	  "with the reason); a PATH that cannot be opened or holds no VMClock is an error (exit 3).\n" },
+	{ "hv", cmd_hv, "[PATH]", 0, 1, OPT_JSON, 0,
+	  "dump the Hyper-V reference TSC page (or say why there is none), or PATH",
+	  "Dumps the Hyper-V reference TSC page the kernel maps into every process's vvar area\n"
+	  "(tsc_sequence, tsc_scale, tsc_offset, the TSC frequency they give, the reference time\n"
+	  "now), or says why there is none; with PATH, the page in that file (a 4096-byte stand-in).\n"
+	  "Without PATH, no page is an answer (exit 0); a PATH that cannot be read as one is an\n"
+	  "error (exit 3).\n" },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -71,7 +91,7 @@ static void usage(FILE *f)
 	for (const struct cmd *c = cmds; c->name; c++) {
 		char head[32];
 		snprintf(head, sizeof head, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
-		fprintf(f, "  %-12s %s\n", head, c->summary);
+		fprintf(f, "  %-15s %s\n", head, c->summary);
 	}
 	fprintf(f, "\noptions (before the command):\n"
 		   "  --json          machine-readable output (every command also takes it)\n"
@@ -193,8 +213,8 @@ static int run_cmd(const struct cmd *c, int argc, char **argv, bool json)
 	}
 	o.argc = argc - optind;
 	o.argv = argv + optind;
-	if (o.argc > c->nargs) {
-		vt_err("%s: unexpected argument '%s' (see %s)", where, o.argv[c->nargs], help);
+	if (o.argc > c->nargs_max) {
+		vt_err("%s: unexpected argument '%s' (see %s)", where, o.argv[c->nargs_max], help);
 		return VT_EXIT_USAGE;
 	}
 	if (o.argc < c->nargs) {

@@ -48,5 +48,16 @@ int cmd_status(const struct vt_opts *o);
 int cmd_now(const struct vt_opts *o);
 int cmd_check(const struct vt_opts *o);
 int cmd_bench(const struct vt_opts *o);
+int cmd_vmclock(const struct vt_opts *o);
+int cmd_hv(const struct vt_opts *o);
+
+/* cmd_pages.c: names of the bound's status and source, an ISO 8601 UTC
+ * time, and vtime status's sections on the Hyper-V page, the VMClock device
+ * and the bound (j NULL: text). */
+const char *vt_bound_status_name(uint32_t s);
+const char *vt_bound_source_name(uint32_t s);
+const char *vt_bound_source_text(uint32_t s);
+void vt_iso_time(uint64_t sec, uint32_t nsec, char *buf, size_t n);
+void vt_pages_status(struct vt_json *j);
 
 #endif
