@@ -458,6 +458,43 @@ class vtime_clock_info(Structure):
 PLATFORM["vtime_clock_info"] = "linux"
 
 
+class vtime_bounded(Structure):
+    """struct vtime_bounded (<vtime/clock.h>)."""
+    _fields_ = [
+        ("earliest_ns", c_uint64),
+        ("latest_ns", c_uint64),
+        ("status", c_uint32),
+        ("source", c_uint32),
+    ]
+
+PLATFORM["vtime_bounded"] = "linux"
+
+
+class vtime_bounded_info(Structure):
+    """struct vtime_bounded_info (<vtime/clock.h>)."""
+    _fields_ = [
+        ("source", c_uint32),
+        ("status", c_uint32),
+        ("why", c_char * (192)),
+        ("vmclock", c_char_p),
+        ("page_watch", c_char_p),
+        ("half_width_ns", c_uint64),
+        ("kernel_maxerror_ns", c_uint64),
+        ("kernel_esterror_ns", c_uint64),
+        ("kernel_age_ns", c_uint64),
+        ("kernel_status", c_int64),
+        ("tai_offset_s", c_int64),
+        ("track_ns", c_uint64),
+        ("vmclock_maxerror_ns", c_uint64),
+        ("disruptions", c_uint64),
+        ("generations", c_uint64),
+        ("realtime_steps", c_uint64),
+        ("reserved", c_uint64 * (8)),
+    ]
+
+PLATFORM["vtime_bounded_info"] = "linux"
+
+
 class vtime_host_page(Structure):
     """struct vtime_host_page (<vtime/linux.h>)."""
     _fields_ = [
@@ -471,6 +508,40 @@ class vtime_host_page(Structure):
     ]
 
 PLATFORM["vtime_host_page"] = "linux"
+
+
+class vtime_hv_host_page(Structure):
+    """struct vtime_hv_host_page (<vtime/linux.h>)."""
+    _fields_ = [
+        ("page", c_void_p),
+        ("addr", c_size_t),
+        ("mapping", c_char_p),
+        ("sequence", c_uint32),
+        ("pad", c_uint32),
+        ("tsc_scale", c_uint64),
+        ("tsc_offset", c_int64),
+        ("tsc_hz", c_uint64),
+        ("err", c_int),
+        ("why", c_char * (192)),
+        ("reserved", c_uint64 * (4)),
+    ]
+
+PLATFORM["vtime_hv_host_page"] = "linux"
+
+
+class vtime_vmclock_dev(Structure):
+    """struct vtime_vmclock_dev (<vtime/linux.h>)."""
+    _fields_ = [
+        ("clk", c_void_p),
+        ("size", c_size_t),
+        ("fd", c_int),
+        ("err", c_int),
+        ("path", c_char * (64)),
+        ("why", c_char * (192)),
+        ("reserved", c_uint64 * (4)),
+    ]
+
+PLATFORM["vtime_vmclock_dev"] = "linux"
 
 
 class vtime_machine(Structure):
