@@ -603,6 +603,58 @@ pub struct vtime_clock_info {
 }
 
 #[cfg(target_os = "linux")]
+pub type vtime_bound_status = c_uint;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_UNKNOWN: vtime_bound_status = 0;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SYNCHRONIZED: vtime_bound_status = 1;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_FREE_RUNNING: vtime_bound_status = 2;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_DISRUPTED: vtime_bound_status = 3;
+#[cfg(target_os = "linux")]
+pub type vtime_bound_source = c_uint;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SOURCE_NONE: vtime_bound_source = 0;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SOURCE_VMCLOCK: vtime_bound_source = 1;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SOURCE_KERNEL: vtime_bound_source = 2;
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct vtime_bounded {
+    pub earliest_ns: u64,
+    pub latest_ns: u64,
+    pub status: u32,
+    pub source: u32,
+}
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct vtime_bounded_info {
+    pub source: u32,
+    pub status: u32,
+    pub why: [c_char; 192],
+    pub vmclock: *const c_char,
+    pub page_watch: *const c_char,
+    pub half_width_ns: u64,
+    pub kernel_maxerror_ns: u64,
+    pub kernel_esterror_ns: u64,
+    pub kernel_age_ns: u64,
+    pub kernel_status: i64,
+    pub tai_offset_s: i64,
+    pub track_ns: u64,
+    pub vmclock_maxerror_ns: u64,
+    pub disruptions: u64,
+    pub generations: u64,
+    pub realtime_steps: u64,
+    pub reserved: [u64; 8],
+}
+
+#[cfg(target_os = "linux")]
 pub type vtime_counter_kind = c_uint;
 #[cfg(target_os = "linux")]
 pub const VTIME_COUNTER_RAW: vtime_counter_kind = 0;
@@ -622,6 +674,40 @@ pub struct vtime_host_page {
     pub mapping: *const c_char,
     pub nrecords: c_uint,
     pub err: c_int,
+    pub why: [c_char; 192],
+    pub reserved: [u64; 4],
+}
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct vtime_hv_host_page {
+    pub page: *const vtime_hv_tsc_page,
+    pub addr: usize,
+    pub mapping: *const c_char,
+    pub sequence: u32,
+    pub pad: u32,
+    pub tsc_scale: u64,
+    pub tsc_offset: i64,
+    pub tsc_hz: u64,
+    pub err: c_int,
+    pub why: [c_char; 192],
+    pub reserved: [u64; 4],
+}
+
+/// VTIME_VMCLOCK_DEV_PATH, NUL-terminated.
+#[cfg(target_os = "linux")]
+pub const VTIME_VMCLOCK_DEV_PATH: &[u8] = b"/dev/vmclock0\0";
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct vtime_vmclock_dev {
+    pub clk: *const vtime_vmclock_abi,
+    pub size: usize,
+    pub fd: c_int,
+    pub err: c_int,
+    pub path: [c_char; 64],
     pub why: [c_char; 192],
     pub reserved: [u64; 4],
 }
@@ -925,7 +1011,11 @@ extern "C" {
     pub fn vtime_counter_now() -> u64;
     pub fn vtime_counter_to_ns(counter: u64) -> u64;
     pub fn vtime_clock_info(info: *mut vtime_clock_info) -> c_int;
-    // The bounded-time API (vtime_now_bounded() and friends) lands here.
+    pub fn vtime_bounded_now() -> vtime_bounded;
+    pub fn vtime_bounded_tai_now() -> vtime_bounded;
+    pub fn vtime_bounded_after(b: *const vtime_bounded, t_ns: u64) -> bool;
+    pub fn vtime_bounded_before(b: *const vtime_bounded, t_ns: u64) -> bool;
+    pub fn vtime_bounded_info(info: *mut vtime_bounded_info) -> c_int;
 
     // linux.h
     pub fn vtime_counter_get(kind: vtime_counter_kind, out: *mut vtime_counter) -> c_int;
@@ -937,7 +1027,11 @@ extern "C" {
         rec: *mut *const vtime_pvclock_vcpu_time_info,
     ) -> c_int;
     pub fn vtime_machine_probe(m: *mut vtime_machine) -> c_int;
-    // The userspace VMClock and Hyper-V sources land here.
+    pub fn vtime_hv_host_page_find(hp: *mut vtime_hv_host_page) -> c_int;
+    pub fn vtime_vmclock_dev_open(dev: *mut vtime_vmclock_dev, path: *const c_char) -> c_int;
+    pub fn vtime_vmclock_dev_read(dev: *const vtime_vmclock_dev, out: *mut vtime_vmclock_abi) -> c_int;
+    pub fn vtime_vmclock_dev_wait(dev: *const vtime_vmclock_dev, timeout_ms: c_int) -> c_int;
+    pub fn vtime_vmclock_dev_close(dev: *mut vtime_vmclock_dev) -> c_int;
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

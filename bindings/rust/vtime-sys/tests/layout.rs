@@ -75,6 +75,14 @@ fn every_struct_matches_c() {
     #[cfg(target_os = "linux")]
     check!(seen, vtime_clock_info { source, source_name, forced, why, freq_source, nominal_hz, freq_hz, freq_ppm, tracking_error_ns, recal_interval_ns, recalibrations, steps, fallbacks, fallback_reason, init_ns, page_stable, counter, kernel_rate_known, kernel_rate_ppm, rate_changes, probe_interval_ns, realtime_unc_ns, realtime_steps, reserved });
     #[cfg(target_os = "linux")]
+    check!(seen, vtime_bounded { earliest_ns, latest_ns, status, source });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_bounded_info { source, status, why, vmclock, page_watch, half_width_ns, kernel_maxerror_ns, kernel_esterror_ns, kernel_age_ns, kernel_status, tai_offset_s, track_ns, vmclock_maxerror_ns, disruptions, generations, realtime_steps, reserved });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_hv_host_page { page, addr, mapping, sequence, pad, tsc_scale, tsc_offset, tsc_hz, err, why, reserved });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_vmclock_dev { clk, size, fd, err, path, why, reserved });
+    #[cfg(target_os = "linux")]
     check!(seen, vtime_host_page { rec, addr, mapping, nrecords, err, why, reserved });
     #[cfg(target_os = "linux")]
     check!(seen, vtime_machine { arch, hypervisor, hv_signature, hv_max_leaf, kvm, kvm_features, kvm_clocksource, kvm_stable_bit, hv_tsc_hz, hv_apic_hz, invariant_tsc, rdtscp, cpuid15, cpuid15_hz, cpuid16_mhz, arch_counter_hz, cpuinfo_khz, clocksource, clocksources, ncpus, page, page_hz, page_flags, counter, arch_counter_hz_source, reserved });
