@@ -39,6 +39,11 @@ def boot(cfg, t0=0):
 
 class TestVmm(unittest.TestCase):
     def test_publishes_records_pages_and_wall_clock(self):
+        cfg = vtime.VmmConfig(host_hz=HZ)
+        cfg.reserved[0] = 1  # must be zero (docs/abi.md)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.Vm(cfg, at(0))
+        self.assertEqual(cm.exception.code, vtime.EINVAL)
         mem, vm = boot(vtime.VmmConfig(host_hz=HZ), 1000)
         self.assertEqual(vm.mode, vtime.TscMode.NATIVE)
         self.assertTrue(vm.stable())
@@ -252,6 +257,17 @@ class TestEngines(unittest.TestCase):
         self.assertEqual(len(img), 104)
         st2 = vtime.TicksState.decode(img)
         self.assertEqual(st2, st)
+        # reserved fields (docs/abi.md): zero from save and decode, refused by encode and restore
+        self.assertEqual(list(st.reserved), [0] * 4)
+        self.assertEqual(list(c.reserved), [0] * 3)
+        bad = vtime.TicksState.decode(img)
+        bad.reserved[2] = 1
+        with self.assertRaises(vtime.VtimeError) as cm:
+            bad.encode()
+        self.assertEqual(cm.exception.code, vtime.EINVAL)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.Ticks.restore(bad, 77)
+        self.assertEqual(cm.exception.code, vtime.EPROTO)
         t2 = vtime.Ticks.restore(st2, 77)
         self.assertEqual(t2.counters(), t.counters())
         t2.set_period(100, 2_000_000)

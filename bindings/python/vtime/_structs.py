@@ -154,6 +154,7 @@ class vtime_vmm_config(Structure):
         ("hw_scaling", c_bool),
         ("frac_bits", c_uint),
         ("tolerance_ppm", c_uint32),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -199,6 +200,7 @@ class vtime_vmm(Structure):
         ("hv_page", c_void_p),
         ("hv_scale", c_uint64),
         ("hv_offset", c_int64),
+        ("reserved", c_uint64 * (16)),
     ]
 
 
@@ -216,6 +218,7 @@ class vtime_vmm_vcpu(Structure):
         ("min_pending", c_bool),
         ("min_version", c_uint32),
         ("rec", c_void_p),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -247,6 +250,7 @@ class vtime_vmm_state(Structure):
         ("vmclock_generation", c_uint64),
         ("hv_sequence", c_uint32),
         ("flags", c_uint32),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -256,6 +260,7 @@ class vtime_vmm_vcpu_state(Structure):
         ("guest_tsc", c_uint64),
         ("version", c_uint32),
         ("flags", c_uint32),
+        ("reserved", c_uint64 * (2)),
     ]
 
 
@@ -277,6 +282,7 @@ class vtime_ticks(Structure):
         ("rate", c_uint32),
         ("inject_open", c_uint32),
         ("pad", c_uint32),
+        ("reserved", c_uint64 * (3)),
     ]
 
 
@@ -298,6 +304,7 @@ class vtime_ticks_counters(Structure):
         ("dropped", c_uint64),
         ("backlog", c_uint64),
         ("coalesced", c_uint64),
+        ("reserved", c_uint64 * (3)),
     ]
 
 
@@ -316,6 +323,7 @@ class vtime_ticks_state(Structure):
         ("delivered", c_uint64),
         ("dropped", c_uint64),
         ("coalesced", c_uint64),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -325,6 +333,7 @@ class vtime_ticks_guest(Structure):
         ("period", c_uint64),
         ("last", c_uint64),
         ("ticks", c_uint64),
+        ("reserved", c_uint64),
     ]
 
 
@@ -365,6 +374,7 @@ class vtime_calib_config(Structure):
         ("slew_tc_ns", c_uint64),
         ("window_ns", c_uint64),
         ("counter", vtime_counter),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -394,6 +404,7 @@ class vtime_calib_stats(Structure):
         ("hz", c_uint64),
         ("freq_unc_ppb", c_uint64),
         ("slew_ppb", c_int64),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -423,6 +434,7 @@ class vtime_calib(Structure):
         ("n", c_uint32),
         ("flags", c_uint32),
         ("ring", vtime_calib_sample * (32)),
+        ("reserved", c_uint64 * (8)),
     ]
 
 

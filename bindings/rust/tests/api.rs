@@ -158,6 +158,12 @@ fn vmm_save_encode_decode_restore() {
     let back = VmmState::decode(&img).unwrap();
     assert_eq!(back, st);
     assert_eq!(VmmState::decode(&img[..40]), Err(Error::PROTO));
+    let mut bad = st;
+    bad.reserved[0] = 1;
+    assert_eq!(bad.encode(), Err(Error::INVAL));
+    let mut badv = vst[0];
+    badv.reserved[1] = 1;
+    assert_eq!(badv.encode(), Err(Error::INVAL));
     let vimg: Vec<Vec<u8>> = vst.iter().map(|v| v.encode().unwrap()).collect();
     let mut short = [0u8; 8];
     assert_eq!(st.encode_into(&mut short), Err(Error::RANGE));
@@ -299,6 +305,14 @@ fn ticks_engine_and_saved_state() {
     assert_eq!(img.len(), 104);
     let st2 = TicksState::decode(&img).unwrap();
     assert_eq!(st2, st);
+    // Reserved fields (docs/abi.md): zero from save and decode, refused by
+    // encode and restore.
+    assert_eq!(st.reserved, [0; 4]);
+    let mut bad = st;
+    bad.reserved[3] = 1;
+    assert_eq!(bad.encode().unwrap_err(), Error::INVAL);
+    assert_eq!(Ticks::restore(&bad, 77).err(), Some(Error::PROTO));
+    assert_eq!(c.reserved, [0; 3]);
     let mut t2 = Ticks::restore(&st2, 77).unwrap();
     assert_eq!(t2.counters(), t.counters());
     t2.set_period(100, 2_000_000).unwrap();

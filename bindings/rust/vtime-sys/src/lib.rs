@@ -280,6 +280,7 @@ pub struct vtime_vmm_config {
     pub hw_scaling: bool,
     pub frac_bits: c_uint,
     pub tolerance_ppm: u32,
+    pub reserved: [u64; 4],
 }
 
 /// The VM's clock state. Fields are the library's; a VM and its vCPUs
@@ -326,6 +327,7 @@ pub struct vtime_vmm {
     pub hv_page: *mut vtime_hv_tsc_page,
     pub hv_scale: u64,
     pub hv_offset: i64,
+    pub reserved: [u64; 16],
 }
 
 #[repr(C)]
@@ -342,6 +344,7 @@ pub struct vtime_vmm_vcpu {
     pub min_pending: bool,
     pub min_version: u32,
     pub rec: *mut vtime_pvclock_vcpu_time_info,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -371,6 +374,7 @@ pub struct vtime_vmm_state {
     pub vmclock_generation: u64,
     pub hv_sequence: u32,
     pub flags: u32,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -379,6 +383,7 @@ pub struct vtime_vmm_vcpu_state {
     pub guest_tsc: u64,
     pub version: u32,
     pub flags: u32,
+    pub reserved: [u64; 2],
 }
 
 // ---- ticks.h ----
@@ -411,6 +416,7 @@ pub struct vtime_ticks {
     pub rate: u32,
     pub inject_open: u32,
     pub pad: u32,
+    pub reserved: [u64; 3],
 }
 
 #[repr(C)]
@@ -430,6 +436,7 @@ pub struct vtime_ticks_counters {
     pub dropped: u64,
     pub backlog: u64,
     pub coalesced: u64,
+    pub reserved: [u64; 3],
 }
 
 #[repr(C)]
@@ -447,6 +454,7 @@ pub struct vtime_ticks_state {
     pub delivered: u64,
     pub dropped: u64,
     pub coalesced: u64,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -455,6 +463,7 @@ pub struct vtime_ticks_guest {
     pub period: u64,
     pub last: u64,
     pub ticks: u64,
+    pub reserved: u64,
 }
 
 // ---- clamp.h ----
@@ -503,6 +512,7 @@ pub struct vtime_calib_config {
     pub slew_tc_ns: u64,
     pub window_ns: u64,
     pub counter: vtime_counter,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -530,6 +540,7 @@ pub struct vtime_calib_stats {
     pub hz: u64,
     pub freq_unc_ppb: u64,
     pub slew_ppb: i64,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -558,6 +569,7 @@ pub struct vtime_calib {
     pub n: u32,
     pub flags: u32,
     pub ring: [vtime_calib_sample; VTIME_CALIB_RING],
+    pub reserved: [u64; 8],
 }
 
 // ---- clock.h, linux.h (Linux) ----
