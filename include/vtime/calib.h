@@ -57,6 +57,10 @@ struct vtime_calib_config {
 	 * (must be ordered like a seqlock reader's counter). read NULL: the
 	 * sample's counter is the switch point. */
 	struct vtime_counter counter;
+	/* Must be zero (vtime_calib_init: VTIME_EINVAL otherwise): a later
+	 * version takes new settings from here, 0 meaning "default", so a
+	 * caller that zero-initialises the struct keeps working (docs/abi.md). */
+	uint64_t reserved[4];
 };
 
 /* Fills *cfg with the defaults documented above. 0 or VTIME_EINVAL. */
@@ -90,6 +94,8 @@ struct vtime_calib_stats {
 	uint64_t hz;                /* frequency estimate (rounded Hz) */
 	uint64_t freq_unc_ppb;      /* uncertainty of the frequency estimate, ppb */
 	int64_t slew_ppb;           /* slew applied to the published rate, ppb */
+	uint64_t reserved[4];       /* zeroed: later versions report new counters here
+	                             * (0: not reported), keeping the size (docs/abi.md) */
 };
 
 /* Events vtime_calib_feed() reports (bit mask). */
@@ -127,11 +133,13 @@ struct vtime_calib {
 	uint64_t noise_ns;      /* running mean |residual| of used samples */
 	uint32_t n, flags;
 	struct vtime_calib_sample ring[VTIME_CALIB_RING];
+	uint64_t reserved[8]; /* private room to grow; the size stays (docs/abi.md) */
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(__builtin_offsetof(struct vtime_calib, lock) == 64, "lock on its own line");
 _Static_assert(__builtin_offsetof(struct vtime_calib, cfg) == 128, "feeder state after the lock");
+_Static_assert(sizeof(struct vtime_calib_stats) == 128, "ABI: grow into reserved");
 #endif
 
 /* cfg NULL: defaults. Returns 0 or VTIME_EINVAL (bad config). With hz_hint

@@ -55,6 +55,7 @@ struct vtime_ticks {
 	uint32_t inject_open; /* next_inject was seen passed: it is ignored (and
 	                       * cannot age) until the next delivery */
 	uint32_t pad;
+	uint64_t reserved[3]; /* private room to grow; the size stays (docs/abi.md) */
 };
 
 /* What to do now. */
@@ -77,6 +78,8 @@ struct vtime_ticks_counters {
 	uint64_t backlog;   /* ticks owed to the guest now */
 	uint64_t coalesced; /* ticks that fell due while the previous interrupt was
 	                     * unacknowledged (a real device would have merged them) */
+	uint64_t reserved[3]; /* zeroed: later versions report new counters here (0: not
+	                       * reported), keeping the size (docs/abi.md) */
 };
 /* Always: due == delivered + dropped + backlog, and coalesced <= due (a
  * period change that converts the backlog into fewer ticks lowers both). */
@@ -137,6 +140,10 @@ struct vtime_ticks_state {
 	uint64_t backlog;
 	uint64_t backlog_rem; /* < period */
 	uint64_t due, delivered, dropped, coalesced; /* due == delivered + dropped + backlog */
+	/* Not in the version 1 image. Zero: save and decode write zeros; encode
+	 * refuses anything else (VTIME_EINVAL), restore too (VTIME_EPROTO), so a
+	 * field a later version defines here is never dropped silently. */
+	uint64_t reserved[4];
 };
 
 /* Accounts ticks due by `now` into the backlog of the saved copy (t itself
@@ -155,6 +162,12 @@ VTIME_API int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_tick
 VTIME_API int vtime_ticks_state_encode(const struct vtime_ticks_state *st, void *buf, size_t len);
 VTIME_API int vtime_ticks_state_decode(struct vtime_ticks_state *st, const void *buf, size_t len);
 
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct vtime_ticks) == 128, "ABI: grow into reserved");
+_Static_assert(sizeof(struct vtime_ticks_counters) == 64, "ABI: grow into reserved");
+_Static_assert(sizeof(struct vtime_ticks_state) == 120, "ABI: grow into reserved");
+#endif
+
 /* Guest side: count ticks from a clock instead of trusting interrupts. The
  * clock is any u64 counter (ns, TSC cycles) that may wrap; period is in its
  * units. Each call accounts the whole periods since the last accounted tick
@@ -164,6 +177,7 @@ struct vtime_ticks_guest {
 	uint64_t period;
 	uint64_t last;  /* clock value of the last accounted tick boundary */
 	uint64_t ticks; /* periods accounted since init */
+	uint64_t reserved; /* private room to grow; the size stays (docs/abi.md) */
 };
 
 /* VTIME_EINVAL on NULL or period 0. */

@@ -66,6 +66,10 @@ struct vtime_vmm_config {
 	bool hw_scaling;         /* the CPU can scale the TSC (AUTO may pick SCALED) */
 	unsigned frac_bits;      /* 48 (VMX) or 32 (SVM) for SCALED; 0 = 48 */
 	uint32_t tolerance_ppm;  /* rates this close count as equal; 0 = 250 (KVM) */
+	/* Must be zero (vtime_vmm_init: VTIME_EINVAL otherwise): a later version
+	 * takes new settings from here, 0 meaning "default", so a caller that
+	 * zero-initialises the struct keeps working (docs/abi.md). */
+	uint64_t reserved[4];
 };
 
 struct vtime_vmm_vcpu;
@@ -109,6 +113,7 @@ struct vtime_vmm {
 	volatile struct vtime_hv_tsc_page *hv_page;
 	uint64_t hv_scale;
 	int64_t hv_offset;
+	uint64_t reserved[16]; /* private room to grow; the size stays (docs/abi.md) */
 };
 
 struct vtime_vmm_vcpu {
@@ -121,6 +126,7 @@ struct vtime_vmm_vcpu {
 	bool min_pending;             /* after restore: lift the record to min_version */
 	uint32_t min_version;         /* ... at the next publish (once), if it is behind */
 	volatile struct vtime_pvclock_vcpu_time_info *rec;
+	uint64_t reserved[4];         /* private room to grow; the size stays (docs/abi.md) */
 };
 
 /* Sets up a VM whose kvmclock reads 0 at now (its realtime view: now's
@@ -336,6 +342,10 @@ struct vtime_vmm_state {
 	uint64_t vmclock_generation; /* VMClock generation counter the guest has seen */
 	uint32_t hv_sequence;        /* last valid Hyper-V page sequence (0: none) */
 	uint32_t flags;              /* VTIME_VMM_STATE_* */
+	/* Not in the image. Zero: save and decode write zeros; encode refuses
+	 * anything else (VTIME_EINVAL), restore too (VTIME_EPROTO), so a field a
+	 * later version defines here is never dropped silently. */
+	uint64_t reserved[4];
 };
 
 #define VTIME_VMM_STATE_VMCLOCK 0x1u /* the VM had a VMClock page */
@@ -347,7 +357,14 @@ struct vtime_vmm_vcpu_state {
 	uint64_t guest_tsc; /* the vCPU's TSC at the save */
 	uint32_t version;   /* record version in guest memory (0: no record) */
 	uint32_t flags;     /* VTIME_VMM_VCPU_STATE_* */
+	uint64_t reserved[2]; /* zero, as in struct vtime_vmm_state */
 };
+
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct vtime_vmm_config) == 64, "ABI: grow into reserved");
+_Static_assert(sizeof(struct vtime_vmm_state) == 96, "ABI: grow into reserved");
+_Static_assert(sizeof(struct vtime_vmm_vcpu_state) == 32, "ABI: grow into reserved");
+#endif
 
 VTIME_API int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now,
 			     struct vtime_vmm_state *st);

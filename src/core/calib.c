@@ -109,7 +109,8 @@ int vtime_calib_init(struct vtime_calib *e, const struct vtime_calib_config *cfg
 		cfg = &def;
 	}
 	if (cfg->max_slew_ppm < 1 || cfg->max_slew_ppm > 100000 || cfg->slew_tc_ns < 1000 ||
-	    cfg->window_ns < 1000000 || cfg->step_ns == 0 || cfg->discont_ns == 0)
+	    cfg->window_ns < 1000000 || cfg->step_ns == 0 || cfg->discont_ns == 0 ||
+	    !vt_zero64(cfg->reserved, sizeof cfg->reserved / sizeof cfg->reserved[0]))
 		return VTIME_EINVAL;
 	*e = (struct vtime_calib){ 0 };
 	e->cfg = *cfg;

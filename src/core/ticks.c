@@ -114,6 +114,7 @@ int vtime_ticks_init(struct vtime_ticks *t, uint64_t period_ns, enum vtime_ticks
 	t->rate = VTIME_TICKS_RATE_DEFAULT;
 	t->inject_open = 1;
 	t->pad = 0;
+	t->reserved[0] = t->reserved[1] = t->reserved[2] = 0;
 	vt_ticks_set_sub(t);
 	return 0;
 }
@@ -224,6 +225,7 @@ int vtime_ticks_counters(const struct vtime_ticks *t, struct vtime_ticks_counter
 	c->dropped = t->dropped;
 	c->backlog = t->backlog;
 	c->coalesced = t->coalesced;
+	c->reserved[0] = c->reserved[1] = c->reserved[2] = 0;
 	return 0;
 }
 
@@ -248,6 +250,7 @@ int vtime_ticks_save(const struct vtime_ticks *t, uint64_t now, struct vtime_tic
 	st->delivered = c.delivered;
 	st->dropped = c.dropped;
 	st->coalesced = c.coalesced;
+	st->reserved[0] = st->reserved[1] = st->reserved[2] = st->reserved[3] = 0;
 	return 0;
 }
 
@@ -270,6 +273,8 @@ int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *s
 		return VTIME_EPROTO;
 	if (st->backlog_rem >= st->period || st->coalesced > st->due)
 		return VTIME_EPROTO;
+	if (!vt_zero64(st->reserved, sizeof st->reserved / sizeof st->reserved[0]))
+		return VTIME_EPROTO;
 	/* The saved copy may hold ticks accounted but not yet handled (discard
 	 * included): the next update applies the policy to them. A cap holds
 	 * only between calls, so only the accounting at save can exceed it. */
@@ -287,6 +292,7 @@ int vtime_ticks_restore(struct vtime_ticks *t, const struct vtime_ticks_state *s
 	t->rate = st->rate;
 	t->inject_open = st->inject_in == 0;
 	t->pad = 0;
+	t->reserved[0] = t->reserved[1] = t->reserved[2] = 0;
 	vt_ticks_set_sub(t);
 	return 0;
 }
@@ -296,7 +302,7 @@ int vtime_ticks_state_encode(const struct vtime_ticks_state *st, void *buf, size
 	struct vt_state_cur c;
 	int err;
 
-	if (!st)
+	if (!st || !vt_zero64(st->reserved, sizeof st->reserved / sizeof st->reserved[0]))
 		return VTIME_EINVAL;
 	if ((err = vt_state_begin_write(&c, buf, len, VTIME_TICKS_STATE_MAGIC, VTIME_TICKS_STATE_VERSION,
 					VTIME_TICKS_STATE_BYTES)))
@@ -343,6 +349,7 @@ int vtime_ticks_state_decode(struct vtime_ticks_state *st, const void *buf, size
 	d.delivered = vt_state_get(&c, 8);
 	d.dropped = vt_state_get(&c, 8);
 	d.coalesced = vt_state_get(&c, 8);
+	d.reserved[0] = d.reserved[1] = d.reserved[2] = d.reserved[3] = 0;
 	if ((err = vt_state_end(&c)))
 		return err;
 	*st = d;
@@ -358,6 +365,7 @@ int vtime_ticks_guest_init(struct vtime_ticks_guest *g, uint64_t period, uint64_
 	g->period = period;
 	g->last = now;
 	g->ticks = 0;
+	g->reserved = 0;
 	return 0;
 }
 

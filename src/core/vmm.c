@@ -102,7 +102,8 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	uint32_t tol;
 	int err;
 
-	if (!vm || !cfg || !now || cfg->host_hz == 0 || cfg->mode > VTIME_VMM_TSC_EMULATED)
+	if (!vm || !cfg || !now || cfg->host_hz == 0 || cfg->mode > VTIME_VMM_TSC_EMULATED ||
+	    !vt_zero64(cfg->reserved, sizeof cfg->reserved / sizeof cfg->reserved[0]))
 		return VTIME_EINVAL;
 	guest_hz = cfg->guest_hz ? cfg->guest_hz : cfg->host_hz;
 	tol = cfg->tolerance_ppm ? cfg->tolerance_ppm : VT_VMM_DEFAULT_TOLERANCE_PPM;
@@ -155,6 +156,8 @@ int vtime_vmm_init(struct vtime_vmm *vm, const struct vtime_vmm_config *cfg, con
 	vt_store64(&vm->emu_last, 0);
 	vm->paused = false;
 	vm->pause_ns = vm->restore_elapsed_ns = 0;
+	for (unsigned i = 0; i < sizeof vm->reserved / sizeof vm->reserved[0]; i++)
+		vm->reserved[i] = 0;
 	vt_vmm_pages_init(vm, now);
 	return 0;
 }
@@ -187,6 +190,8 @@ int vtime_vmm_vcpu_init(struct vtime_vmm *vm, struct vtime_vmm_vcpu *vcpu)
 	vcpu->written = vcpu->stop_request = vcpu->min_pending = false;
 	vcpu->min_version = 0;
 	vcpu->rec = (volatile struct vtime_pvclock_vcpu_time_info *)0;
+	for (unsigned i = 0; i < sizeof vcpu->reserved / sizeof vcpu->reserved[0]; i++)
+		vcpu->reserved[i] = 0;
 	vcpu->next = vm->vcpus;
 	vm->vcpus = vcpu;
 	vm->nr_vcpus++;
@@ -743,6 +748,7 @@ int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, 
 	st->mode = vm->mode;
 	st->vmclock_marker = st->vmclock_generation = 0;
 	st->flags = 0;
+	st->reserved[0] = st->reserved[1] = st->reserved[2] = st->reserved[3] = 0;
 	if (vm->vmclock) {
 		uint64_t m = vt_le64(vt_load64(&vm->vmclock->disruption_marker));
 		uint64_t g = vt_le64(vt_load64(&vm->vmclock->vm_generation_counter));
@@ -782,6 +788,7 @@ int vtime_vmm_vcpu_save(const struct vtime_vmm_vcpu *vcpu, const struct vtime_vm
 	if (vcpu->min_pending && vt_vmm_behind_floor(st->version, vcpu->min_version))
 		st->version = vcpu->min_version;
 	st->flags = vcpu->rec ? VTIME_VMM_VCPU_STATE_RECORD : 0;
+	st->reserved[0] = st->reserved[1] = 0;
 	return 0;
 }
 
@@ -796,7 +803,8 @@ int vtime_vmm_restore(struct vtime_vmm *vm, const struct vtime_vmm_state *st, co
 		return VTIME_EINVAL;
 	if (st->guest_hz == 0 || st->host_hz == 0 || st->mode < VTIME_VMM_TSC_NATIVE ||
 	    st->mode > VTIME_VMM_TSC_EMULATED || (st->flags & ~flags) || st->hv_sequence == 0xffffffffu ||
-	    ((st->vmclock_marker || st->vmclock_generation) && !(st->flags & VTIME_VMM_STATE_VMCLOCK)))
+	    ((st->vmclock_marker || st->vmclock_generation) && !(st->flags & VTIME_VMM_STATE_VMCLOCK)) ||
+	    !vt_zero64(st->reserved, sizeof st->reserved / sizeof st->reserved[0]))
 		return VTIME_EPROTO;
 	if (st->guest_hz != vm->guest_hz)
 		return VTIME_EINVAL;
@@ -829,7 +837,8 @@ int vtime_vmm_vcpu_restore(struct vtime_vmm_vcpu *vcpu, const struct vtime_vmm_v
 
 	if (!vcpu || !vcpu->vm || !st || !now)
 		return VTIME_EINVAL;
-	if ((st->flags & ~VTIME_VMM_VCPU_STATE_RECORD) || (st->version && !(st->flags & VTIME_VMM_VCPU_STATE_RECORD)))
+	if ((st->flags & ~VTIME_VMM_VCPU_STATE_RECORD) || (st->version && !(st->flags & VTIME_VMM_VCPU_STATE_RECORD)) ||
+	    !vt_zero64(st->reserved, sizeof st->reserved / sizeof st->reserved[0]))
 		return VTIME_EPROTO;
 	vm = vcpu->vm;
 	value = st->guest_tsc + vtime_scale_apply(&vm->ns_to_guest, vm->restore_elapsed_ns);
@@ -847,7 +856,7 @@ int vtime_vmm_state_encode(const struct vtime_vmm_state *st, void *buf, size_t l
 	struct vt_state_cur c;
 	int err;
 
-	if (!st)
+	if (!st || !vt_zero64(st->reserved, sizeof st->reserved / sizeof st->reserved[0]))
 		return VTIME_EINVAL;
 	if ((err = vt_state_begin_write(&c, buf, len, VTIME_VMM_STATE_MAGIC, VTIME_VMM_STATE_VERSION,
 					VTIME_VMM_STATE_BYTES)))
@@ -888,6 +897,7 @@ int vtime_vmm_state_decode(struct vtime_vmm_state *st, const void *buf, size_t l
 	d.mode = (uint32_t)vt_state_get(&c, 4);
 	d.vmclock_marker = d.vmclock_generation = 0;
 	d.hv_sequence = d.flags = 0;
+	d.reserved[0] = d.reserved[1] = d.reserved[2] = d.reserved[3] = 0;
 	if (version >= 2) {
 		d.vmclock_marker = vt_state_get(&c, 8);
 		d.vmclock_generation = vt_state_get(&c, 8);
@@ -905,7 +915,7 @@ int vtime_vmm_vcpu_state_encode(const struct vtime_vmm_vcpu_state *st, void *buf
 	struct vt_state_cur c;
 	int err;
 
-	if (!st)
+	if (!st || !vt_zero64(st->reserved, sizeof st->reserved / sizeof st->reserved[0]))
 		return VTIME_EINVAL;
 	if ((err = vt_state_begin_write(&c, buf, len, VTIME_VMM_VCPU_STATE_MAGIC, VTIME_VMM_VCPU_STATE_VERSION,
 					VTIME_VMM_VCPU_STATE_BYTES)))
@@ -934,6 +944,7 @@ int vtime_vmm_vcpu_state_decode(struct vtime_vmm_vcpu_state *st, const void *buf
 	d.guest_tsc = vt_state_get(&c, 8);
 	d.version = (uint32_t)vt_state_get(&c, 4);
 	d.flags = (uint32_t)vt_state_get(&c, 4);
+	d.reserved[0] = d.reserved[1] = 0;
 	if ((err = vt_state_end(&c)))
 		return err;
 	*st = d;

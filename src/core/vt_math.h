@@ -117,4 +117,15 @@ static inline uint64_t vt_div64(uint64_t n, uint64_t d)
 #endif
 }
 
+/* Whether the n words at p are all zero: the reserved fields of public
+ * configuration and saved-state structs (docs/abi.md). */
+static inline bool vt_zero64(const uint64_t *p, unsigned n)
+{
+	uint64_t any = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		any |= p[i];
+	return any == 0;
+}
+
 #endif

@@ -55,7 +55,10 @@ static void test_abi(void)
 	CU_ASSERT_EQUAL(sizeof(struct vtime_calib_line), 24);
 	CU_ASSERT_EQUAL(offsetof(struct vtime_calib_line, mul), 16);
 	CU_ASSERT_EQUAL(offsetof(struct vtime_calib_line, shift), 20);
-	CU_ASSERT_EQUAL(sizeof(struct vtime_calib_stats), 12 * 8);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_calib_stats), 16 * 8);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_calib_stats, reserved), 12 * 8);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_calib_config, counter), 48);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_calib_config, reserved), 48 + sizeof(struct vtime_counter));
 	CU_ASSERT_EQUAL(offsetof(struct vtime_calib, seq), 0);
 	CU_ASSERT_EQUAL(offsetof(struct vtime_calib, base_counter), 8);
 	CU_ASSERT_EQUAL(offsetof(struct vtime_calib, base_ns), 16);

@@ -4,10 +4,14 @@
  * byte. Every host must encode exactly these bytes and decode them to the
  * same fields; CI runs this on s390x too (suite portability), so a state
  * saved on one byte order restores on the other. Plus the header checks
- * and the restores' field checks. */
+ * and the restores' field checks, and the reserved fields of the public
+ * configuration, report and saved-state structs (docs/abi.md). */
+#include <stddef.h>
 #include <string.h>
 #include <vtime/error.h>
+#include <vtime/calib.h>
 #include <vtime/kvm.h>
+#include <vtime/ticks.h>
 #include <vtime/vmm.h>
 
 #include "vt_test.h"
@@ -27,7 +31,7 @@ static void test_vmm_image(void)
 	};
 	struct vtime_vmm_state st = { 0x0123456789abcdefull, 0x17f0000000000001ull, 2599999000ull, 1996248000ull, 4,
 				      VTIME_VMM_TSC_SCALED, 0x8000000000000007ull, 0x0000000300000002ull, 0xfffffffeu,
-				      VTIME_VMM_STATE_VMCLOCK | VTIME_VMM_STATE_HV };
+				      VTIME_VMM_STATE_VMCLOCK | VTIME_VMM_STATE_HV, { 0 } };
 	struct vtime_vmm_state back;
 	uint8_t img[VTIME_VMM_STATE_BYTES + 4];
 
@@ -93,7 +97,7 @@ static void test_vcpu_image(void)
 		'V', 'T', 'V', 'C', 1, 0, 16, 0, 32, 0, 0, 0, 0, 0, 0, 0,
 		LE64(0xfffffffffffff000ull), LE32(0x80000002u), LE32(VTIME_VMM_VCPU_STATE_RECORD),
 	};
-	struct vtime_vmm_vcpu_state st = { 0xfffffffffffff000ull, 0x80000002u, VTIME_VMM_VCPU_STATE_RECORD };
+	struct vtime_vmm_vcpu_state st = { 0xfffffffffffff000ull, 0x80000002u, VTIME_VMM_VCPU_STATE_RECORD, { 0 } };
 	struct vtime_vmm_vcpu_state back;
 	uint8_t img[VTIME_VMM_VCPU_STATE_BYTES];
 
@@ -163,7 +167,7 @@ static void test_kvm_image(void)
 /* The header checks every decoder shares (vt_state.h), on the VMM image. */
 static void test_headers(void)
 {
-	struct vtime_vmm_state st = { 1, 2, 3, 4, 5, VTIME_VMM_TSC_NATIVE, 0, 0, 0, 0 }, out, keep;
+	struct vtime_vmm_state st = { 1, 2, 3, 4, 5, VTIME_VMM_TSC_NATIVE, 0, 0, 0, 0, { 0 } }, out, keep;
 	uint8_t img[VTIME_VMM_STATE_BYTES], bad[sizeof img];
 	static const struct { unsigned off; uint8_t val; int err; } cases[] = {
 		{ 0, 'v', VTIME_EPROTO },  /* magic */
@@ -193,12 +197,115 @@ static void test_headers(void)
 	}
 }
 
+/* docs/abi.md: reserved fields. Saved state: save and decode write zeros,
+ * encode refuses anything else (EINVAL), restore too (EPROTO).
+ * Configuration: init refuses non-zero (EINVAL). Reports: zeroed. */
+static void test_reserved(void)
+{
+	const struct vtime_vmm_now now = { 1000000, 1000, 1700000000000000000ull };
+	struct vtime_vmm_config cfg = { .host_hz = 2000000000ull };
+	struct vtime_calib_config cc;
+	struct vtime_vmm vm, vm2;
+	struct vtime_vmm_vcpu vcpu, vcpu2;
+	struct vtime_vmm_state st;
+	struct vtime_vmm_vcpu_state vs;
+	struct vtime_ticks t;
+	struct vtime_ticks_state ts;
+	struct vtime_ticks_counters tc;
+	struct vtime_calib e;
+	struct vtime_calib_stats cs;
+	uint8_t img[128];
+	bool synced;
+
+	CU_ASSERT_EQUAL(sizeof(struct vtime_vmm_config), 64);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_vmm_state), 96);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_vmm_vcpu_state), 32);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_ticks), 128);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_ticks_counters), 64);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_ticks_state), 120);
+	CU_ASSERT_EQUAL(sizeof(struct vtime_ticks_guest), 32);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_vmm_config, reserved), 32);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_vmm_state, reserved), 64);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_vmm_vcpu_state, reserved), 16);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_state, reserved), 88);
+	CU_ASSERT_EQUAL(offsetof(struct vtime_ticks_counters, reserved), 40);
+
+	/* configuration */
+	cfg.reserved[3] = 1;
+	CU_ASSERT_EQUAL(vtime_vmm_init(&vm, &cfg, &now), VTIME_EINVAL);
+	cfg.reserved[3] = 0;
+	memset(&vm, 0x5a, sizeof vm);
+	CU_ASSERT_EQUAL_FATAL(vtime_vmm_init(&vm, &cfg, &now), 0);
+	memset(&vcpu, 0x5a, sizeof vcpu);
+	CU_ASSERT_EQUAL_FATAL(vtime_vmm_vcpu_init(&vm, &vcpu), 0);
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_write_tsc(&vcpu, 0, &now, true, &synced), 0);
+	CU_ASSERT_EQUAL(vtime_calib_config_default(&cc), 0);
+	CU_ASSERT_EQUAL(cc.reserved[0] | cc.reserved[1] | cc.reserved[2] | cc.reserved[3], 0);
+	cc.reserved[1] = 1;
+	CU_ASSERT_EQUAL(vtime_calib_init(&e, &cc), VTIME_EINVAL);
+	cc.reserved[1] = 0;
+	CU_ASSERT_EQUAL_FATAL(vtime_calib_init(&e, &cc), 0);
+
+	/* reports */
+	memset(&cs, 0x5a, sizeof cs);
+	CU_ASSERT_EQUAL(vtime_calib_stats_get(&e, &cs), 0);
+	CU_ASSERT_EQUAL(cs.reserved[0] | cs.reserved[1] | cs.reserved[2] | cs.reserved[3], 0);
+	CU_ASSERT_EQUAL_FATAL(vtime_ticks_init(&t, 1000000, VTIME_TICKS_SLEW, 0), 0);
+	memset(&tc, 0x5a, sizeof tc);
+	CU_ASSERT_EQUAL(vtime_ticks_counters(&t, &tc), 0);
+	CU_ASSERT_EQUAL(tc.reserved[0] | tc.reserved[1] | tc.reserved[2], 0);
+
+	/* the VMM's saved state */
+	memset(&st, 0x5a, sizeof st);
+	CU_ASSERT_EQUAL(vtime_vmm_save(&vm, &now, &st), 0);
+	CU_ASSERT_EQUAL(st.reserved[0] | st.reserved[1] | st.reserved[2] | st.reserved[3], 0);
+	CU_ASSERT_EQUAL(vtime_vmm_state_encode(&st, img, sizeof img), 0);
+	memset(&st, 0x5a, sizeof st);
+	CU_ASSERT_EQUAL(vtime_vmm_state_decode(&st, img, VTIME_VMM_STATE_BYTES), 0);
+	CU_ASSERT_EQUAL(st.reserved[0] | st.reserved[1] | st.reserved[2] | st.reserved[3], 0);
+	st.reserved[2] = 7;
+	CU_ASSERT_EQUAL(vtime_vmm_state_encode(&st, img, sizeof img), VTIME_EINVAL);
+	CU_ASSERT_EQUAL(vtime_vmm_init(&vm2, &cfg, &now), 0);
+	CU_ASSERT_EQUAL(vtime_vmm_restore(&vm2, &st, &now, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT),
+			VTIME_EPROTO);
+	st.reserved[2] = 0;
+	CU_ASSERT_EQUAL(vtime_vmm_restore(&vm2, &st, &now, VTIME_RESUME_FREEZE, VTIME_VMM_RESTORE_SNAPSHOT), 0);
+	memset(&vs, 0x5a, sizeof vs);
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_save(&vcpu, &now, &vs), 0);
+	CU_ASSERT_EQUAL(vs.reserved[0] | vs.reserved[1], 0);
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_state_encode(&vs, img, sizeof img), 0);
+	memset(&vs, 0x5a, sizeof vs);
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_state_decode(&vs, img, VTIME_VMM_VCPU_STATE_BYTES), 0);
+	CU_ASSERT_EQUAL(vs.reserved[0] | vs.reserved[1], 0);
+	vs.reserved[1] = 1;
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_state_encode(&vs, img, sizeof img), VTIME_EINVAL);
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_init(&vm2, &vcpu2), 0);
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_restore(&vcpu2, &vs, &now, &synced), VTIME_EPROTO);
+	vs.reserved[1] = 0;
+	CU_ASSERT_EQUAL(vtime_vmm_vcpu_restore(&vcpu2, &vs, &now, &synced), 0);
+
+	/* the ticks engine's saved state */
+	memset(&ts, 0x5a, sizeof ts);
+	CU_ASSERT_EQUAL(vtime_ticks_save(&t, 500000, &ts), 0);
+	CU_ASSERT_EQUAL(ts.reserved[0] | ts.reserved[1] | ts.reserved[2] | ts.reserved[3], 0);
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(&ts, img, sizeof img), 0);
+	memset(&ts, 0x5a, sizeof ts);
+	CU_ASSERT_EQUAL(vtime_ticks_state_decode(&ts, img, VTIME_TICKS_STATE_BYTES), 0);
+	CU_ASSERT_EQUAL(ts.reserved[0] | ts.reserved[1] | ts.reserved[2] | ts.reserved[3], 0);
+	ts.reserved[0] = 1;
+	CU_ASSERT_EQUAL(vtime_ticks_state_encode(&ts, img, sizeof img), VTIME_EINVAL);
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &ts, 0), VTIME_EPROTO);
+	ts.reserved[0] = 0;
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&t, &ts, 0), 0);
+}
+
 static const struct vt_test_case cases[] = {
 	{ "VMM state image (version 2), known bytes both ways", test_vmm_image },
 	{ "VMM state image version 1 still decodes", test_vmm_image_v1 },
 	{ "vCPU state image, known bytes both ways", test_vcpu_image },
 	{ "KVM clock snapshot image, known bytes both ways", test_kvm_image },
 	{ "malformed headers refused, output untouched", test_headers },
+	{ "reserved fields: zeroed by save, decode and reports; refused by encode, restore, init", test_reserved },
 	{ NULL, NULL },
 };
 

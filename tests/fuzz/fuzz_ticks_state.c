@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		uint8_t fix;
 		f = fz_init(data, size);
+		memset(&st, 0, sizeof st); /* reserved fields zero (docs/abi.md) */
 		fix = fz_u8(&f);
 		st.policy = fz_u8(&f) % 4u;
 		st.rate = fz_u16(&f) % 300u;
@@ -73,6 +74,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	FZ_CHECK(vtime_ticks_state_encode(&st, img, sizeof img) == 0, "encode");
+	/* a field a later version defines is never dropped silently */
+	st.reserved[now & 3u] = now | 1u;
+	FZ_CHECK(vtime_ticks_state_encode(&st, img2, sizeof img2) == VTIME_EINVAL, "encode took a reserved field");
+	memset(&t, 0xa5, sizeof t);
+	keep = t;
+	FZ_CHECK(vtime_ticks_restore(&t, &st, now) == VTIME_EPROTO && memcmp(&t, &keep, sizeof t) == 0,
+		 "restore took a reserved field");
+	st.reserved[now & 3u] = 0;
 	FZ_CHECK(vtime_ticks_state_decode(&back, img, sizeof img) == 0 && ticks_state_equal(&st, &back),
 		 "decode(encode(x)) != x");
 	FZ_CHECK(vtime_ticks_state_encode(&back, img2, sizeof img2) == 0 && memcmp(img, img2, sizeof img) == 0,

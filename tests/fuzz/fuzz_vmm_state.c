@@ -52,6 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* states from the input's fields */
 	{
 		uint8_t fix = fz_u8(&f);
+		memset(&st, 0, sizeof st); /* reserved fields zero (docs/abi.md) */
+		memset(&cs, 0, sizeof cs);
 		st.kvmclock_ns = fz_edge64(&f);
 		st.realtime_ns = fz_edge64(&f);
 		st.guest_hz = (fix & 1u) ? 2600000000ull : fz_edge64(&f);
@@ -66,6 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cs.version = (fix & 8u) ? (uint32_t)fz_edge64(&f) : fz_u32(&f);
 		cs.flags = (fix & 16u) ? (uint32_t)VTIME_VMM_VCPU_STATE_RECORD : fz_u32(&f);
 	}
+	FZ_CHECK(vtime_vmm_state_encode(&st, img, sizeof img) == 0, "encode");
+	/* a field a later version defines is never dropped silently */
+	st.reserved[st.kvmclock_ns & 3u] = st.realtime_ns | 1u;
+	FZ_CHECK(vtime_vmm_state_encode(&st, img, sizeof img) == VTIME_EINVAL, "encode took a reserved field");
+	st.reserved[st.kvmclock_ns & 3u] = 0;
 	FZ_CHECK(vtime_vmm_state_encode(&st, img, sizeof img) == 0, "encode");
 	FZ_CHECK(vtime_vmm_state_decode(&back, img, sizeof img) == 0 && memcmp(&back, &st, sizeof st) == 0,
 		 "VM state: decode(encode(x)) != x");

@@ -675,7 +675,7 @@ static void test_state_abi(void)
 		0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0, /* coalesced */
 	};
 	struct vtime_ticks_state st = { 2, 4, 0x0102030405060708ull, 3, 1000000, 10000, 2, 5, 9, 6, 1,
-					0xf0e0d0c0b0a09080ull };
+					0xf0e0d0c0b0a09080ull, { 0 } };
 	struct vtime_ticks_state back;
 	uint8_t img[VTIME_TICKS_STATE_BYTES];
 

@@ -644,7 +644,7 @@ static void test_restore_rejects(void)
 	struct vtime_vmm vm, vm2;
 	struct vtime_vmm_vcpu a, a2;
 	struct vtime_vmm_now n = { 1000, 5000, 1700000000000000000ull };
-	struct vtime_vmm_config cfg = { 2000000000ull, 0, VTIME_VMM_TSC_AUTO, false, 0, 0 };
+	struct vtime_vmm_config cfg = { 2000000000ull, 0, VTIME_VMM_TSC_AUTO, false, 0, 0, { 0 } };
 	struct vtime_vmm_state st, bad;
 	struct vtime_vmm_vcpu_state cs, cbad;
 
@@ -704,7 +704,7 @@ static void test_versions_after_restore(void)
 				struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
 				struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
 				struct vtime_vmm_state st;
-				struct vtime_vmm_vcpu_state cs;
+				struct vtime_vmm_vcpu_state cs = { 0 }; /* reserved fields zero */
 				uint32_t page, v;
 
 				memset(&rec, 0, sizeof rec);
@@ -757,7 +757,7 @@ static void test_first_version_after_restore(void)
 			struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
 			struct vtime_vmm_now n = at(starts[k], hz, 0, 0);
 			struct vtime_vmm_state st;
-			struct vtime_vmm_vcpu_state cs = { 5, saved[a], VTIME_VMM_VCPU_STATE_RECORD };
+			struct vtime_vmm_vcpu_state cs = { 5, saved[a], VTIME_VMM_VCPU_STATE_RECORD, { 0 } };
 			uint32_t floor = (saved[a] + 1u) & ~1u, ver = 0;
 
 			memset(&rec, 0, sizeof rec);
@@ -910,7 +910,7 @@ static void test_soak_versions(void)
 	struct vtime_vmm_config cfg = cfg_of(hz, 0, false);
 	struct vtime_vmm_now now = at(starts[1], hz, 0, 0);
 	struct vtime_vmm_state st;
-	struct vtime_vmm_vcpu_state cs = { 12345, 1000, VTIME_VMM_VCPU_STATE_RECORD };
+	struct vtime_vmm_vcpu_state cs = { 12345, 1000, VTIME_VMM_VCPU_STATE_RECORD, { 0 } };
 	uint32_t v, prev;
 
 	memset(&rec, 0, sizeof rec); /* memory lost: the floor applies */

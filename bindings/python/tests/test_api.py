@@ -39,6 +39,11 @@ def boot(cfg, t0=0):
 
 class TestVmm(unittest.TestCase):
     def test_publishes_records_pages_and_wall_clock(self):
+        cfg = vtime.VmmConfig(host_hz=HZ)
+        cfg.reserved[0] = 1  # must be zero (docs/abi.md)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.Vm(cfg, at(0))
+        self.assertEqual(cm.exception.code, vtime.EINVAL)
         mem, vm = boot(vtime.VmmConfig(host_hz=HZ), 1000)
         self.assertEqual(vm.mode, vtime.TscMode.NATIVE)
         self.assertTrue(vm.stable())
@@ -252,6 +257,17 @@ class TestEngines(unittest.TestCase):
         self.assertEqual(len(img), 104)
         st2 = vtime.TicksState.decode(img)
         self.assertEqual(st2, st)
+        # reserved fields (docs/abi.md): zero from save and decode, refused by encode and restore
+        self.assertEqual(list(st.reserved), [0] * 4)
+        self.assertEqual(list(c.reserved), [0] * 3)
+        bad = vtime.TicksState.decode(img)
+        bad.reserved[2] = 1
+        with self.assertRaises(vtime.VtimeError) as cm:
+            bad.encode()
+        self.assertEqual(cm.exception.code, vtime.EINVAL)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.Ticks.restore(bad, 77)
+        self.assertEqual(cm.exception.code, vtime.EPROTO)
         t2 = vtime.Ticks.restore(st2, 77)
         self.assertEqual(t2.counters(), t.counters())
         t2.set_period(100, 2_000_000)
@@ -331,6 +347,141 @@ class TestLinux(unittest.TestCase):
             self.assertTrue(p.mapping.startswith("[vvar"))
             self.assertEqual(p.snapshot(0).version % 2, 0)
             self.assertGreater(p.read(0).ns, 0)
+
+
+class TestBounded(unittest.TestCase):
+    def test_bounded_now_holds_realtime(self):
+        rt = vtime.realtime_ns()
+        b = vtime.bounded_now()
+        rt2 = vtime.realtime_ns()
+        self.assertIsInstance(b.status, vtime.BoundStatus)
+        if b.status in (vtime.BoundStatus.SYNCHRONIZED, vtime.BoundStatus.FREE_RUNNING):
+            self.assertLessEqual(b.earliest_ns, rt2)
+            self.assertGreaterEqual(b.latest_ns, rt)
+            self.assertTrue(b.after(b.earliest_ns - 1))
+            self.assertFalse(b.after(b.earliest_ns))
+            self.assertTrue(b.before(b.latest_ns + 1))
+            self.assertFalse(b.before(b.latest_ns))
+            self.assertEqual(b.half_width_ns, (b.latest_ns - b.earliest_ns) // 2)
+        else:
+            self.assertEqual((b.earliest_ns, b.latest_ns), (0, 2**64 - 1))
+            self.assertIsNone(b.half_width_ns)
+        tai = vtime.bounded_tai_now()
+        info = vtime.bounded_info()
+        self.assertTrue(info.why)
+        self.assertIn(info.page_watch, ("pvclock", "hyperv", "vmclock", "none"))
+        if tai.status == b.status == vtime.BoundStatus.SYNCHRONIZED:
+            self.assertGreater(info.tai_offset_s, 0)
+            self.assertGreater(tai.earliest_ns, b.earliest_ns)
+
+    def test_predicates(self):
+        S, K = vtime.BoundStatus, vtime.BoundSource
+        b = vtime.Bounded(100, 200, S.SYNCHRONIZED, K.KERNEL)
+        self.assertEqual((b.after(99), b.after(100), b.before(201), b.before(200)), (True, False, True, False))
+        for st in (S.UNKNOWN, S.DISRUPTED):  # no bound, as the library returns it
+            n = vtime.Bounded(0, 2**64 - 1, st, K.NONE)
+            self.assertFalse(n.after(0) or n.after(2**64 - 1) or n.before(0) or n.before(2**64 - 1))
+        with self.assertRaises(ValueError):
+            b.after(-1)
+
+
+def vmclock_standin(path, seq_odd=False):
+    """A page laid out and published by vtime's writer, in a 64 KiB file."""
+    mem = mmap.mmap(-1, 4096)
+    page = vtime.VmclockPage(mem, 0, 4096)
+    page.init(vtime.vmclock.COUNTER_X86_TSC, vtime.vmclock.TIME_UTC)
+    body = vtime.VmclockAbi().set_period(2_445_406_000, 50, 20).set_time(12345, 1_764_000_000, 7, 10_000, 2_000)
+    body.clock_status = vtime.vmclock.STATUS_SYNCHRONIZED
+    page.publish(body)
+    with open(path, "wb") as f:
+        f.write(bytes(mem) + bytes(65536 - 4096))
+
+
+class TestDevices(unittest.TestCase):
+    def test_vmclock_device_errors(self):
+        try:
+            d = vtime.VmclockDevice()
+        except vtime.VtimeError as e:  # this machine: no /dev/vmclock0
+            self.assertIn(e.code, (vtime.ENODEV, vtime.EIO))
+            self.assertIn("vmclock", e.why)
+        else:
+            with d:
+                self.assertEqual(d.path, vtime.VMCLOCK_DEV_PATH)
+                self.assertEqual(d.read().magic, vtime.vmclock.MAGIC)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.VmclockDevice("/nonexistent/vmclock9")
+        self.assertEqual(cm.exception.code, vtime.ENODEV)
+        self.assertIn("/nonexistent/vmclock9", cm.exception.why)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.VmclockDevice("/dev/zero")
+        self.assertEqual(cm.exception.code, vtime.ENODEV)
+        self.assertIn("magic", cm.exception.why)
+        with self.assertRaises(vtime.VtimeError) as cm:
+            vtime.VmclockDevice("/" + "a" * 80)
+        self.assertEqual(cm.exception.code, vtime.EINVAL)
+
+    def test_vmclock_device_standin(self):
+        path = f"/tmp/vtime-py-vmclock-{os.getpid()}"
+        vmclock_standin(path)
+        try:
+            with vtime.VmclockDevice(path) as d:
+                self.assertEqual(d.path, path)
+                self.assertGreaterEqual(d.size, 4096)
+                s = d.read()
+                self.assertEqual((s.magic, s.counter_value, s.time_sec), (vtime.vmclock.MAGIC, 12345, 1_764_000_000))
+                self.assertEqual(s.time_maxerror_nanosec, 10_000)
+                self.assertEqual(s.seq_count % 2, 0)
+                self.assertEqual(s.time(12345), (1_764_000_000, 7))
+                self.assertEqual(bytes(d.snapshot()), bytes(s))
+                with self.assertRaises(vtime.VtimeError) as cm:  # a regular file cannot notify
+                    d.wait(0)
+                self.assertEqual(cm.exception.code, vtime.ENOTSUP)
+                # a torn copy: the writer stuck odd (seq_count at offset 12)
+                with open(path, "r+b") as f:
+                    f.seek(12)
+                    f.write((s.seq_count | 1).to_bytes(4, "little"))
+                    f.flush()
+                    with self.assertRaises(vtime.VtimeError) as cm:
+                        d.read()
+                    self.assertEqual(cm.exception.code, vtime.EAGAIN)
+                    f.seek(12)
+                    f.write((s.seq_count + 2).to_bytes(4, "little"))
+                    f.flush()
+                self.assertEqual(d.read().seq_count, s.seq_count + 2)
+                mapped = d._c.clk
+            self.assertTrue(d.closed)
+            with self.assertRaises(vtime.VtimeError) as cm:
+                d.read()
+            self.assertEqual(cm.exception.code, vtime.ENODEV)
+            with open("/proc/self/maps") as f:
+                self.assertFalse(any(line.startswith(f"{mapped:x}-") for line in f), "still mapped after close")
+            d.close()  # again: nothing
+            with open(path, "r+b") as f:  # a version vtime does not know
+                f.seek(8)
+                f.write((2).to_bytes(2, "little"))
+            with self.assertRaises(vtime.VtimeError) as cm:
+                vtime.VmclockDevice(path)
+            self.assertEqual(cm.exception.code, vtime.ENOTSUP)
+        finally:
+            os.unlink(path)
+
+    def test_hyperv_host_page(self):
+        try:
+            p = vtime.HvHostPage.find()
+        except vtime.VtimeError as e:
+            self.assertIn(e.code, (vtime.ENODEV, vtime.ENOTSUP, vtime.EAGAIN, vtime.EIO))
+            self.assertGreater(len(e.why), 10)
+        else:
+            self.assertTrue(p.mapping.startswith("[vvar"))
+            if p.valid:
+                self.assertGreater(p.tsc_hz, 10**6)
+                self.assertEqual(p.snapshot().sequence, p.sequence)
+            else:
+                self.assertTrue(p.why)
+                self.assertIsNone(p.tsc_hz)
+                with self.assertRaises(vtime.VtimeError) as cm:
+                    p.snapshot()
+                self.assertEqual(cm.exception.code, vtime.ENOTVALID)
 
 
 class TestLoading(unittest.TestCase):

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""now_ns(), realtime_ns(), counter_now(), counter_to_ns(), info(): the
+"""now_ns(), realtime_ns(), counter_now(), counter_to_ns(), info(), and
+bounded time (bounded_now(), bounded_tai_now(), Bounded, bounded_info()): the
 userspace clock of <vtime/clock.h> (Linux builds of libvtime). Each raises
 VtimeError(ENOTSUP) when the loaded library has no such function."""
 
 import ctypes
+import enum
 from dataclasses import dataclass
 
 from . import _structs as S
@@ -68,7 +70,126 @@ def counter_to_ns(t):
     _need("counter_to_ns")
     return lib.vtime_counter_to_ns(u64("counter", t))
 
-# The bounded-time API (<vtime/clock.h>) will be wrapped here.
+
+class BoundStatus(enum.IntEnum):
+    """How far a Bounded interval can be trusted (AWS ClockBound's numbers)."""
+    UNKNOWN = 0       # nothing justifies a bound: earliest 0, latest 2**64 - 1
+    SYNCHRONIZED = 1  # the source is synchronised; the interval holds true time
+    FREE_RUNNING = 2  # the source lost its reference; the interval still holds, growing
+    DISRUPTED = 3     # the VM was disrupted and the kernel has not re-synchronised since
+
+
+class BoundSource(enum.IntEnum):
+    """What a bound rests on."""
+    NONE = 0     # nothing (no VMClock, adjtimex refused)
+    VMCLOCK = 1  # the host's VMClock page
+    KERNEL = 2   # CLOCK_REALTIME and the kernel's maxerror, plus vtime's tracking
+
+
+def _enum(cls, v):
+    try:
+        return cls(v)
+    except ValueError:  # a value this version does not know
+        return v
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """An interval [earliest_ns, latest_ns] (ns since 1970, UTC or TAI) that
+    held true time when it was taken, its status and source (struct
+    vtime_bounded). after(t) and before(t) are TrueTime's predicates."""
+    earliest_ns: int
+    latest_ns: int
+    status: BoundStatus
+    source: BoundSource
+
+    def _c(self):
+        return S.vtime_bounded(self.earliest_ns, self.latest_ns, int(self.status), int(self.source))
+
+    def after(self, t_ns):
+        """t_ns has certainly passed (t_ns < earliest_ns); always False for an
+        UNKNOWN or DISRUPTED interval as the library returns it."""
+        _need("Bounded.after")
+        return bool(lib.vtime_bounded_after(ctypes.byref(self._c()), u64("t_ns", t_ns)))
+
+    def before(self, t_ns):
+        """t_ns has certainly not come yet (t_ns > latest_ns); always False for
+        an UNKNOWN or DISRUPTED interval as the library returns it."""
+        _need("Bounded.before")
+        return bool(lib.vtime_bounded_before(ctypes.byref(self._c()), u64("t_ns", t_ns)))
+
+    @property
+    def half_width_ns(self):
+        """(latest - earliest) / 2, None when there is no bound."""
+        if self.status in (BoundStatus.SYNCHRONIZED, BoundStatus.FREE_RUNNING):
+            return (self.latest_ns - self.earliest_ns) // 2
+        return None
+
+    @classmethod
+    def _from_c(cls, b):
+        return cls(b.earliest_ns, b.latest_ns, _enum(BoundStatus, b.status), _enum(BoundSource, b.source))
+
+
+def bounded_now():
+    """The Bounded interval holding true time now, UTC (lock-free, no failure)."""
+    _need("bounded_now")
+    return Bounded._from_c(lib.vtime_bounded_now())
+
+
+def bounded_tai_now():
+    """The same interval in TAI; UNKNOWN where neither VMClock nor the kernel
+    gives TAI - UTC."""
+    _need("bounded_tai_now")
+    return Bounded._from_c(lib.vtime_bounded_tai_now())
+
+
+_NONE = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class BoundedInfo:
+    """What the bound rests on (vtime_bounded_info). Values the library gives
+    as 2**64 - 1 ("no bound", "never read") and a kernel_status of -1 are None."""
+    source: BoundSource
+    status: BoundStatus
+    why: str
+    vmclock: str
+    page_watch: str
+    half_width_ns: object
+    kernel_maxerror_ns: object
+    kernel_esterror_ns: object
+    kernel_age_ns: int
+    kernel_status: object
+    tai_offset_s: int
+    track_ns: int
+    vmclock_maxerror_ns: object
+    disruptions: int
+    generations: int
+    realtime_steps: int
+
+
+def bounded_info():
+    """Brings the bound up to date and returns a BoundedInfo (may take the
+    maintenance lock for a moment: not for signal handlers)."""
+    _need("bounded_info")
+    i = S.vtime_bounded_info()
+    check(lib.vtime_bounded_info(ctypes.byref(i)), "vtime_bounded_info")
+
+    def known(v):
+        return None if v == _NONE else v
+
+    def s(b):
+        if isinstance(b, (bytes, bytearray)):
+            b = bytes(b).split(b"\0", 1)[0]
+        return b.decode(errors="replace") if b else ""
+
+    return BoundedInfo(source=_enum(BoundSource, i.source), status=_enum(BoundStatus, i.status), why=s(i.why),
+                       vmclock=s(i.vmclock), page_watch=s(i.page_watch), half_width_ns=known(i.half_width_ns),
+                       kernel_maxerror_ns=known(i.kernel_maxerror_ns),
+                       kernel_esterror_ns=known(i.kernel_esterror_ns), kernel_age_ns=i.kernel_age_ns,
+                       kernel_status=None if i.kernel_status < 0 else i.kernel_status, tai_offset_s=i.tai_offset_s,
+                       track_ns=i.track_ns, vmclock_maxerror_ns=known(i.vmclock_maxerror_ns),
+                       disruptions=i.disruptions, generations=i.generations, realtime_steps=i.realtime_steps)
 
 
 def info():

@@ -181,14 +181,22 @@ SIGNATURES = [
     ("vtime_counter_now", _u64, [], "linux"),
     ("vtime_counter_to_ns", _u64, [_u64], "linux"),
     ("vtime_clock_info", _int, [P(S.vtime_clock_info)], "linux"),
-    # The bounded-time API (clock.h) lands here.
+    ("vtime_bounded_now", S.vtime_bounded, [], "linux"),
+    ("vtime_bounded_tai_now", S.vtime_bounded, [], "linux"),
+    ("vtime_bounded_after", _bool, [P(S.vtime_bounded), _u64], "linux"),
+    ("vtime_bounded_before", _bool, [P(S.vtime_bounded), _u64], "linux"),
+    ("vtime_bounded_info", _int, [P(S.vtime_bounded_info)], "linux"),
     # linux.h
     ("vtime_counter_get", _int, [_uint, Ctr], "linux"),
     ("vtime_counter_read_cpu", _u64, [P(_int)], "linux"),
     ("vtime_host_page_find", _int, [P(S.vtime_host_page)], "linux"),
     ("vtime_host_page_record", _int, [P(S.vtime_host_page), _uint, P(PvRec)], "linux"),
     ("vtime_machine_probe", _int, [P(S.vtime_machine)], "linux"),
-    # The userspace VMClock and Hyper-V sources (linux.h) land here.
+    ("vtime_hv_host_page_find", _int, [P(S.vtime_hv_host_page)], "linux"),
+    ("vtime_vmclock_dev_open", _int, [P(S.vtime_vmclock_dev), _cp], "linux"),
+    ("vtime_vmclock_dev_read", _int, [P(S.vtime_vmclock_dev), Vmc], "linux"),
+    ("vtime_vmclock_dev_wait", _int, [P(S.vtime_vmclock_dev), _int], "linux"),
+    ("vtime_vmclock_dev_close", _int, [P(S.vtime_vmclock_dev)], "linux"),
     # kvm.h (x86-64 Linux)
     ("vtime_kvm_clock_get", _int, [_int, P(S.vtime_kvm_clock)], "kvm"),
     ("vtime_kvm_clock_set", _int, [_int, _u64, _u64], "kvm"),

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: MIT
 """What a Linux machine offers (<vtime/linux.h>): counter hooks, the host
-pvclock page, the machine probe. Each raises VtimeError(ENOTSUP) when the
+pvclock and Hyper-V pages, the VMClock device, the machine probe. Each raises VtimeError(ENOTSUP) when the
 loaded library has no Linux shim."""
 
 import ctypes
 import enum
+import os
 from dataclasses import dataclass
 
 from . import _structs as S
-from ._common import ENOTSUP, MachineCounter, VtimeError, check
+from ._common import EAGAIN, ENOTSUP, ENOTVALID, MachineCounter, VtimeError, check
 from ._lib import HAVE, lib
 
 
@@ -143,4 +144,176 @@ def machine_probe():
                    page_records=m.page.nrecords, page_why=_s(m.page.why), page_hz=m.page_hz,
                    page_flags=m.page_flags, counter=_s(m.counter))
 
-# The userspace VMClock and Hyper-V sources (<vtime/linux.h>) will be wrapped here.
+
+
+class HvHostPage:
+    """The Hyper-V reference TSC page the kernel maps into every process once
+    its clocksource has been the Hyper-V TSC page: HvHostPage.find()."""
+
+    def __init__(self, raw):
+        self._c = raw
+
+    @classmethod
+    def find(cls):
+        """Probes the page without a fault. A page that is mapped and backed but
+        marked invalid (sequence 0 or 0xFFFFFFFF) is returned with valid False,
+        so it can be watched; other failures raise VtimeError (ENODEV, EAGAIN,
+        ENOTSUP, EIO) with .why."""
+        _need("HvHostPage.find")
+        hp = S.vtime_hv_host_page()
+        rc = lib.vtime_hv_host_page_find(ctypes.byref(hp))
+        if rc < 0 and rc != ENOTVALID:
+            raise VtimeError(rc, "vtime_hv_host_page_find", _s(hp.why))
+        return cls(hp)
+
+    @property
+    def valid(self):
+        return self._c.err == 0
+
+    @property
+    def why(self):
+        """Why the page is invalid ("" when valid)."""
+        return _s(self._c.why)
+
+    @property
+    def address(self):
+        return self._c.addr
+
+    @property
+    def mapping(self):
+        return _s(self._c.mapping)
+
+    @property
+    def sequence(self):
+        return self._c.sequence
+
+    @property
+    def tsc_scale(self):
+        return self._c.tsc_scale if self.valid else None
+
+    @property
+    def tsc_offset(self):
+        return self._c.tsc_offset if self.valid else None
+
+    @property
+    def tsc_hz(self):
+        """The TSC frequency the scale gives, None if invalid."""
+        return self._c.tsc_hz if self.valid and self._c.tsc_hz else None
+
+    def _page(self):
+        return ctypes.cast(self._c.page, ctypes.POINTER(S.vtime_hv_tsc_page))
+
+    def snapshot(self, max_tries=0):
+        """Scale, offset and sequence now (an HvReading; ENOTVALID while invalid)."""
+        from ._hyperv import HvReading
+        out = HvReading()
+        check(lib.vtime_hv_tsc_page_snapshot(self._page(), max_tries, ctypes.byref(out)),
+              "vtime_hv_tsc_page_snapshot")
+        return out
+
+    def read(self, max_tries=0):
+        """An HvReading with the ordered counter (time in 100 ns units)."""
+        from ._hyperv import HvReading
+        ctr = counter_get(CounterKind.ORDERED)
+        out = HvReading()
+        check(lib.vtime_hv_tsc_page_read(self._page(), ctypes.byref(ctr.raw), max_tries, ctypes.byref(out)),
+              "vtime_hv_tsc_page_read")
+        return out
+
+
+VMCLOCK_DEV_PATH = "/dev/vmclock0"
+
+
+class VmclockDevice:
+    """An open VMClock device (Linux's ptp_vmclock driver, 6.13+), its page
+    mapped read-only: VmclockDevice(path=None) opens VMCLOCK_DEV_PATH. A
+    regular file holding a page laid out by vtime's writer opens too (without
+    notifications). Close it with close() or a with block (also on garbage
+    collection)."""
+
+    def __init__(self, path=None):
+        _need("VmclockDevice")
+        self._c = S.vtime_vmclock_dev()
+        if path is not None:
+            path = os.fsencode(path)
+            if b"\0" in path:
+                from ._common import EINVAL
+                raise VtimeError(EINVAL, "vtime_vmclock_dev_open", "the path holds a NUL byte")
+        rc = lib.vtime_vmclock_dev_open(ctypes.byref(self._c), path)
+        if rc < 0:
+            self._open = False
+            raise VtimeError(rc, "vtime_vmclock_dev_open", _s(self._c.why))
+        self._open = True
+
+    def close(self):
+        """Unmaps the page and closes the device (again: nothing)."""
+        if getattr(self, "_open", False):
+            self._open = False
+            check(lib.vtime_vmclock_dev_close(ctypes.byref(self._c)), "vtime_vmclock_dev_close")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    @property
+    def closed(self):
+        return not self._open
+
+    @property
+    def path(self):
+        return _s(self._c.path)
+
+    @property
+    def size(self):
+        """Bytes mapped (one page)."""
+        return self._c.size
+
+    def _page(self):
+        if not self._open:
+            from ._common import ENODEV
+            raise VtimeError(ENODEV, "VmclockDevice", "closed")
+        return ctypes.cast(self._c.clk, ctypes.POINTER(S.vtime_vmclock_abi))
+
+    def read(self):
+        """A seq-consistent VmclockAbi copy through read(2), host byte order
+        (EAGAIN: the copy was torn; ENODEV once closed)."""
+        from ._vmclock import VmclockAbi
+        out = VmclockAbi()
+        check(lib.vtime_vmclock_dev_read(ctypes.byref(self._c), ctypes.byref(out)), "vtime_vmclock_dev_read")
+        return out
+
+    def snapshot(self, max_tries=0):
+        """A consistent VmclockAbi copy through the mapping."""
+        from ._vmclock import VmclockAbi
+        out = VmclockAbi()
+        check(lib.vtime_vmclock_snapshot(self._page(), max_tries, ctypes.byref(out)), "vtime_vmclock_snapshot")
+        return out
+
+    def read_time(self, max_tries=0):
+        """A VmclockReading through the mapping with the ordered counter."""
+        from ._vmclock import VmclockReading
+        ctr = counter_get(CounterKind.ORDERED)
+        out = VmclockReading()
+        check(lib.vtime_vmclock_read(self._page(), ctypes.byref(ctr.raw), max_tries, ctypes.byref(out)),
+              "vtime_vmclock_read")
+        return out
+
+    def wait(self, timeout=None):
+        """Waits up to timeout seconds (None: no limit) until the page changed
+        since the last read(): True changed, False timed out; raises
+        VtimeError(ENOTSUP) when there are no notifications to wait for
+        (compare seq_count instead)."""
+        ms = -1 if timeout is None else min(int(timeout * 1000), 2**31 - 1)
+        rc = lib.vtime_vmclock_dev_wait(ctypes.byref(self._c), ms)
+        if rc == EAGAIN:
+            return False
+        check(rc, "vtime_vmclock_dev_wait")
+        return True

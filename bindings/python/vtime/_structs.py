@@ -154,6 +154,7 @@ class vtime_vmm_config(Structure):
         ("hw_scaling", c_bool),
         ("frac_bits", c_uint),
         ("tolerance_ppm", c_uint32),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -199,6 +200,7 @@ class vtime_vmm(Structure):
         ("hv_page", c_void_p),
         ("hv_scale", c_uint64),
         ("hv_offset", c_int64),
+        ("reserved", c_uint64 * (16)),
     ]
 
 
@@ -216,6 +218,7 @@ class vtime_vmm_vcpu(Structure):
         ("min_pending", c_bool),
         ("min_version", c_uint32),
         ("rec", c_void_p),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -247,6 +250,7 @@ class vtime_vmm_state(Structure):
         ("vmclock_generation", c_uint64),
         ("hv_sequence", c_uint32),
         ("flags", c_uint32),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -256,6 +260,7 @@ class vtime_vmm_vcpu_state(Structure):
         ("guest_tsc", c_uint64),
         ("version", c_uint32),
         ("flags", c_uint32),
+        ("reserved", c_uint64 * (2)),
     ]
 
 
@@ -277,6 +282,7 @@ class vtime_ticks(Structure):
         ("rate", c_uint32),
         ("inject_open", c_uint32),
         ("pad", c_uint32),
+        ("reserved", c_uint64 * (3)),
     ]
 
 
@@ -298,6 +304,7 @@ class vtime_ticks_counters(Structure):
         ("dropped", c_uint64),
         ("backlog", c_uint64),
         ("coalesced", c_uint64),
+        ("reserved", c_uint64 * (3)),
     ]
 
 
@@ -316,6 +323,7 @@ class vtime_ticks_state(Structure):
         ("delivered", c_uint64),
         ("dropped", c_uint64),
         ("coalesced", c_uint64),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -325,6 +333,7 @@ class vtime_ticks_guest(Structure):
         ("period", c_uint64),
         ("last", c_uint64),
         ("ticks", c_uint64),
+        ("reserved", c_uint64),
     ]
 
 
@@ -365,6 +374,7 @@ class vtime_calib_config(Structure):
         ("slew_tc_ns", c_uint64),
         ("window_ns", c_uint64),
         ("counter", vtime_counter),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -394,6 +404,7 @@ class vtime_calib_stats(Structure):
         ("hz", c_uint64),
         ("freq_unc_ppb", c_uint64),
         ("slew_ppb", c_int64),
+        ("reserved", c_uint64 * (4)),
     ]
 
 
@@ -423,6 +434,7 @@ class vtime_calib(Structure):
         ("n", c_uint32),
         ("flags", c_uint32),
         ("ring", vtime_calib_sample * (32)),
+        ("reserved", c_uint64 * (8)),
     ]
 
 
@@ -458,6 +470,43 @@ class vtime_clock_info(Structure):
 PLATFORM["vtime_clock_info"] = "linux"
 
 
+class vtime_bounded(Structure):
+    """struct vtime_bounded (<vtime/clock.h>)."""
+    _fields_ = [
+        ("earliest_ns", c_uint64),
+        ("latest_ns", c_uint64),
+        ("status", c_uint32),
+        ("source", c_uint32),
+    ]
+
+PLATFORM["vtime_bounded"] = "linux"
+
+
+class vtime_bounded_info(Structure):
+    """struct vtime_bounded_info (<vtime/clock.h>)."""
+    _fields_ = [
+        ("source", c_uint32),
+        ("status", c_uint32),
+        ("why", c_char * (192)),
+        ("vmclock", c_char_p),
+        ("page_watch", c_char_p),
+        ("half_width_ns", c_uint64),
+        ("kernel_maxerror_ns", c_uint64),
+        ("kernel_esterror_ns", c_uint64),
+        ("kernel_age_ns", c_uint64),
+        ("kernel_status", c_int64),
+        ("tai_offset_s", c_int64),
+        ("track_ns", c_uint64),
+        ("vmclock_maxerror_ns", c_uint64),
+        ("disruptions", c_uint64),
+        ("generations", c_uint64),
+        ("realtime_steps", c_uint64),
+        ("reserved", c_uint64 * (8)),
+    ]
+
+PLATFORM["vtime_bounded_info"] = "linux"
+
+
 class vtime_host_page(Structure):
     """struct vtime_host_page (<vtime/linux.h>)."""
     _fields_ = [
@@ -471,6 +520,40 @@ class vtime_host_page(Structure):
     ]
 
 PLATFORM["vtime_host_page"] = "linux"
+
+
+class vtime_hv_host_page(Structure):
+    """struct vtime_hv_host_page (<vtime/linux.h>)."""
+    _fields_ = [
+        ("page", c_void_p),
+        ("addr", c_size_t),
+        ("mapping", c_char_p),
+        ("sequence", c_uint32),
+        ("pad", c_uint32),
+        ("tsc_scale", c_uint64),
+        ("tsc_offset", c_int64),
+        ("tsc_hz", c_uint64),
+        ("err", c_int),
+        ("why", c_char * (192)),
+        ("reserved", c_uint64 * (4)),
+    ]
+
+PLATFORM["vtime_hv_host_page"] = "linux"
+
+
+class vtime_vmclock_dev(Structure):
+    """struct vtime_vmclock_dev (<vtime/linux.h>)."""
+    _fields_ = [
+        ("clk", c_void_p),
+        ("size", c_size_t),
+        ("fd", c_int),
+        ("err", c_int),
+        ("path", c_char * (64)),
+        ("why", c_char * (192)),
+        ("reserved", c_uint64 * (4)),
+    ]
+
+PLATFORM["vtime_vmclock_dev"] = "linux"
 
 
 class vtime_machine(Structure):

@@ -74,6 +74,7 @@ impl CalibConfig {
             slew_tc_ns: self.slew_tc_ns,
             window_ns: self.window_ns,
             counter: self.counter.map(|c| c.raw()).unwrap_or_default(),
+            reserved: [0; 4],
         }
     }
 }

@@ -92,6 +92,7 @@ impl VmmConfig {
             hw_scaling: self.hw_scaling,
             frac_bits: self.frac_bits,
             tolerance_ppm: self.tolerance_ppm,
+            reserved: [0; 4],
         }
     }
 }

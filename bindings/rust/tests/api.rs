@@ -158,6 +158,12 @@ fn vmm_save_encode_decode_restore() {
     let back = VmmState::decode(&img).unwrap();
     assert_eq!(back, st);
     assert_eq!(VmmState::decode(&img[..40]), Err(Error::PROTO));
+    let mut bad = st;
+    bad.reserved[0] = 1;
+    assert_eq!(bad.encode(), Err(Error::INVAL));
+    let mut badv = vst[0];
+    badv.reserved[1] = 1;
+    assert_eq!(badv.encode(), Err(Error::INVAL));
     let vimg: Vec<Vec<u8>> = vst.iter().map(|v| v.encode().unwrap()).collect();
     let mut short = [0u8; 8];
     assert_eq!(st.encode_into(&mut short), Err(Error::RANGE));
@@ -299,6 +305,14 @@ fn ticks_engine_and_saved_state() {
     assert_eq!(img.len(), 104);
     let st2 = TicksState::decode(&img).unwrap();
     assert_eq!(st2, st);
+    // Reserved fields (docs/abi.md): zero from save and decode, refused by
+    // encode and restore.
+    assert_eq!(st.reserved, [0; 4]);
+    let mut bad = st;
+    bad.reserved[3] = 1;
+    assert_eq!(bad.encode().unwrap_err(), Error::INVAL);
+    assert_eq!(Ticks::restore(&bad, 77).err(), Some(Error::PROTO));
+    assert_eq!(c.reserved, [0; 3]);
     let mut t2 = Ticks::restore(&st2, 77).unwrap();
     assert_eq!(t2.counters(), t.counters());
     t2.set_period(100, 2_000_000).unwrap();
@@ -404,4 +418,145 @@ fn linux_probes_and_counters() {
             assert!(why.len() > 10, "{:?}: {}", e, why);
         }
     }
+}
+
+#[test]
+fn bounded_time() {
+    let rt = realtime_ns();
+    let b = bounded_now();
+    let rt2 = realtime_ns();
+    match b.status {
+        BoundStatus::Synchronized | BoundStatus::FreeRunning => {
+            assert!(b.earliest_ns <= b.latest_ns, "{:?}", b);
+            // The interval holds this clock's realtime, give or take the
+            // time between the reads.
+            assert!(b.earliest_ns <= rt2 && b.latest_ns >= rt, "{:?} vs {}..{}", b, rt, rt2);
+            assert!(b.after(b.earliest_ns - 1));
+            assert!(!b.after(b.earliest_ns));
+            assert!(b.before(b.latest_ns + 1));
+            assert!(!b.before(b.latest_ns));
+            assert_eq!(b.half_width_ns(), Some((b.latest_ns - b.earliest_ns) / 2));
+        }
+        _ => {
+            assert_eq!((b.earliest_ns, b.latest_ns), (0, u64::MAX), "{:?}", b);
+            assert!(!b.after(0) && !b.before(u64::MAX));
+            assert_eq!(b.half_width_ns(), None);
+        }
+    }
+    // The pure predicates on intervals built here, each status.
+    let sync = Bounded { earliest_ns: 100, latest_ns: 200, status: BoundStatus::Synchronized, source: BoundSource::Kernel };
+    assert!(sync.after(99) && !sync.after(100) && sync.before(201) && !sync.before(200));
+    let free = Bounded { status: BoundStatus::FreeRunning, ..sync };
+    assert!(free.after(99) && free.before(201));
+    // An interval without a bound, as the library returns it (the C
+    // predicates compare the ends only: they rely on earliest 0 and latest
+    // u64::MAX there).
+    for st in [BoundStatus::Unknown, BoundStatus::Disrupted] {
+        let b = Bounded { earliest_ns: 0, latest_ns: u64::MAX, status: st, source: BoundSource::None };
+        assert!(!b.after(0) && !b.after(u64::MAX) && !b.before(0) && !b.before(u64::MAX), "{:?}", st);
+    }
+    let tai = bounded_tai_now();
+    let info = bounded_info().unwrap();
+    assert!(!info.why.is_empty());
+    assert!(["pvclock", "hyperv", "vmclock", "none"].contains(&info.page_watch.as_str()), "{}", info.page_watch);
+    if tai.status == BoundStatus::Synchronized && b.status == BoundStatus::Synchronized {
+        // TAI runs ahead of UTC by tai_offset_s (37 s since 2017).
+        assert!(info.tai_offset_s > 0);
+        assert!(tai.earliest_ns > b.earliest_ns);
+    }
+    if info.source == BoundSource::None {
+        assert_eq!(info.half_width_ns, None);
+    }
+}
+
+#[test]
+fn hyperv_host_page() {
+    match HvHostPage::find() {
+        Ok(p) => {
+            assert!(p.mapping().starts_with("[vvar"));
+            if p.valid() {
+                assert!(p.tsc_hz().unwrap() > 1_000_000);
+                assert_eq!(p.snapshot(0).unwrap().sequence, p.sequence());
+            } else {
+                assert!(!p.why().is_empty());
+                assert_eq!(p.snapshot(0).unwrap_err(), Error::NOTVALID);
+            }
+        }
+        Err((e, why)) => {
+            assert!([Error::NODEV, Error::NOTSUP, Error::AGAIN, Error::IO].contains(&e), "{:?}", e);
+            assert!(why.len() > 10, "{:?}: {}", e, why);
+        }
+    }
+}
+
+#[test]
+fn vmclock_device_errors() {
+    use std::path::Path;
+    // This machine has no VMClock: the default device is absent (or, on a
+    // host that has one, opens).
+    match VmclockDevice::open(None) {
+        Ok(d) => {
+            assert_eq!(d.path(), VMCLOCK_DEV_PATH);
+            assert_eq!(d.read().unwrap().magic, vmclock::MAGIC);
+        }
+        Err((e, why)) => {
+            assert!(e == Error::NODEV || e == Error::IO, "{:?}", e);
+            assert!(why.contains("vmclock"), "{}", why);
+        }
+    }
+    let (e, why) = VmclockDevice::open(Some(Path::new("/nonexistent/vmclock9"))).unwrap_err();
+    assert_eq!(e, Error::NODEV);
+    assert!(why.contains("/nonexistent/vmclock9"), "{}", why);
+    let (e, why) = VmclockDevice::open(Some(Path::new("/dev/zero"))).unwrap_err();
+    assert_eq!(e, Error::NODEV);
+    assert!(why.contains("magic"), "{}", why);
+    let long = format!("/{}", "a".repeat(80));
+    assert_eq!(VmclockDevice::open(Some(Path::new(&long))).unwrap_err().0, Error::INVAL);
+}
+
+#[test]
+fn vmclock_device_standin() {
+    use std::os::unix::fs::FileExt;
+    // A page laid out and published by vtime's own writer, in a regular
+    // file: the device functions take a path.
+    let mem = Region::new(4096);
+    let page = mem.vmclock(0, 4096).unwrap();
+    page.init(vmclock::COUNTER_X86_TSC, vmclock::TIME_UTC).unwrap();
+    let mut body = VmclockAbi::default();
+    body.set_period(2_445_406_000, 50, 20).unwrap();
+    body.set_time(12345, 1_764_000_000, 7, 10_000, 2_000).unwrap();
+    body.clock_status = vmclock::STATUS_SYNCHRONIZED;
+    page.publish(&body, 0).unwrap();
+    let path = std::env::temp_dir().join(format!("vtime-rs-vmclock-{}", std::process::id()));
+    let mut bytes = mem.to_vec();
+    bytes.resize(65536, 0); // at least one page on every page size
+    std::fs::write(&path, &bytes).unwrap();
+
+    let d = VmclockDevice::open(Some(&path)).unwrap();
+    assert_eq!(d.path(), path.to_str().unwrap());
+    assert!(d.size() >= 4096);
+    let s = d.read().unwrap();
+    assert_eq!(s.magic, vmclock::MAGIC);
+    assert_eq!(s.counter_value, 12345);
+    assert_eq!(s.time_sec, 1_764_000_000);
+    assert_eq!(s.time_maxerror_nanosec, 10_000);
+    assert_eq!(s.seq_count % 2, 0);
+    assert_eq!(s.time(12345).unwrap(), (1_764_000_000, 7));
+    assert_eq!(d.snapshot(0).unwrap(), s);
+    // A regular file cannot notify.
+    assert_eq!(d.wait(Some(std::time::Duration::from_millis(0))), Err(Error::NOTSUP));
+    // A torn copy (the writer stuck odd: seq_count is at offset 12).
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.write_at(&(s.seq_count | 1).to_ne_bytes(), 12).unwrap();
+    assert_eq!(d.read().unwrap_err(), Error::AGAIN);
+    f.write_at(&(s.seq_count + 2).to_ne_bytes(), 12).unwrap();
+    assert_eq!(d.read().unwrap().seq_count, s.seq_count + 2);
+    // Dropping closes and unmaps; a version vtime does not know is refused.
+    let mapped = d.as_ptr() as usize;
+    drop(d);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(!maps.lines().any(|l| l.starts_with(&format!("{:x}-", mapped))), "still mapped after drop");
+    f.write_at(&2u16.to_ne_bytes(), 8).unwrap();
+    assert_eq!(VmclockDevice::open(Some(&path)).unwrap_err().0, Error::NOTSUP);
+    std::fs::remove_file(&path).unwrap();
 }

@@ -280,6 +280,7 @@ pub struct vtime_vmm_config {
     pub hw_scaling: bool,
     pub frac_bits: c_uint,
     pub tolerance_ppm: u32,
+    pub reserved: [u64; 4],
 }
 
 /// The VM's clock state. Fields are the library's; a VM and its vCPUs
@@ -326,6 +327,7 @@ pub struct vtime_vmm {
     pub hv_page: *mut vtime_hv_tsc_page,
     pub hv_scale: u64,
     pub hv_offset: i64,
+    pub reserved: [u64; 16],
 }
 
 #[repr(C)]
@@ -342,6 +344,7 @@ pub struct vtime_vmm_vcpu {
     pub min_pending: bool,
     pub min_version: u32,
     pub rec: *mut vtime_pvclock_vcpu_time_info,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -371,6 +374,7 @@ pub struct vtime_vmm_state {
     pub vmclock_generation: u64,
     pub hv_sequence: u32,
     pub flags: u32,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -379,6 +383,7 @@ pub struct vtime_vmm_vcpu_state {
     pub guest_tsc: u64,
     pub version: u32,
     pub flags: u32,
+    pub reserved: [u64; 2],
 }
 
 // ---- ticks.h ----
@@ -411,6 +416,7 @@ pub struct vtime_ticks {
     pub rate: u32,
     pub inject_open: u32,
     pub pad: u32,
+    pub reserved: [u64; 3],
 }
 
 #[repr(C)]
@@ -430,6 +436,7 @@ pub struct vtime_ticks_counters {
     pub dropped: u64,
     pub backlog: u64,
     pub coalesced: u64,
+    pub reserved: [u64; 3],
 }
 
 #[repr(C)]
@@ -447,6 +454,7 @@ pub struct vtime_ticks_state {
     pub delivered: u64,
     pub dropped: u64,
     pub coalesced: u64,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -455,6 +463,7 @@ pub struct vtime_ticks_guest {
     pub period: u64,
     pub last: u64,
     pub ticks: u64,
+    pub reserved: u64,
 }
 
 // ---- clamp.h ----
@@ -503,6 +512,7 @@ pub struct vtime_calib_config {
     pub slew_tc_ns: u64,
     pub window_ns: u64,
     pub counter: vtime_counter,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -530,6 +540,7 @@ pub struct vtime_calib_stats {
     pub hz: u64,
     pub freq_unc_ppb: u64,
     pub slew_ppb: i64,
+    pub reserved: [u64; 4],
 }
 
 #[repr(C)]
@@ -558,6 +569,7 @@ pub struct vtime_calib {
     pub n: u32,
     pub flags: u32,
     pub ring: [vtime_calib_sample; VTIME_CALIB_RING],
+    pub reserved: [u64; 8],
 }
 
 // ---- clock.h, linux.h (Linux) ----
@@ -603,6 +615,58 @@ pub struct vtime_clock_info {
 }
 
 #[cfg(target_os = "linux")]
+pub type vtime_bound_status = c_uint;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_UNKNOWN: vtime_bound_status = 0;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SYNCHRONIZED: vtime_bound_status = 1;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_FREE_RUNNING: vtime_bound_status = 2;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_DISRUPTED: vtime_bound_status = 3;
+#[cfg(target_os = "linux")]
+pub type vtime_bound_source = c_uint;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SOURCE_NONE: vtime_bound_source = 0;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SOURCE_VMCLOCK: vtime_bound_source = 1;
+#[cfg(target_os = "linux")]
+pub const VTIME_BOUND_SOURCE_KERNEL: vtime_bound_source = 2;
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct vtime_bounded {
+    pub earliest_ns: u64,
+    pub latest_ns: u64,
+    pub status: u32,
+    pub source: u32,
+}
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct vtime_bounded_info {
+    pub source: u32,
+    pub status: u32,
+    pub why: [c_char; 192],
+    pub vmclock: *const c_char,
+    pub page_watch: *const c_char,
+    pub half_width_ns: u64,
+    pub kernel_maxerror_ns: u64,
+    pub kernel_esterror_ns: u64,
+    pub kernel_age_ns: u64,
+    pub kernel_status: i64,
+    pub tai_offset_s: i64,
+    pub track_ns: u64,
+    pub vmclock_maxerror_ns: u64,
+    pub disruptions: u64,
+    pub generations: u64,
+    pub realtime_steps: u64,
+    pub reserved: [u64; 8],
+}
+
+#[cfg(target_os = "linux")]
 pub type vtime_counter_kind = c_uint;
 #[cfg(target_os = "linux")]
 pub const VTIME_COUNTER_RAW: vtime_counter_kind = 0;
@@ -622,6 +686,40 @@ pub struct vtime_host_page {
     pub mapping: *const c_char,
     pub nrecords: c_uint,
     pub err: c_int,
+    pub why: [c_char; 192],
+    pub reserved: [u64; 4],
+}
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct vtime_hv_host_page {
+    pub page: *const vtime_hv_tsc_page,
+    pub addr: usize,
+    pub mapping: *const c_char,
+    pub sequence: u32,
+    pub pad: u32,
+    pub tsc_scale: u64,
+    pub tsc_offset: i64,
+    pub tsc_hz: u64,
+    pub err: c_int,
+    pub why: [c_char; 192],
+    pub reserved: [u64; 4],
+}
+
+/// VTIME_VMCLOCK_DEV_PATH, NUL-terminated.
+#[cfg(target_os = "linux")]
+pub const VTIME_VMCLOCK_DEV_PATH: &[u8] = b"/dev/vmclock0\0";
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct vtime_vmclock_dev {
+    pub clk: *const vtime_vmclock_abi,
+    pub size: usize,
+    pub fd: c_int,
+    pub err: c_int,
+    pub path: [c_char; 64],
     pub why: [c_char; 192],
     pub reserved: [u64; 4],
 }
@@ -925,7 +1023,11 @@ extern "C" {
     pub fn vtime_counter_now() -> u64;
     pub fn vtime_counter_to_ns(counter: u64) -> u64;
     pub fn vtime_clock_info(info: *mut vtime_clock_info) -> c_int;
-    // The bounded-time API (vtime_now_bounded() and friends) lands here.
+    pub fn vtime_bounded_now() -> vtime_bounded;
+    pub fn vtime_bounded_tai_now() -> vtime_bounded;
+    pub fn vtime_bounded_after(b: *const vtime_bounded, t_ns: u64) -> bool;
+    pub fn vtime_bounded_before(b: *const vtime_bounded, t_ns: u64) -> bool;
+    pub fn vtime_bounded_info(info: *mut vtime_bounded_info) -> c_int;
 
     // linux.h
     pub fn vtime_counter_get(kind: vtime_counter_kind, out: *mut vtime_counter) -> c_int;
@@ -937,7 +1039,11 @@ extern "C" {
         rec: *mut *const vtime_pvclock_vcpu_time_info,
     ) -> c_int;
     pub fn vtime_machine_probe(m: *mut vtime_machine) -> c_int;
-    // The userspace VMClock and Hyper-V sources land here.
+    pub fn vtime_hv_host_page_find(hp: *mut vtime_hv_host_page) -> c_int;
+    pub fn vtime_vmclock_dev_open(dev: *mut vtime_vmclock_dev, path: *const c_char) -> c_int;
+    pub fn vtime_vmclock_dev_read(dev: *const vtime_vmclock_dev, out: *mut vtime_vmclock_abi) -> c_int;
+    pub fn vtime_vmclock_dev_wait(dev: *const vtime_vmclock_dev, timeout_ms: c_int) -> c_int;
+    pub fn vtime_vmclock_dev_close(dev: *mut vtime_vmclock_dev) -> c_int;
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

@@ -54,26 +54,34 @@ fn every_struct_matches_c() {
     check!(seen, vtime_hv_tsc_page { tsc_sequence, reserved1, tsc_scale, tsc_offset, reserved2 });
     check!(seen, vtime_hv_tsc_reading { time, tsc, tsc_scale, tsc_offset, sequence, pad });
     check!(seen, vtime_vmm_now { host_tsc, host_ns, realtime_ns });
-    check!(seen, vtime_vmm_config { host_hz, guest_hz, mode, hw_scaling, frac_bits, tolerance_ppm });
-    check!(seen, vtime_vmm { host_hz, guest_hz, ratio, mode, frac_bits, host_to_ns, guest_to_ns, ns_to_guest, master_tsc, master_ns, master_emu, last_tsc_write, last_tsc_ns, last_tsc_hz, cur_tsc_offset, cur_tsc_write, cur_tsc_ns, cur_gen, nr_in_gen, nr_vcpus, vcpus, emu_last, paused, pause_ns, restore_elapsed_ns, rt_offset_ns, vmclock, vmclock_body, vmclock_err, vmclock_sync_ns, vmclock_disruption, vmclock_floor, vmclock_events, vmclock_floor_pending, hv_valid, hv_seq, hv_page, hv_scale, hv_offset });
-    check!(seen, vtime_vmm_vcpu { vm, next, tsc_offset, this_write, this_ns, gen, written, stop_request, min_pending, min_version, rec });
+    check!(seen, vtime_vmm_config { host_hz, guest_hz, mode, hw_scaling, frac_bits, tolerance_ppm, reserved });
+    check!(seen, vtime_vmm { host_hz, guest_hz, ratio, mode, frac_bits, host_to_ns, guest_to_ns, ns_to_guest, master_tsc, master_ns, master_emu, last_tsc_write, last_tsc_ns, last_tsc_hz, cur_tsc_offset, cur_tsc_write, cur_tsc_ns, cur_gen, nr_in_gen, nr_vcpus, vcpus, emu_last, paused, pause_ns, restore_elapsed_ns, rt_offset_ns, vmclock, vmclock_body, vmclock_err, vmclock_sync_ns, vmclock_disruption, vmclock_floor, vmclock_events, vmclock_floor_pending, hv_valid, hv_seq, hv_page, hv_scale, hv_offset, reserved });
+    check!(seen, vtime_vmm_vcpu { vm, next, tsc_offset, this_write, this_ns, gen, written, stop_request, min_pending, min_version, rec, reserved });
     check!(seen, vtime_vmm_vmclock_status { time_maxerror_ns, time_esterror_ns, period_maxerror_ppb, period_esterror_ppb, flags, tai_offset_sec, clock_status, leap_indicator, pad });
-    check!(seen, vtime_vmm_state { kvmclock_ns, realtime_ns, guest_hz, host_hz, nr_vcpus, mode, vmclock_marker, vmclock_generation, hv_sequence, flags });
-    check!(seen, vtime_vmm_vcpu_state { guest_tsc, version, flags });
-    check!(seen, vtime_ticks { period, next_due, next_inject, backlog, backlog_rem, cap, due, delivered, dropped, coalesced, sub, policy, rate, inject_open, pad });
+    check!(seen, vtime_vmm_state { kvmclock_ns, realtime_ns, guest_hz, host_hz, nr_vcpus, mode, vmclock_marker, vmclock_generation, hv_sequence, flags, reserved });
+    check!(seen, vtime_vmm_vcpu_state { guest_tsc, version, flags, reserved });
+    check!(seen, vtime_ticks { period, next_due, next_inject, backlog, backlog_rem, cap, due, delivered, dropped, coalesced, sub, policy, rate, inject_open, pad, reserved });
     check!(seen, vtime_ticks_result { deliver, pad, dropped, next });
-    check!(seen, vtime_ticks_counters { due, delivered, dropped, backlog, coalesced });
-    check!(seen, vtime_ticks_state { policy, rate, period, cap, due_in, inject_in, backlog, backlog_rem, due, delivered, dropped, coalesced });
-    check!(seen, vtime_ticks_guest { period, last, ticks });
+    check!(seen, vtime_ticks_counters { due, delivered, dropped, backlog, coalesced, reserved });
+    check!(seen, vtime_ticks_state { policy, rate, period, cap, due_in, inject_in, backlog, backlog_rem, due, delivered, dropped, coalesced, reserved });
+    check!(seen, vtime_ticks_guest { period, last, ticks, reserved });
     check!(seen, vtime_clamp { last, flags, pad0, pad });
     check!(seen, vtime_clamp_local { last });
     check!(seen, vtime_calib_sample { counter, ref_ns, cost_ns });
-    check!(seen, vtime_calib_config { hz_hint, hint_ppm, max_slew_ppm, step_ns, discont_ns, slew_tc_ns, window_ns, counter });
+    check!(seen, vtime_calib_config { hz_hint, hint_ppm, max_slew_ppm, step_ns, discont_ns, slew_tc_ns, window_ns, counter, reserved });
     check!(seen, vtime_calib_line { base_counter, base_ns, mul, shift, pad });
-    check!(seen, vtime_calib_stats { samples_used, samples_rejected, refits, steps, discontinuities, trend_cuts, last_step_ns, offset_ns, error_ns, hz, freq_unc_ppb, slew_ppb });
-    check!(seen, vtime_calib { seq, pad0, base_counter, base_ns, scale, pad1, lock, pad2, cfg, st, freq_q40, unc_ppb, prior_q40, prior_unc_ppb, cost_floor, gap_ns, prev_ref, prev_counter, base_frac, noise_ns, n, flags, ring });
+    check!(seen, vtime_calib_stats { samples_used, samples_rejected, refits, steps, discontinuities, trend_cuts, last_step_ns, offset_ns, error_ns, hz, freq_unc_ppb, slew_ppb, reserved });
+    check!(seen, vtime_calib { seq, pad0, base_counter, base_ns, scale, pad1, lock, pad2, cfg, st, freq_q40, unc_ppb, prior_q40, prior_unc_ppb, cost_floor, gap_ns, prev_ref, prev_counter, base_frac, noise_ns, n, flags, ring, reserved });
     #[cfg(target_os = "linux")]
     check!(seen, vtime_clock_info { source, source_name, forced, why, freq_source, nominal_hz, freq_hz, freq_ppm, tracking_error_ns, recal_interval_ns, recalibrations, steps, fallbacks, fallback_reason, init_ns, page_stable, counter, kernel_rate_known, kernel_rate_ppm, rate_changes, probe_interval_ns, realtime_unc_ns, realtime_steps, reserved });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_bounded { earliest_ns, latest_ns, status, source });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_bounded_info { source, status, why, vmclock, page_watch, half_width_ns, kernel_maxerror_ns, kernel_esterror_ns, kernel_age_ns, kernel_status, tai_offset_s, track_ns, vmclock_maxerror_ns, disruptions, generations, realtime_steps, reserved });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_hv_host_page { page, addr, mapping, sequence, pad, tsc_scale, tsc_offset, tsc_hz, err, why, reserved });
+    #[cfg(target_os = "linux")]
+    check!(seen, vtime_vmclock_dev { clk, size, fd, err, path, why, reserved });
     #[cfg(target_os = "linux")]
     check!(seen, vtime_host_page { rec, addr, mapping, nrecords, err, why, reserved });
     #[cfg(target_os = "linux")]
