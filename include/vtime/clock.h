@@ -147,11 +147,13 @@ VTIME_API struct vtime_bounded vtime_bounded_now(void);
 VTIME_API struct vtime_bounded vtime_bounded_tai_now(void);
 
 /* TrueTime's after(t): t has certainly passed, t < b->earliest_ns. Pure;
- * b not NULL. Always false for an UNKNOWN or DISRUPTED interval. */
+ * b not NULL. Always false unless the status is SYNCHRONIZED or
+ * FREE_RUNNING (whatever the ends of the interval). */
 VTIME_API bool vtime_bounded_after(const struct vtime_bounded *b, uint64_t t_ns);
 
 /* TrueTime's before(t): t has certainly not come yet, t > b->latest_ns.
- * Pure; b not NULL. Always false for an UNKNOWN or DISRUPTED interval. */
+ * Pure; b not NULL. Always false unless the status is SYNCHRONIZED or
+ * FREE_RUNNING (whatever the ends of the interval). */
 VTIME_API bool vtime_bounded_before(const struct vtime_bounded *b, uint64_t t_ns);
 
 /* What the bound rests on, for tools and logs. reserved is zeroed: later

@@ -261,6 +261,23 @@ static void test_not_the_source(void)
 	vt_clock_test_vmclock(NULL);
 }
 
+/* The predicates are pure: on intervals built here, each status. */
+static void test_predicates(void)
+{
+	static const uint32_t none[] = { VTIME_BOUND_UNKNOWN, VTIME_BOUND_DISRUPTED, 7 };
+	struct vtime_bounded b = { 100, 200, VTIME_BOUND_SYNCHRONIZED, VTIME_BOUND_SOURCE_KERNEL };
+
+	CU_ASSERT(vtime_bounded_after(&b, 99) && !vtime_bounded_after(&b, 100));
+	CU_ASSERT(vtime_bounded_before(&b, 201) && !vtime_bounded_before(&b, 200));
+	b.status = VTIME_BOUND_FREE_RUNNING;
+	CU_ASSERT(vtime_bounded_after(&b, 99) && vtime_bounded_before(&b, 201));
+	for (unsigned i = 0; i < sizeof none / sizeof none[0]; i++) {
+		b.status = none[i]; /* no bound answers nothing, whatever its ends */
+		CU_ASSERT(!vtime_bounded_after(&b, 0) && !vtime_bounded_after(&b, 99));
+		CU_ASSERT(!vtime_bounded_before(&b, 201) && !vtime_bounded_before(&b, UINT64_MAX));
+	}
+}
+
 int main(void)
 {
 #if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
@@ -272,6 +289,7 @@ int main(void)
 		{ "disruption: unknown until re-anchored", test_disruption_unknown_until_reanchored },
 		{ "TAI page", test_tai },
 		{ "UNRELIABLE and marker-only pages are not the source", test_not_the_source },
+		{ "after/before answer only for an interval that holds time", test_predicates },
 		{ NULL, NULL },
 	};
 	static const struct vt_test_suite suites[] = { { "bounded", cases }, { NULL, NULL } };

@@ -381,6 +381,9 @@ class TestBounded(unittest.TestCase):
         for st in (S.UNKNOWN, S.DISRUPTED):  # no bound, as the library returns it
             n = vtime.Bounded(0, 2**64 - 1, st, K.NONE)
             self.assertFalse(n.after(0) or n.after(2**64 - 1) or n.before(0) or n.before(2**64 - 1))
+            # any ends: no answer without a bound
+            odd = vtime.Bounded(100, 200, st, K.KERNEL)
+            self.assertFalse(odd.after(150) or odd.after(201) or odd.before(50) or odd.before(99))
         with self.assertRaises(ValueError):
             b.after(-1)
 

@@ -107,14 +107,14 @@ class Bounded:
         return S.vtime_bounded(self.earliest_ns, self.latest_ns, int(self.status), int(self.source))
 
     def after(self, t_ns):
-        """t_ns has certainly passed (t_ns < earliest_ns); always False for an
-        UNKNOWN or DISRUPTED interval as the library returns it."""
+        """t_ns has certainly passed (t_ns < earliest_ns); always False
+        unless the status is SYNCHRONIZED or FREE_RUNNING."""
         _need("Bounded.after")
         return bool(lib.vtime_bounded_after(ctypes.byref(self._c()), u64("t_ns", t_ns)))
 
     def before(self, t_ns):
-        """t_ns has certainly not come yet (t_ns > latest_ns); always False for
-        an UNKNOWN or DISRUPTED interval as the library returns it."""
+        """t_ns has certainly not come yet (t_ns > latest_ns); always False
+        unless the status is SYNCHRONIZED or FREE_RUNNING."""
         _need("Bounded.before")
         return bool(lib.vtime_bounded_before(ctypes.byref(self._c()), u64("t_ns", t_ns)))
 

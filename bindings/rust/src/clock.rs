@@ -131,7 +131,7 @@ impl Bounded {
     }
 
     /// TrueTime's after(t): `t_ns` has certainly passed (t < earliest);
-    /// always false for an Unknown or Disrupted interval
+    /// always false unless the status is Synchronized or FreeRunning
     /// (vtime_bounded_after).
     pub fn after(&self, t_ns: u64) -> bool {
         let b = self.raw();
@@ -139,7 +139,7 @@ impl Bounded {
     }
 
     /// TrueTime's before(t): `t_ns` has certainly not come yet (t > latest);
-    /// always false for an Unknown or Disrupted interval
+    /// always false unless the status is Synchronized or FreeRunning
     /// (vtime_bounded_before).
     pub fn before(&self, t_ns: u64) -> bool {
         let b = self.raw();

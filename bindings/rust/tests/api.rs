@@ -448,12 +448,13 @@ fn bounded_time() {
     assert!(sync.after(99) && !sync.after(100) && sync.before(201) && !sync.before(200));
     let free = Bounded { status: BoundStatus::FreeRunning, ..sync };
     assert!(free.after(99) && free.before(201));
-    // An interval without a bound, as the library returns it (the C
-    // predicates compare the ends only: they rely on earliest 0 and latest
-    // u64::MAX there).
+    // An interval without a bound answers nothing, as the library returns
+    // it (0, u64::MAX) and with any other ends.
     for st in [BoundStatus::Unknown, BoundStatus::Disrupted] {
         let b = Bounded { earliest_ns: 0, latest_ns: u64::MAX, status: st, source: BoundSource::None };
         assert!(!b.after(0) && !b.after(u64::MAX) && !b.before(0) && !b.before(u64::MAX), "{:?}", st);
+        let odd = Bounded { earliest_ns: 100, latest_ns: 200, status: st, source: BoundSource::Kernel };
+        assert!(!odd.after(150) && !odd.after(201) && !odd.before(50) && !odd.before(99), "{:?}", st);
     }
     let tai = bounded_tai_now();
     let info = bounded_info().unwrap();

@@ -649,14 +649,21 @@ struct vtime_bounded vtime_bounded_tai_now(void)
 	return bounded_now(true);
 }
 
+/* Only an interval that holds true time answers (also one a caller built
+ * with other ends than the library's 0 and UINT64_MAX for no bound). */
+static bool holds_time(const struct vtime_bounded *b)
+{
+	return b->status == VTIME_BOUND_SYNCHRONIZED || b->status == VTIME_BOUND_FREE_RUNNING;
+}
+
 bool vtime_bounded_after(const struct vtime_bounded *b, uint64_t t_ns)
 {
-	return t_ns < b->earliest_ns;
+	return holds_time(b) && t_ns < b->earliest_ns;
 }
 
 bool vtime_bounded_before(const struct vtime_bounded *b, uint64_t t_ns)
 {
-	return t_ns > b->latest_ns;
+	return holds_time(b) && t_ns > b->latest_ns;
 }
 
 int vtime_bounded_info(struct vtime_bounded_info *info)
