@@ -214,6 +214,14 @@ SEEDS = {
     },
 }
 
+# the same VMs with the VMClock and Hyper-V pages (selector bits 8, 16), the guest scribbling on them
+_vp = SEEDS["vmm_publish"]
+_scribble = (u8(0x85) + u8(0) + u8(0) + u8(2) + u8(3) + u8(1) + u8(0) + u8(0)
+             + u8(0xc5) + u8(0) + u8(0) + u8(4) + u8(0xff) + u8(1) + u8(0) + u8(0)
+             + u8(0x85) + u8(0) + u8(0) + u8(0) + u8(9) + u8(1) + u8(0) + u8(0))
+_vp["native-3-vcpus-pages"] = u8(0x18) + _vp["native-3-vcpus"][1:] + _scribble
+_vp["emulated-rdtsc-pages"] = u8(6 | 0x18) + _vp["emulated-rdtsc"][1:] + u8(1) + u8(0) + u8(0) + _scribble
+
 for name, seeds in SEEDS.items():
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
