@@ -469,6 +469,9 @@ static void writer(struct fz *f)
 			uint64_t c = in.counter;
 			struct vtime_counter ctr = { fixed_counter, &c };
 			err = vtime_vmclock_read(clk, &ctr, 3, &r);
+			FZ_TRACE("step %u: published seq %u marker %llu gen %llu, read back %d: %llu.%09u\n", step, seq,
+				 FZ_U(after.disruption_marker), FZ_U(after.vm_generation_counter), err, FZ_U(r.sec),
+				 r.nsec);
 			FZ_CHECK(err == 0 && r.sec == in.sec && r.nsec == in.nsec && r.seq == seq &&
 					 r.maxerror_ns == in.maxe && r.esterror_ns == in.este,
 				 "published %llu.%09u (max %llu est %llu), read %d: %llu.%09u (max %llu est %llu)",

@@ -253,6 +253,7 @@ static void pages_after(const struct page_before *b, bool stable)
 			if (fz_sdiff(h, W.vm.master_tsc) >= 0 && h - W.vm.master_tsc < ((uint64_t)1 << 40) &&
 			    vtime_vmclock_time(&snap, c, &sec, &nsec) == 0) {
 				int64_t d = fz_sdiff(sec * 1000000000u + nsec, W.vm.rt_offset_ns + vtime_vmm_clock(&W.vm, h));
+				FZ_TRACE("  VMClock - realtime view at TSC %llu: %lld ns\n", FZ_U(c), (long long)d);
 				FZ_CHECK(d >= -3 && d <= 3, "VMClock time %llu.%09u is %lld ns from the VM's realtime",
 					 FZ_U(sec), nsec, (long long)d);
 			}
@@ -284,6 +285,7 @@ static void pages_after(const struct page_before *b, bool stable)
 			base = 1;
 		FZ_CHECK(s == base, "Hyper-V sequence %u after page %u, last %u", s, b->hv_seq, b->hv_last);
 		FZ_CHECK(vtime_hv_tsc_page_snapshot(&W.hv, 1, &r) == 0, "the Hyper-V page does not read back");
+		FZ_TRACE("  Hyper-V sequence %u, KVM's page checked: %d\n", s, known);
 		if (known)
 			FZ_CHECK(r.tsc_scale == scale && r.tsc_offset == off,
 				 "Hyper-V page (%llx, %lld) is not KVM's for the record (%llx, %lld)", FZ_U(r.tsc_scale),
