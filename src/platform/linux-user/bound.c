@@ -649,14 +649,23 @@ struct vtime_bounded vtime_bounded_tai_now(void)
 	return bounded_now(true);
 }
 
+/* An interval that holds true time: SYNCHRONIZED or FREE_RUNNING. The
+ * others are [0, UINT64_MAX] when vtime made them, but after() and before()
+ * are documented false for them whatever the bounds say (a struct copied,
+ * stored or filled in by a caller). */
+static inline bool bounded_known(const struct vtime_bounded *b)
+{
+	return b->status == VTIME_BOUND_SYNCHRONIZED || b->status == VTIME_BOUND_FREE_RUNNING;
+}
+
 bool vtime_bounded_after(const struct vtime_bounded *b, uint64_t t_ns)
 {
-	return t_ns < b->earliest_ns;
+	return bounded_known(b) && t_ns < b->earliest_ns;
 }
 
 bool vtime_bounded_before(const struct vtime_bounded *b, uint64_t t_ns)
 {
-	return t_ns > b->latest_ns;
+	return bounded_known(b) && t_ns > b->latest_ns;
 }
 
 int vtime_bounded_info(struct vtime_bounded_info *info)
