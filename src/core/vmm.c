@@ -760,6 +760,12 @@ int vtime_vmm_save(const struct vtime_vmm *vm, const struct vtime_vmm_now *now, 
 			if ((int64_t)(vm->vmclock_floor[1] - g) > 0)
 				g = vm->vmclock_floor[1];
 		}
+		/* a snapshot restore (or clone) not published yet: the VM is a new
+		 * generation already, and a state saved now must say so, or a
+		 * migration of it would run the clone with the generation of the
+		 * VM it was cloned from (the change owed is never seen) */
+		if (vm->vmclock_events & VTIME_VMCLOCK_EV_NEW_GENERATION)
+			g++;
 		st->vmclock_marker = m;
 		st->vmclock_generation = g;
 		st->flags |= VTIME_VMM_STATE_VMCLOCK;

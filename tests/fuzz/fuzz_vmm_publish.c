@@ -19,9 +19,24 @@
  *   - GUEST_STOPPED: set by the publish after a stop request, kept until the
  *     guest consumes it, consumed exactly once;
  *   - native mode: a guest reading at any later counter equals the VM clock;
- *   - emulated mode: a vCPU's trapped RDTSC never goes back. */
+ *   - emulated mode: a vCPU's trapped RDTSC never goes back;
+ *   - the VM's VMClock and Hyper-V pages (selector bits 8, 16), the guest
+ *     scribbling on them too (op 5 with bit 7): each publish_all moves
+ *     seq_count ((s + 1) | 1) + 1 from what the page holds; the disruption
+ *     marker continues from the page (or from the saved value after a
+ *     restore, if the page is behind) and changes exactly once per resume
+ *     and per restore, the generation exactly once per snapshot restore
+ *     (a state saved before that publish carries the new generation);
+ *     UNRELIABLE exactly when the records lack TSC_STABLE; in native mode
+ *     VMClock time at a guest TSC is the VM's realtime view within 3 ns;
+ *     the Hyper-V page is vtime_hv_tsc_page_from_pvclock() of a vCPU's
+ *     record bit for bit, sequence 0 where that gives no page, otherwise
+ *     the next valid sequence after the page's (or the VMM's last), never
+ *     0xFFFFFFFF. */
 #include <vtime/error.h>
+#include <vtime/hyperv.h>
 #include <vtime/pvclock.h>
+#include <vtime/vmclock.h>
 #include <vtime/vmm.h>
 
 #include "fuzz.h"
@@ -55,6 +70,13 @@ struct world {
 	struct vtime_vmm_now now;
 	bool paused;
 	uint64_t since_master; /* host ticks since the master reference moved */
+	/* the pages (a model of what the next VMClock publish owes) */
+	uint8_t vmc[0x80] __attribute__((aligned(8)));
+	struct vtime_hv_tsc_page hv;
+	bool vmc_on, hv_on;
+	unsigned vmc_events;
+	uint64_t vmc_floor[2];
+	bool vmc_floor_pending;
 };
 
 static struct world W;
@@ -62,6 +84,11 @@ static struct world W;
 static uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
 
 static void wr32(uint8_t *p, uint32_t v)
@@ -156,10 +183,121 @@ static void publish_one(unsigned i)
 	after_publish(i, want, got, stable, stopped);
 }
 
+static void attach_pages(void)
+{
+	if (W.vmc_on) {
+		int err = vtime_vmm_vmclock_set_page(&W.vm, (volatile struct vtime_vmclock_abi *)(void *)W.vmc,
+						     sizeof W.vmc);
+		/* a header the guest scribbled into another layout is refused */
+		FZ_CHECK(err == 0 || err == VTIME_EPROTO, "vmclock_set_page %d", err);
+		if (err)
+			W.vmc_on = false;
+	}
+	if (W.hv_on)
+		FZ_CHECK(vtime_vmm_hv_set_page(&W.vm, &W.hv) == 0, "hv_set_page");
+}
+
+struct page_before {
+	uint32_t seq, hv_seq, hv_last;
+	uint64_t marker, gen;
+};
+
+static void pages_before(struct page_before *b)
+{
+	b->seq = rd32(W.vmc + 0x0c);
+	b->marker = rd64(W.vmc + 0x10);
+	b->gen = rd64(W.vmc + 0x68);
+	b->hv_seq = rd32((const uint8_t *)&W.hv);
+	b->hv_last = W.vm.hv_seq;
+}
+
+static bool hv_valid_seq(uint32_t s)
+{
+	return s != 0 && s != 0xffffffffu;
+}
+
+static void pages_after(const struct page_before *b, bool stable)
+{
+	FZ_TRACE("  pages: VMClock %d seq %u marker %llu gen %llu status %u; Hyper-V %d sequence %u\n", W.vmc_on,
+		 rd32(W.vmc + 0x0c), FZ_U(rd64(W.vmc + 0x10)), FZ_U(rd64(W.vmc + 0x68)), W.vmc[0x22], W.hv_on,
+		 rd32((const uint8_t *)&W.hv));
+	if (W.vmc_on) {
+		uint64_t m = b->marker, g = b->gen;
+		struct vtime_vmclock_abi snap;
+		uint8_t status = W.vmc[0x22];
+
+		FZ_CHECK(rd32(W.vmc + 0x0c) == ((b->seq + 1u) | 1u) + 1u, "VMClock seq_count %u after %u",
+			 rd32(W.vmc + 0x0c), b->seq);
+		if (W.vmc_floor_pending) {
+			if (fz_sdiff(W.vmc_floor[0], m) > 0)
+				m = W.vmc_floor[0];
+			if (fz_sdiff(W.vmc_floor[1], g) > 0)
+				g = W.vmc_floor[1];
+		}
+		m += W.vmc_events ? 1u : 0u;
+		g += (W.vmc_events & VTIME_VMCLOCK_EV_NEW_GENERATION) ? 1u : 0u;
+		FZ_CHECK(rd64(W.vmc + 0x10) == m && rd64(W.vmc + 0x68) == g,
+			 "VMClock marker %llu generation %llu, owed %llu %llu (page had %llu %llu, events %x)",
+			 FZ_U(rd64(W.vmc + 0x10)), FZ_U(rd64(W.vmc + 0x68)), FZ_U(m), FZ_U(g), FZ_U(b->marker),
+			 FZ_U(b->gen), W.vmc_events);
+		FZ_CHECK(rd64(W.vmc + 0x18) & VTIME_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT, "no generation counter offered");
+		FZ_CHECK((status == VTIME_VMCLOCK_STATUS_UNRELIABLE) == !stable, "VMClock status %u, records stable %d",
+			 status, stable);
+		W.vmc_events = 0;
+		W.vmc_floor_pending = false;
+		/* native: the page tells the VM's realtime view at every guest TSC */
+		if (stable && W.vm.mode == VTIME_VMM_TSC_NATIVE && W.n && W.v[0].written &&
+		    vtime_vmclock_snapshot((volatile struct vtime_vmclock_abi *)(void *)W.vmc, 1, &snap) == 0) {
+			uint64_t h = W.now.host_tsc, c = vtime_vmm_vcpu_tsc(&W.v[0], h), sec;
+			uint32_t nsec;
+			if (fz_sdiff(h, W.vm.master_tsc) >= 0 && h - W.vm.master_tsc < ((uint64_t)1 << 40) &&
+			    vtime_vmclock_time(&snap, c, &sec, &nsec) == 0) {
+				int64_t d = fz_sdiff(sec * 1000000000u + nsec, W.vm.rt_offset_ns + vtime_vmm_clock(&W.vm, h));
+				FZ_TRACE("  VMClock - realtime view at TSC %llu: %lld ns\n", FZ_U(c), (long long)d);
+				FZ_CHECK(d >= -3 && d <= 3, "VMClock time %llu.%09u is %lld ns from the VM's realtime",
+					 FZ_U(sec), nsec, (long long)d);
+			}
+		}
+	}
+	if (W.hv_on) {
+		uint32_t s = rd32((const uint8_t *)&W.hv), base;
+		struct vtime_pvclock_vcpu_time_info rec;
+		struct vtime_hv_tsc_reading r;
+		uint64_t scale;
+		int64_t off;
+		int want = 0;
+		bool known = false;
+
+		FZ_CHECK(s != 0xffffffffu, "Hyper-V sequence 0xFFFFFFFF published");
+		for (unsigned i = 0; i < W.n; i++)
+			if (W.m[i].registered && vtime_pvclock_snapshot(rec_of(i), 1, &rec) == 0) {
+				want = vtime_hv_tsc_page_from_pvclock(&rec, &scale, &off);
+				known = true;
+				break;
+			}
+		if ((known && want != 0) || (!known && s == 0)) {
+			FZ_CHECK(s == 0, "Hyper-V page valid (%u) where KVM publishes none (%d)", s, want);
+			return;
+		}
+		base = hv_valid_seq(b->hv_seq) ? b->hv_seq : hv_valid_seq(b->hv_last) ? b->hv_last : 0;
+		base++;
+		if (!hv_valid_seq(base))
+			base = 1;
+		FZ_CHECK(s == base, "Hyper-V sequence %u after page %u, last %u", s, b->hv_seq, b->hv_last);
+		FZ_CHECK(vtime_hv_tsc_page_snapshot(&W.hv, 1, &r) == 0, "the Hyper-V page does not read back");
+		FZ_TRACE("  Hyper-V sequence %u, KVM's page checked: %d\n", s, known);
+		if (known)
+			FZ_CHECK(r.tsc_scale == scale && r.tsc_offset == off,
+				 "Hyper-V page (%llx, %lld) is not KVM's for the record (%llx, %lld)", FZ_U(r.tsc_scale),
+				 (long long)r.tsc_offset, FZ_U(scale), (long long)off);
+	}
+}
+
 static void publish_all(void)
 {
 	uint32_t want[MAXV];
 	bool stopped[MAXV], stable = stable_by_walk(&W.vm), all_written = true;
+	struct page_before pb;
 	int err;
 
 	for (unsigned i = 0; i < W.n; i++) {
@@ -168,6 +306,7 @@ static void publish_all(void)
 		if (W.m[i].registered && !W.v[i].written)
 			all_written = false;
 	}
+	pages_before(&pb);
 	err = vtime_vmm_publish_all(&W.vm, &W.now);
 	FZ_CHECK(err == (all_written ? 0 : VTIME_ESTATE), "publish_all %d (every vCPU written: %d)", err, all_written);
 	/* with an unwritten vCPU the ones before it in the list were published:
@@ -175,6 +314,8 @@ static void publish_all(void)
 	for (unsigned i = 0; i < W.n; i++)
 		if (W.m[i].registered && (all_written || rd32(W.m[i].mem) == want[i]))
 			after_publish(i, want[i], rd32(W.m[i].mem), stable, stopped[i]);
+	if (!err)
+		pages_after(&pb, stable);
 }
 
 static void add_vcpu(struct fz *f)
@@ -207,6 +348,19 @@ static void save_restore(struct fz *f)
 		if (!W.v[i].written)
 			return; /* a vCPU never written has no state to save */
 	FZ_CHECK(vtime_vmm_save(&W.vm, &W.now, &st) == 0, "save");
+	if (W.vmc_on) { /* what the guest saw, and a generation a restore owed it */
+		uint64_t m = rd64(W.vmc + 0x10), g = rd64(W.vmc + 0x68);
+		if (W.vmc_floor_pending) {
+			if (fz_sdiff(W.vmc_floor[0], m) > 0)
+				m = W.vmc_floor[0];
+			if (fz_sdiff(W.vmc_floor[1], g) > 0)
+				g = W.vmc_floor[1];
+		}
+		g += (W.vmc_events & VTIME_VMCLOCK_EV_NEW_GENERATION) ? 1u : 0u;
+		FZ_CHECK(st.vmclock_marker == m && st.vmclock_generation == g,
+			 "saved marker %llu generation %llu, the guest is at %llu %llu (events owed %x)",
+			 FZ_U(st.vmclock_marker), FZ_U(st.vmclock_generation), FZ_U(m), FZ_U(g), W.vmc_events);
+	}
 	FZ_CHECK(vtime_vmm_state_encode(&st, img, sizeof img) == 0, "encode");
 	for (unsigned i = 0; i < W.n; i++) {
 		FZ_CHECK(vtime_vmm_vcpu_save(&W.v[i], &W.now, &cs[i]) == 0, "vcpu_save");
@@ -225,8 +379,24 @@ static void save_restore(struct fz *f)
 	if (vtime_vmm_init(&W.vm, &cfg2, &W.now) != 0)
 		FZ_CHECK(vtime_vmm_init(&W.vm, &W.cfg, &W.now) == 0, "re-init with the first configuration");
 	FZ_CHECK(vtime_vmm_state_decode(&st, img, sizeof img) == 0, "decode");
-	FZ_CHECK(vtime_vmm_restore(&W.vm, &st, &W.now, pol,
-				   fz_bool(f) ? VTIME_VMM_RESTORE_SNAPSHOT : VTIME_VMM_RESTORE_MIGRATION) == 0, "restore of a state save produced");
+	{
+		bool snapshot = fz_bool(f);
+		FZ_CHECK(vtime_vmm_restore(&W.vm, &st, &W.now, pol,
+					   snapshot ? VTIME_VMM_RESTORE_SNAPSHOT : VTIME_VMM_RESTORE_MIGRATION) == 0,
+			 "restore of a state save produced");
+		/* what a publish owed before the save is in the state or replaced
+		 * by the restore's own event (which changes the marker too) */
+		W.vmc_events = snapshot ? VTIME_VMCLOCK_EV_NEW_GENERATION : VTIME_VMCLOCK_EV_DISRUPTED;
+		W.vmc_floor[0] = st.vmclock_marker;
+		W.vmc_floor[1] = st.vmclock_generation;
+		W.vmc_floor_pending = (st.flags & VTIME_VMM_STATE_VMCLOCK) != 0;
+		FZ_CHECK(!!(st.flags & VTIME_VMM_STATE_VMCLOCK) == W.vmc_on, "saved state: VMClock flag %x", st.flags);
+		if (lose) { /* the pages' memory is lost with the records' */
+			memset(W.vmc, 0, sizeof W.vmc);
+			memset(&W.hv, 0, sizeof W.hv);
+		}
+		attach_pages();
+	}
 	for (unsigned i = 0; i < W.n; i++) {
 		struct vcpu_model *m = &W.m[i];
 		FZ_CHECK(vtime_vmm_vcpu_init(&W.vm, &W.v[i]) == 0, "vcpu_init");
@@ -272,6 +442,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(W.vm.guest_to_ns.shift >= VTIME_PVCLOCK_SHIFT_MIN && W.vm.guest_to_ns.shift <= VTIME_PVCLOCK_SHIFT_MAX,
 		 "init accepted host %llu Hz guest %llu Hz: records would carry shift %d", FZ_U(W.cfg.host_hz),
 		 FZ_U(W.cfg.guest_hz), W.vm.guest_to_ns.shift);
+	W.vmc_on = (sel & 8u) != 0;
+	W.hv_on = (sel & 16u) != 0;
+	attach_pages();
 	add_vcpu(&f);
 	while (fz_left(&f)) {
 		uint8_t op = fz_u8(&f);
@@ -325,8 +498,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 "adopt");
 			m->have_rdtsc = false;
 			break;
-		case 5: { /* the guest scribbles on its record */
+		case 5: { /* the guest scribbles on its record (or on a page) */
 			unsigned off = fz_u8(&f) % 32u;
+			if ((op & 0x80u) && (W.vmc_on || W.hv_on)) {
+				if (W.vmc_on && (!W.hv_on || (op & 0x40u)))
+					W.vmc[(off * 7u + (op & 7u)) % 0x70u] = fz_u8(&f);
+				else
+					((uint8_t *)&W.hv)[off % 24u] = fz_u8(&f);
+				break;
+			}
 			m->mem[off] = fz_u8(&f);
 			if (off < 4)
 				m->nrecent = 0; /* it wrote the version word: its own versions now */
@@ -350,8 +530,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8:
 			err = vtime_vmm_resume(&W.vm, &W.now, (op & 0x80u) ? VTIME_RESUME_ADVANCE : VTIME_RESUME_FREEZE);
 			FZ_CHECK(err == (W.paused ? 0 : VTIME_ESTATE), "resume %d", err);
-			if (!err)
+			if (!err) {
 				W.since_master = 0;
+				W.vmc_events |= VTIME_VMCLOCK_EV_DISRUPTED;
+			}
 			if (W.paused)
 				for (unsigned k = 0; k < W.n; k++)
 					W.m[k].stop_req = true;

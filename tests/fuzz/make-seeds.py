@@ -46,6 +46,38 @@ def kvm_image(vcpus, flags=0xa, clock=123456789, realtime=1700000000000000000, w
     return header(0x4b4d5456, 16 + len(body)) + body
 
 
+def vmclock_page(seq=2, marker=5, flags=0x179, status=2, tai=37, shift=31, hz=HZ, cv=0x0123456789ABCDEF,
+                 sec=1700000000, frac=1 << 63, este=1000, maxe=5000, gen=1, counter_id=1, time_type=0, size=0x70):
+    period = (1 << (64 + shift)) // hz
+    rate = -(-period * 100 // 10**9)
+    return struct.pack("<IIHBBIQQ2xBBhBBQQQQQQQQQ", 0x4b4c4356, size, 1, counter_id, time_type, seq, marker, flags,
+                       status, 0, tai, 0, shift, cv, period, rate, rate, sec, frac, este, maxe, gen)
+
+
+def vmclock_counters(*cs): return u8(len(cs)) + b"".join(u8(k) + e for k, e in cs)
+
+
+# set_period's arguments: hz, max ppb (bool 1: unknown), est ppb, body flags
+def vmclock_period(hz, maxp=None, estp=None):
+    return (edge_raw(hz) + (boolean(1) if maxp is None else boolean(0) + edge_raw(maxp))
+            + (boolean(1) if estp is None else boolean(0) + edge_raw(estp)) + u64(0))
+
+
+# one writer step: no scribble (or some), a body, events, a counter offset
+def vmclock_step(events, scribble=(), sel=0x07, flags=0x101, status=2, tai=37, leap=0, hz_extra=1599999000,
+                 maxppb=100, estppb=10, counter=1 << 40, sec=1700000000, nsec=123456789, maxe=5000, este=1000):
+    b = u8(len(scribble)) + b"".join(u8(a) + u8(v) for a, v in scribble)
+    b += u8(sel) + u16(flags) + (u8(status) if sel & 8 else b"") + u8(0) + u16(tai) + u8(leap)
+    b += (edge_raw(10**9 + hz_extra) if sel & 1 else u32(hz_extra)) + (edge_raw(maxppb) if sel & 2 else b"")
+    b += u16(estppb) if sel & 4 else b""
+    b += edge_raw(counter) + boolean(0) + u32(sec) + u32(nsec) + boolean(0) + edge_raw(maxe) + boolean(0)
+    b += edge_raw(este) + u8(events) + edge_small(3)
+    return b
+
+
+def hv_page(seq, scale, offset): return struct.pack("<IIQq", seq, 0, scale, offset)
+
+
 KVM_REC = record(6, 0x0123456789ABCDEF, 10**9, MUL, SHIFT, 1)
 
 SEEDS = {
@@ -104,6 +136,8 @@ SEEDS = {
     },
     "vmm_state": {
         "vm-image": vmm_image(5 * 10**9, 1700000000 * 10**9, 2600000000, 2600000000, 2, 1),
+        "vm-image-v2": struct.pack("<IHHII", 0x4d565456, 2, 16, 80, 0)
+        + struct.pack("<QQQQIIQQII", 5 * 10**9, 1700000000 * 10**9, 2600000000, 2600000000, 2, 1, 7, 3, 41, 3),
         "vcpu-image": vcpu_image(123456789, 12, 1),
         "fields-carried": u8(0x1f) + edge_raw(10**9) + edge_raw(1700000000 * 10**9) + u32(2) + u8(1)
         + edge_raw(1000) + edge_raw(40) + u8(0) + boolean(1) + boolean(1) + boolean(0) + edge_raw(5) + edge_raw(5)
@@ -127,6 +161,40 @@ SEEDS = {
         + boolean(0) + u8(0) + edge_small(0) + edge_small(0) + edge_small(0) + boolean(1) + boolean(0) + boolean(1)
         + b"".join(u8(15) + u8(0) + u8(0) + u8(0) + u8(0) + u8(0) + u32(3000000) for _ in range(4)),
     },
+    "vmclock": {
+        "page-2.6ghz-utc": vmclock_page() + u8(0) + u8(0)
+        + vmclock_counters((1, edge_raw(2 * HZ)), (2, edge_raw(HZ)), (0, edge_small(0)), (1, edge_top(0)))
+        + vmclock_period(HZ, 100, 10) + u8(0) + u8(1) + u8(0)
+        + vmclock_step(0) + vmclock_step(1, [(0x10, 9)]) + vmclock_step(2, [(0x0c, 7)]),
+        "tai-page-near-2e64": vmclock_page(time_type=1, sec=(1 << 64) - 2, tai=-5) + u8(0) + u8(1) + u16(0x1000)
+        + vmclock_counters((1, edge_raw(HZ)), (2, edge_raw(HZ)), (1, edge_mid(0)), (2, edge_mid(5)))
+        + vmclock_period(10**9) + u8(0x10) + u8(1) + u8(1) + vmclock_step(3, sel=0x0f, status=4),
+        "marker-only": vmclock_page(counter_id=0xff, flags=0) + u8(0) + u8(0) + vmclock_counters((0, edge_small(1)))
+        + vmclock_period(1) + u8(0) + u8(0xff) + u8(2) + vmclock_step(2, [(0, 0), (0x22, 4)]),
+        "unreliable-odd-seq": vmclock_page(status=4, seq=3) + u8(0) + u8(0) + vmclock_counters((1, edge_small(5)))
+        + vmclock_period(1 << 63, (1 << 64) - 2, 0),
+        "zeroed-page": bytes(0x70) + u8(0) + u8(0) + vmclock_counters((0, edge_small(0))),
+        "period-shift-200": vmclock_page(shift=0, flags=0x7f) + u8(0x80) + u8(0)
+        + vmclock_counters((1, edge_top(0)), (2, edge_top(0)), (1, edge_raw(1 << 62))),
+    },
+    "hyperv": {
+        # 2.6 GHz as KVM computes it from KVM_REC (scale ~ 2^64 / 260, offset from system_time 10^9)
+        "page-2.6ghz": hv_page(7, 0x00fc0fc1bd8e1b2d, -5000) + u8(0) + u8(4) + edge_raw(2 * HZ) + edge_small(0)
+        + edge_top(0) + edge_raw(1 << 62)
+        + u8(3) + u32(6) + edge_raw(0x0123456789ABCDEF) + edge_raw(10**9) + u32(MUL) + u8(SHIFT & 0xff) + u8(1)
+        + u64(HZ - 10500000) + u64(1 << 40) + u64(10**12) + u64(1 << 50) + u8(10)
+        + boolean(1) + u32(41) + boolean(1) + u32(0xfffffffe)
+        + u8(0) + edge_raw(1 << 56) + edge_raw(100) + u8(0x80) + u32(0) + edge_raw(1) + edge_raw(2)
+        + u8(1) + u8(0xc2) + edge_small(3) + edge_small(4) + u8(0xc0 | 3) + u8(1),
+        "invalid-sequence": hv_page(0, 1, 2) + u8(1) + u8(1) + edge_small(9)
+        + u8(0x05) + u32(2) + edge_small(0) + edge_top(5) + u32(0) + u8(0xe1) + u8(0)
+        + u64(0) + u64(0) + u64(0) + u64(0) + u8(0) + boolean(0) + boolean(0) + u8(1) + u8(0),
+        "sequence-0xffffffff": hv_page(0xffffffff, 1, 2) + u8(3) + u8(1) + edge_small(9)
+        + u8(0x0b) + u32(4) + edge_top(0) + edge_raw(100) + u32(0) + u8(0xe2) + u8(1)
+        + u64(9989499999) + u64((1 << 64) - 1) + u64((1 << 64) - 1) + u64((1 << 64) - 1) + u8(39),
+        "shift-31-bound": hv_page(1, 0, 0) + u8(0) + u8(0)
+        + u8(0x07 | 0x10) + u32(2) + edge_raw(1 << 40) + edge_raw(1 << 40) + u32(0) + u8(62) + u8(1),
+    },
     "cli_parse": {
         "hz": b"2599999000", "ghz": b"2.6GHz", "mhz": b"1996.248 MHz", "khz": b"2599999k",
         "max": b"18446744073.709551615GHz", "too-large": b"18446744073.999999999GHz", "one": b"1",
@@ -145,6 +213,14 @@ SEEDS = {
         + u16(4096) + boolean(1) + boolean(1) + u8(0),
     },
 }
+
+# the same VMs with the VMClock and Hyper-V pages (selector bits 8, 16), the guest scribbling on them
+_vp = SEEDS["vmm_publish"]
+_scribble = (u8(0x85) + u8(0) + u8(0) + u8(2) + u8(3) + u8(1) + u8(0) + u8(0)
+             + u8(0xc5) + u8(0) + u8(0) + u8(4) + u8(0xff) + u8(1) + u8(0) + u8(0)
+             + u8(0x85) + u8(0) + u8(0) + u8(0) + u8(9) + u8(1) + u8(0) + u8(0))
+_vp["native-3-vcpus-pages"] = u8(0x18) + _vp["native-3-vcpus"][1:] + _scribble
+_vp["emulated-rdtsc-pages"] = u8(6 | 0x18) + _vp["emulated-rdtsc"][1:] + u8(1) + u8(0) + u8(0) + _scribble
 
 for name, seeds in SEEDS.items():
     d = os.path.join(HERE, "corpus", name)

@@ -464,9 +464,81 @@ static void test_disruption_generation(void)
 		st.vmclock_generation = 9;
 		CU_ASSERT(vtime_vmm_restore(&v.vm, &st, &n2, VTIME_RESUME_ADVANCE, VTIME_VMM_RESTORE_SNAPSHOT) == 0);
 		CU_ASSERT(vtime_vmm_save(&v.vm, &n2, &st) == 0);
-		CU_ASSERT(st.vmclock_marker == 40 && st.vmclock_generation == 9);
+		/* the marker's change is owed by any later restore; the new
+		 * generation is saved (test_clone_saved_before_publish) */
+		CU_ASSERT(st.vmclock_marker == 40 && st.vmclock_generation == 10);
 		free(v.m);
 	}
+	free(x.m);
+	free(y.m);
+	free(z.m);
+	free(w.m);
+}
+
+/* Restores st and cs into y (a fresh VMM on memory m: a copy of the saved
+ * VM's), attaches the pages, publishes nothing. */
+static void restore_only(struct vm2 *y, const struct mem *m, const struct vtime_vmm_state *st,
+			 const struct vtime_vmm_vcpu_state cs[2], const struct vtime_vmm_now *n,
+			 enum vtime_vmm_restore_kind kind)
+{
+	struct vtime_vmm_config cfg = { 0 };
+
+	cfg.host_hz = st->host_hz;
+	y->m = aligned_alloc(4096, sizeof *y->m);
+	CU_ASSERT_FATAL(y->m != NULL);
+	memcpy(y->m, m, sizeof *y->m);
+	vm2_init(y, &cfg, n, false);
+	CU_ASSERT_FATAL(vtime_vmm_restore(&y->vm, st, n, VTIME_RESUME_FREEZE, kind) == 0);
+	for (unsigned i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(vtime_vmm_vcpu_restore(&y->v[i], &cs[i], n, NULL) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_vmclock_set_page(&y->vm, &y->m->vmclock, 4096) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_hv_set_page(&y->vm, &y->m->hv) == 0);
+}
+
+/* A clone (snapshot restore) saved again before its first VMClock publish
+ * (restore, then snapshot or migrate at once, before a vCPU ran) is still a
+ * new generation: the state carries the generation the publish owed, so
+ * a live migration of it does not run the clone with the generation of the
+ * VM it was cloned from (found by fuzz_vmm_publish, regression
+ * clone-saved-before-publish-loses-generation: the saved state held the
+ * old generation, and the migrated clone published it). */
+static void test_clone_saved_before_publish(void)
+{
+	struct vm2 x = { 0 }, y = { 0 }, z = { 0 }, w = { 0 };
+	struct vtime_vmm_config cfg = { 0 };
+	uint64_t hz = 2600000000ull, t0 = 1000;
+	struct vtime_vmm_now n = at(hz, t0, t0);
+	struct vtime_vmm_state st, st2;
+	struct vtime_vmm_vcpu_state cs[2], cs2[2];
+
+	cfg.host_hz = hz;
+	vm2_boot(&x, &cfg, &n);
+	CU_ASSERT(marks_of(&x).gen == 0 && marks_of(&x).marker == 0);
+	n = at(hz, t0, t0 + hz);
+	CU_ASSERT_FATAL(vtime_vmm_pause(&x.vm, &n) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_save(&x.vm, &n, &st) == 0);
+	for (unsigned i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(vtime_vmm_vcpu_save(&x.v[i], &n, &cs[i]) == 0);
+	CU_ASSERT(st.vmclock_generation == 0);
+	/* the clone y: restored, saved again before anything is published */
+	restore_only(&y, x.m, &st, cs, &n, VTIME_VMM_RESTORE_SNAPSHOT);
+	CU_ASSERT_FATAL(vtime_vmm_save(&y.vm, &n, &st2) == 0);
+	for (unsigned i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(vtime_vmm_vcpu_save(&y.v[i], &n, &cs2[i]) == 0);
+	CU_ASSERT(st2.vmclock_generation == 1);
+	/* migrated: the clone's guest sees a generation other than x's */
+	restore_only(&z, y.m, &st2, cs2, &n, VTIME_VMM_RESTORE_MIGRATION);
+	CU_ASSERT_FATAL(vtime_vmm_publish_all(&z.vm, &n) == 0);
+	CU_ASSERT(marks_of(&z).gen == 1);
+	CU_ASSERT(marks_of(&z).marker == 1);
+	/* cloned again instead: two clone events, two new generations */
+	restore_only(&w, y.m, &st2, cs2, &n, VTIME_VMM_RESTORE_SNAPSHOT);
+	CU_ASSERT_FATAL(vtime_vmm_publish_all(&w.vm, &n) == 0);
+	CU_ASSERT(marks_of(&w).gen == 2);
+	/* and the original, resumed, keeps its own */
+	CU_ASSERT_FATAL(vtime_vmm_resume(&x.vm, &n, VTIME_RESUME_FREEZE) == 0);
+	CU_ASSERT_FATAL(vtime_vmm_publish_all(&x.vm, &n) == 0);
+	CU_ASSERT(marks_of(&x).gen == 0);
 	free(x.m);
 	free(y.m);
 	free(z.m);
@@ -643,6 +715,7 @@ static const struct vt_test_case cases[] = {
 	{ "VMClock = realtime view + kvmclock records within 3 ns", test_vmclock_matches_records },
 	{ "Hyper-V page: KVM's page from the records, sequence rules, TIME_REF_COUNT", test_hv_page },
 	{ "disruption marker once per resume/restore, generation once per snapshot restore", test_disruption_generation },
+	{ "a clone saved before its first publish stays a new generation", test_clone_saved_before_publish },
 	{ "DISRUPTION_SOON/IMMINENT, status, error terms", test_flags_status_errors },
 	{ "attaching pages; restore checks the version 2 fields", test_pages_and_restore_checks },
 	{ NULL, NULL },
