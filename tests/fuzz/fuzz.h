@@ -74,6 +74,21 @@ static inline uint64_t fz_bytes(struct fz *f, unsigned bytes)
 	return v;
 }
 
+/* A counter hook reading the uint64_t its context points at. */
+static inline uint64_t fz_fixed_counter(void *ctx)
+{
+	return *(const uint64_t *)ctx;
+}
+
+/* n little-endian bytes at p as an integer (byte images, any host). */
+static inline uint64_t fz_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
 static inline uint8_t fz_u8(struct fz *f) { return (uint8_t)fz_bytes(f, 1); }
 static inline uint16_t fz_u16(struct fz *f) { return (uint16_t)fz_bytes(f, 2); }
 static inline uint32_t fz_u32(struct fz *f) { return (uint32_t)fz_bytes(f, 4); }

@@ -23,11 +23,6 @@
 
 #include "fuzz.h"
 
-static uint64_t fixed_counter(void *ctx)
-{
-	return *(const uint64_t *)ctx;
-}
-
 static bool beyond_domain(const struct vtime_calib_line *l, uint64_t c)
 {
 	uint64_t d = c - l->base_counter;
@@ -122,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (err == 0) {
 			uint64_t c2 = counter + (uint64_t)(int64_t)(int8_t)op, r1, r2;
-			struct vtime_counter ctr = { fixed_counter, &c2 };
+			struct vtime_counter ctr = { fz_fixed_counter, &c2 };
 			FZ_CHECK(line.mul >= 0x80000000u && line.shift >= VTIME_PVCLOCK_SHIFT_MIN &&
 					 line.shift <= VTIME_PVCLOCK_SHIFT_MAX,
 				 "line (mul %u, shift %d) outside what readers accept", line.mul, line.shift);

@@ -30,19 +30,6 @@
 #include "abis/vt_abi_oracle.h"
 #include "fuzz.h"
 
-static uint64_t fixed_counter(void *ctx)
-{
-	return *(const uint64_t *)ctx;
-}
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static struct vtime_hv_tsc_page page;
 
 /* the sequence as the guest stores it (little-endian) */
@@ -86,9 +73,9 @@ static void reader(struct fz *f)
 		if (fix & 1u)
 			memset(raw, (fix & 2u) ? 0xff : 0, 4); /* the two invalid sequences */
 	}
-	seq = (uint32_t)le(raw, 4);
-	scale = le(raw + 8, 8);
-	offset = (int64_t)le(raw + 16, 8);
+	seq = (uint32_t)fz_le(raw, 4);
+	scale = fz_le(raw + 8, 8);
+	offset = (int64_t)fz_le(raw + 16, 8);
 	want = seq_valid(seq) ? 0 : VTIME_ENOTVALID;
 	for (unsigned want = fz_u8(f) % 9u; n < want;)
 		tscs[n++] = fz_edge64(f);
@@ -105,7 +92,7 @@ static void reader(struct fz *f)
 		FZ_CHECK(memcmp(&r, &untouched, sizeof r) == 0, "snapshot refused but wrote *out");
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t = tscs[i], got = vtime_hv_tsc_page_time(scale, offset, t);
-		struct vtime_counter ctr = { fixed_counter, &t };
+		struct vtime_counter ctr = { fz_fixed_counter, &t };
 
 		FZ_CHECK(got == oracle_hv_time(scale, offset, t), "time(scale %llx offset %lld tsc %llu) = %llu",
 			 FZ_U(scale), (long long)offset, FZ_U(t), FZ_U(got));
@@ -224,7 +211,7 @@ static void writer(struct fz *f)
 
 		if (op & 0x80u) /* the guest scribbles on its page's sequence */
 			put_seq((op & 0x40u) ? 0xffffffffu - (op & 3u) : fz_u32(f));
-		before = (uint32_t)le((const uint8_t *)&page, 4);
+		before = (uint32_t)fz_le((const uint8_t *)&page, 4);
 		if (op & 1u) {
 			got = vtime_hv_tsc_page_invalidate(&page, last);
 			next = seq_valid(before) ? before : seq_valid(last) ? last : 0;
@@ -241,7 +228,7 @@ static void writer(struct fz *f)
 		got = vtime_hv_tsc_page_publish(&page, scale, offset, last);
 		next = seq_next(seq_valid(before) ? before : seq_valid(last) ? last : 0);
 		FZ_CHECK(seq_valid(got), "publish returned sequence %u", got);
-		FZ_CHECK(got == next && (uint32_t)le((const uint8_t *)&page, 4) == got,
+		FZ_CHECK(got == next && (uint32_t)fz_le((const uint8_t *)&page, 4) == got,
 			 "publish over %u (last %u) gave %u, expected %u", before, last, got, next);
 		FZ_CHECK(vtime_hv_tsc_page_snapshot(&page, 3, &r) == 0 && r.sequence == got && r.tsc_scale == scale &&
 				 r.tsc_offset == offset && page.reserved1 == 0,

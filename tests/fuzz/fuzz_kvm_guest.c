@@ -14,14 +14,6 @@
 
 #include "fuzz.h"
 
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = fz_init(data, size);
@@ -68,18 +60,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			want = (gpa & 7u) ? VTIME_EINVAL : (gpa > mem_size || mem_size - gpa < 32) ? VTIME_ERANGE : 0;
 			if (want == 0) {
 				const uint8_t *r = mem + gpa;
-				uint32_t v = (uint32_t)le(r, 4), mul = (uint32_t)le(r + 24, 4);
+				uint32_t v = (uint32_t)fz_le(r, 4), mul = (uint32_t)fz_le(r + 24, 4);
 				int8_t sh = (int8_t)r[28];
 				if (v & 1u)
 					want = VTIME_EAGAIN;
 				else if (mul == 0)
-					want = (v == 0 && le(r + 8, 8) == 0 && le(r + 16, 8) == 0) ? VTIME_ENODATA : VTIME_EPROTO;
+					want = (v == 0 && fz_le(r + 8, 8) == 0 && fz_le(r + 16, 8) == 0) ? VTIME_ENODATA : VTIME_EPROTO;
 				else if (sh < VTIME_PVCLOCK_SHIFT_MIN || sh > VTIME_PVCLOCK_SHIFT_MAX)
 					want = VTIME_EPROTO;
 				FZ_CHECK(err == want, "record_read at %llu = %d, want %d", FZ_U(gpa), err, want);
 				if (err == 0)
-					FZ_CHECK(out.version == v && out.tsc_timestamp == le(r + 8, 8) &&
-							 out.system_time == le(r + 16, 8) && out.tsc_to_system_mul == mul &&
+					FZ_CHECK(out.version == v && out.tsc_timestamp == fz_le(r + 8, 8) &&
+							 out.system_time == fz_le(r + 16, 8) && out.tsc_to_system_mul == mul &&
 							 out.tsc_shift == sh && out.flags == r[29],
 						 "the copy is not the record");
 			} else {

@@ -19,19 +19,6 @@
 #include "fuzz.h"
 #include "vt_oracle.h"
 
-static uint64_t fixed_counter(void *ctx)
-{
-	return *(const uint64_t *)ctx;
-}
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* The scaled part of a forward reading, when the shifted delta fits. */
 static bool forward_exact(const struct vtime_pvclock_vcpu_time_info *r, uint64_t tsc, uint64_t *scaled)
 {
@@ -69,10 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(&rec, raw, sizeof rec); /* the record as shared memory holds it */
 	memset(&want, 0, sizeof want);
-	want.version = (uint32_t)le(raw, 4);
-	want.tsc_timestamp = le(raw + 8, 8);
-	want.system_time = le(raw + 16, 8);
-	want.tsc_to_system_mul = (uint32_t)le(raw + 24, 4);
+	want.version = (uint32_t)fz_le(raw, 4);
+	want.tsc_timestamp = fz_le(raw + 8, 8);
+	want.system_time = fz_le(raw + 16, 8);
+	want.tsc_to_system_mul = (uint32_t)fz_le(raw + 24, 4);
 	want.tsc_shift = (int8_t)raw[28];
 	want.flags = raw[29];
 	while (n < 16 && fz_left(&f))
@@ -101,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t = tscs[i], got = vtime_pvclock_time(&want, t), ref = oracle_pvclock_time(&want, t);
-		struct vtime_counter ctr = { fixed_counter, &t };
+		struct vtime_counter ctr = { fz_fixed_counter, &t };
 
 		FZ_CHECK(got == ref, "vtime_pvclock_time(tsc %llu) = %llu, oracle %llu (ts %llu st %llu mul %u shift %d)",
 			 FZ_U(t), FZ_U(got), FZ_U(ref), FZ_U(want.tsc_timestamp), FZ_U(want.system_time),

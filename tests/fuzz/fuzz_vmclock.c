@@ -35,45 +35,32 @@
 #include "abis/vt_abi_oracle.h"
 #include "fuzz.h"
 
-static uint64_t fixed_counter(void *ctx)
-{
-	return *(const uint64_t *)ctx;
-}
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* the page's fields, decoded from its bytes independently of the core */
 static void decode(const uint8_t *raw, struct vtime_vmclock_abi *s)
 {
 	memset(s, 0, sizeof *s);
-	s->magic = (uint32_t)le(raw + 0x00, 4);
-	s->size = (uint32_t)le(raw + 0x04, 4);
-	s->version = (uint16_t)le(raw + 0x08, 2);
+	s->magic = (uint32_t)fz_le(raw + 0x00, 4);
+	s->size = (uint32_t)fz_le(raw + 0x04, 4);
+	s->version = (uint16_t)fz_le(raw + 0x08, 2);
 	s->counter_id = raw[0x0a];
 	s->time_type = raw[0x0b];
-	s->seq_count = (uint32_t)le(raw + 0x0c, 4);
-	s->disruption_marker = le(raw + 0x10, 8);
-	s->flags = le(raw + 0x18, 8);
+	s->seq_count = (uint32_t)fz_le(raw + 0x0c, 4);
+	s->disruption_marker = fz_le(raw + 0x10, 8);
+	s->flags = fz_le(raw + 0x18, 8);
 	s->clock_status = raw[0x22];
 	s->leap_second_smearing_hint = raw[0x23];
-	s->tai_offset_sec = (int16_t)(uint16_t)le(raw + 0x24, 2);
+	s->tai_offset_sec = (int16_t)(uint16_t)fz_le(raw + 0x24, 2);
 	s->leap_indicator = raw[0x26];
 	s->counter_period_shift = raw[0x27];
-	s->counter_value = le(raw + 0x28, 8);
-	s->counter_period_frac_sec = le(raw + 0x30, 8);
-	s->counter_period_esterror_rate_frac_sec = le(raw + 0x38, 8);
-	s->counter_period_maxerror_rate_frac_sec = le(raw + 0x40, 8);
-	s->time_sec = le(raw + 0x48, 8);
-	s->time_frac_sec = le(raw + 0x50, 8);
-	s->time_esterror_nanosec = le(raw + 0x58, 8);
-	s->time_maxerror_nanosec = le(raw + 0x60, 8);
-	s->vm_generation_counter = le(raw + 0x68, 8);
+	s->counter_value = fz_le(raw + 0x28, 8);
+	s->counter_period_frac_sec = fz_le(raw + 0x30, 8);
+	s->counter_period_esterror_rate_frac_sec = fz_le(raw + 0x38, 8);
+	s->counter_period_maxerror_rate_frac_sec = fz_le(raw + 0x40, 8);
+	s->time_sec = fz_le(raw + 0x48, 8);
+	s->time_frac_sec = fz_le(raw + 0x50, 8);
+	s->time_esterror_nanosec = fz_le(raw + 0x58, 8);
+	s->time_maxerror_nanosec = fz_le(raw + 0x60, 8);
+	s->vm_generation_counter = fz_le(raw + 0x68, 8);
 }
 
 static bool same_fields(const struct vtime_vmclock_abi *a, const struct vtime_vmclock_abi *b)
@@ -251,7 +238,7 @@ static uint8_t page[0x70] __attribute__((aligned(8)));
 
 static void live_read(uint64_t c, int want_err, const struct vtime_vmclock_abi *s)
 {
-	struct vtime_counter ctr = { fixed_counter, &c };
+	struct vtime_counter ctr = { fz_fixed_counter, &c };
 	struct vtime_vmclock_reading got, want;
 	int err;
 
@@ -467,7 +454,7 @@ static void writer(struct fz *f)
 		if (usable_verdict(&snap) == 0) {
 			struct vtime_vmclock_reading r;
 			uint64_t c = in.counter;
-			struct vtime_counter ctr = { fixed_counter, &c };
+			struct vtime_counter ctr = { fz_fixed_counter, &c };
 			err = vtime_vmclock_read(clk, &ctr, 3, &r);
 			FZ_TRACE("step %u: published seq %u marker %llu gen %llu, read back %d: %llu.%09u\n", step, seq,
 				 FZ_U(after.disruption_marker), FZ_U(after.vm_generation_counter), err, FZ_U(r.sec),

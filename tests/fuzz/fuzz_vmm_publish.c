@@ -111,11 +111,6 @@ static bool stable_by_walk(const struct vtime_vmm *vm)
 	return true;
 }
 
-static uint64_t fixed_counter(void *ctx)
-{
-	return *(const uint64_t *)ctx;
-}
-
 /* What a publish of vCPU i must produce, then the checks after it. */
 static uint32_t expect_version(unsigned i)
 {
@@ -155,7 +150,7 @@ static void after_publish(unsigned i, uint32_t want, uint32_t got, bool stable, 
 	/* native: a guest reading at a later counter is the VM clock */
 	if (W.vm.mode == VTIME_VMM_TSC_NATIVE) {
 		uint64_t h = W.now.host_tsc + (uint64_t)i * 977u, g = vtime_vmm_vcpu_tsc(&W.v[i], h), ns = 0;
-		struct vtime_counter ctr = { fixed_counter, &g };
+		struct vtime_counter ctr = { fz_fixed_counter, &g };
 		struct vtime_pvclock_reading rd;
 		if (fz_sdiff(h, W.vm.master_tsc) >= 0) {
 			FZ_CHECK(vtime_pvclock_read(rec_of(i), &ctr, 1, &rd) == 0, "read");
