@@ -110,8 +110,8 @@ VTIME_API int vtime_ticks_update(struct vtime_ticks *t, uint64_t now, bool prev_
  * keeping the owed time (backlog * old = backlog' * new + remainder, the
  * remainder carried in ns); the first tick of the new period falls due at
  * now + period_ns. VTIME_EINVAL for a period of 0 or beyond
- * VTIME_TICKS_PERIOD_MAX, VTIME_ERANGE if the converted backlog does not fit
- * in 64 bits (state unchanged in both cases). */
+ * VTIME_TICKS_PERIOD_MAX, VTIME_ERANGE if the converted backlog, or the due
+ * count with it, does not fit in 64 bits (state unchanged in both cases). */
 VTIME_API int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_ns);
 
 /* 0 or VTIME_EINVAL. */

@@ -193,7 +193,9 @@ int vtime_ticks_set_period(struct vtime_ticks *t, uint64_t now, uint64_t period_
 	owed.lo += c.backlog_rem;
 	if (owed.lo < c.backlog_rem)
 		owed.hi++;
-	if (!vt_div128(owed, period_ns, &q, &r))
+	/* the new backlog must fit, and so must the due count it joins: a
+	 * wrapped due is a state the restore refuses */
+	if (!vt_div128(owed, period_ns, &q, &r) || q > UINT64_MAX - (c.due - c.backlog))
 		return VTIME_ERANGE;
 	/* Keep due == delivered + dropped + backlog across the conversion, and
 	 * coalesced <= due (a backlog converted to fewer, longer ticks lowers

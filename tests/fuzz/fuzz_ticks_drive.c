@@ -138,12 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* the backlog's time in ticks of the new period must keep
 				 * the due count inside the engine's lifetime (fewer than
 				 * 2^64 ticks due; the harness keeps 2^63): 584 years owed
-				 * at 1 ns ticks are beyond it (the restore then refuses the
-				 * wrapped counts, as documented) */
+				 * at 1 ns ticks are beyond it; a conversion that would wrap
+				 * the count is refused with VTIME_ERANGE) */
 				struct vtime_ticks_counters was, c;
 				FZ_CHECK(vtime_ticks_counters(&keep, &was) == 0 && vtime_ticks_counters(&d.t, &c) == 0,
 					 "counters");
-				if (c.due >= ((uint64_t)1 << 63) || c.due < was.due - was.backlog) {
+				FZ_CHECK(c.due >= was.due - was.backlog, "set_period wrapped the due count");
+				if (c.due >= ((uint64_t)1 << 63)) {
 					FZ_TRACE("  due %llu: beyond the engine's lifetime, scenario ends\n", FZ_U(c.due));
 					return 0;
 				}

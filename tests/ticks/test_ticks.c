@@ -577,6 +577,23 @@ static void test_period_change_range(void)
 	CU_ASSERT_EQUAL(vtime_ticks_set_period(&t, 0, MS), 0);
 	CU_ASSERT_EQUAL(t.backlog, (uint64_t)1 << 62);
 	CU_ASSERT_EQUAL(t.backlog_rem, 0);
+	/* the new backlog fits, the due count with it would wrap: 2^63 ticks
+	 * already delivered, a backlog of 2^62 ms becomes 2^63 half-ms ticks */
+	CU_ASSERT_EQUAL(vtime_ticks_save(&t, 0, &st), 0);
+	st.delivered = (uint64_t)1 << 63;
+	st.due = st.delivered + st.backlog;
+	CU_ASSERT_EQUAL_FATAL(vtime_ticks_restore(&t, &st, 0), 0);
+	keep = t;
+	CU_ASSERT_EQUAL(vtime_ticks_set_period(&t, 0, MS / 2), VTIME_ERANGE);
+	CU_ASSERT_EQUAL(memcmp(&t, &keep, sizeof t), 0);
+	/* one tick fewer delivered fits exactly: due 2^64 - 1 */
+	st.delivered = ((uint64_t)1 << 63) - 1;
+	st.due = st.delivered + st.backlog;
+	CU_ASSERT_EQUAL_FATAL(vtime_ticks_restore(&t, &st, 0), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_set_period(&t, 0, MS / 2), 0);
+	CU_ASSERT_EQUAL(t.due, UINT64_MAX);
+	CU_ASSERT_EQUAL(vtime_ticks_save(&t, 0, &st), 0);
+	CU_ASSERT_EQUAL(vtime_ticks_restore(&keep, &st, 0), 0); /* the state restores */
 }
 
 /* Periods of 2^55 ns and more take the 128-bit sub-slot path. P = 2^60 + 3,
