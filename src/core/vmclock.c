@@ -174,30 +174,6 @@ int vtime_vmclock_usable(const struct vtime_vmclock_abi *s)
 	return s ? vt_vmclock_usable(s) : VTIME_EINVAL;
 }
 
-/* a >> n for any n (0 beyond 127); *lost set when a bit shifted out was 1. */
-static inline struct vt_u128 vt_vmclock_shr(struct vt_u128 a, unsigned n, bool *lost)
-{
-	struct vt_u128 r;
-
-	if (n == 0) {
-		*lost = false;
-		return a;
-	}
-	if (n < 64) {
-		*lost = (a.lo << (64 - n)) != 0;
-		r.lo = (a.lo >> n) | (a.hi << (64 - n));
-		r.hi = a.hi >> n;
-	} else if (n < 128) {
-		*lost = a.lo != 0 || (n > 64 && (a.hi << (128 - n)) != 0);
-		r.lo = a.hi >> (n - 64);
-		r.hi = 0;
-	} else {
-		*lost = a.lo != 0 || a.hi != 0;
-		r.lo = r.hi = 0;
-	}
-	return r;
-}
-
 /* |counter - counter_value| as a signed difference; true when behind. */
 static inline bool vt_vmclock_delta(const vt_vmclock_t *s, uint64_t counter, uint64_t *mag)
 {
@@ -217,7 +193,7 @@ static inline bool vt_vmclock_total(const vt_vmclock_t *s, uint64_t counter, str
 {
 	uint64_t mag;
 	bool behind = vt_vmclock_delta(s, counter, &mag), lost;
-	struct vt_u128 x = vt_vmclock_shr(vt_mul64(mag, s->counter_period_frac_sec), s->counter_period_shift, &lost);
+	struct vt_u128 x = vt_shr128_sticky(vt_mul64(mag, s->counter_period_frac_sec), s->counter_period_shift, &lost);
 	uint64_t lo;
 
 	if (!behind) {
@@ -268,7 +244,7 @@ static inline uint64_t vt_vmclock_rate_ns(uint64_t mag, uint64_t rate, unsigned 
 	 * dividing by 2^64 drops q0 (rounding up if it was not 0) */
 	q.lo = a.hi + b.lo;
 	q.hi = b.hi + (q.lo < a.hi);
-	q = vt_vmclock_shr(q, shift, &lost);
+	q = vt_shr128_sticky(q, shift, &lost);
 	lost = lost || a.lo != 0;
 	if (q.hi != 0 || (lost && q.lo == UINT64_MAX))
 		return UINT64_MAX;

@@ -36,6 +36,31 @@ static inline uint64_t vt_shr128(struct vt_u128 a, unsigned n)
 	return a.hi >> (n - 64);
 }
 
+/* a >> n as 128 bits for any n (0 from 128 on); *lost: a bit shifted out
+ * was 1 (for rounding up). */
+static inline struct vt_u128 vt_shr128_sticky(struct vt_u128 a, unsigned n, bool *lost)
+{
+	struct vt_u128 r;
+
+	if (n == 0) {
+		*lost = false;
+		return a;
+	}
+	if (n < 64) {
+		*lost = (a.lo << (64 - n)) != 0;
+		r.lo = (a.lo >> n) | (a.hi << (64 - n));
+		r.hi = a.hi >> n;
+	} else if (n < 128) {
+		*lost = a.lo != 0 || (n > 64 && (a.hi << (128 - n)) != 0);
+		r.lo = a.hi >> (n - 64);
+		r.hi = 0;
+	} else {
+		*lost = a.lo != 0 || a.hi != 0;
+		r.lo = r.hi = 0;
+	}
+	return r;
+}
+
 /* a << n for 0 <= n < 128 (bits shifted out are lost). */
 static inline struct vt_u128 vt_shl128(struct vt_u128 a, unsigned n)
 {

@@ -89,30 +89,6 @@ uint64_t vt_vmc_hz(const struct vtime_vmclock_abi *s)
 	return hz >= 1.8e19 ? 0 : (uint64_t)(hz + 0.5);
 }
 
-/* a >> n of a 128-bit value, *lost: a bit shifted out was 1. */
-static struct vt_u128 shr128(struct vt_u128 a, unsigned n, bool *lost)
-{
-	struct vt_u128 r;
-
-	if (n == 0) {
-		*lost = false;
-		return a;
-	}
-	if (n < 64) {
-		*lost = (a.lo << (64 - n)) != 0;
-		r.lo = (a.lo >> n) | (a.hi << (64 - n));
-		r.hi = a.hi >> n;
-	} else if (n < 128) {
-		*lost = a.lo != 0 || (n > 64 && (a.hi << (128 - n)) != 0);
-		r.lo = a.hi >> (n - 64);
-		r.hi = 0;
-	} else {
-		*lost = a.lo != 0 || a.hi != 0;
-		r.lo = r.hi = 0;
-	}
-	return r;
-}
-
 static struct vt_u128 inc128(struct vt_u128 a)
 {
 	if (++a.lo == 0)
@@ -129,9 +105,9 @@ static bool per_count(uint64_t rate, unsigned shift, bool up, uint64_t *M, uint6
 	struct vt_u128 p = vt_mul64(rate, NSEC), q;
 	bool lost, lost2;
 
-	q = shr128(p, shift, &lost);
+	q = vt_shr128_sticky(p, shift, &lost);
 	for (unsigned k = 0; k <= 40; k++) {
-		struct vt_u128 r = shr128(q, k, &lost2);
+		struct vt_u128 r = vt_shr128_sticky(q, k, &lost2);
 		if (up && (lost || lost2))
 			r = inc128(r);
 		if (r.hi == 0) {
