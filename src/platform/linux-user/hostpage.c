@@ -9,26 +9,6 @@
 #include "vt_pvclock_read.h"
 #include "vt_user.h"
 
-#define PAGE 4096u
-
-struct maps_hit {
-	uintptr_t vclock, vclock_end; /* [vvar_vclock], Linux >= 6.13 */
-	uintptr_t vvar, vvar_end;     /* [vvar] */
-};
-
-static bool maps_cb(uintptr_t start, uintptr_t end, const char *name, void *arg)
-{
-	struct maps_hit *h = arg;
-
-	if (strcmp(name, "[vvar_vclock]") == 0) {
-		h->vclock = start;
-		h->vclock_end = end;
-	} else if (strcmp(name, "[vvar]") == 0) {
-		h->vvar = start;
-		h->vvar_end = end;
-	}
-	return 0;
-}
 
 static int fail(struct vtime_host_page *hp, int err, const char *a, const char *b)
 {
@@ -44,7 +24,6 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 {
 	/* Records are copied 8 at a time: lazy init may run on a small signal stack. */
 	unsigned char copy[8 * VTIME_PVCLOCK_RECORD_STRIDE];
-	struct maps_hit h = { 0, 0, 0, 0 };
 	struct vtime_pvclock_vcpu_time_info body;
 	int err;
 
@@ -55,19 +34,13 @@ int vtime_host_page_find(struct vtime_host_page *hp)
 #if !defined(__x86_64__) && !defined(__i386__)
 	return fail(hp, VTIME_ENOTSUP, "the pvclock page exists only on x86 KVM guests", NULL);
 #endif
-	if (vt_user_maps(maps_cb, &h) != 0)
+	err = vt_user_vvar_page(0, 1, &hp->addr, &hp->mapping); /* [vvar_vclock] page 0, pre-6.13 [vvar] page 1 */
+	if (err == VTIME_EIO)
 		return fail(hp, VTIME_EIO, "cannot read /proc/self/maps", NULL);
-	if (h.vclock && h.vclock_end - h.vclock >= PAGE) {
-		hp->addr = h.vclock; /* first page of [vvar_vclock] */
-		hp->mapping = "[vvar_vclock]";
-	} else if (h.vvar && h.vvar_end - h.vvar >= 2 * PAGE) {
-		hp->addr = h.vvar + PAGE; /* page 1 of a pre-6.13 [vvar] */
-		hp->mapping = "[vvar]";
-	} else {
+	if (err)
 		return fail(hp, VTIME_ENODEV,
 			    "no [vvar_vclock] or multi-page [vvar] mapping in /proc/self/maps "
 			    "(no vDSO, or not a Linux KVM guest)", NULL);
-	}
 	err = vt_user_safe_copy(copy, hp->addr, sizeof copy);
 	if (err == VTIME_ENODEV)
 		return fail(hp, VTIME_ENODEV, hp->mapping,

@@ -24,25 +24,6 @@
 
 /* ---- the Hyper-V reference TSC page ---- */
 
-struct maps_hit {
-	uintptr_t vclock, vclock_end; /* [vvar_vclock], Linux >= 6.13: pvclock page, Hyper-V page */
-	uintptr_t vvar, vvar_end;     /* [vvar] before: data, pvclock, hvclock, timens */
-};
-
-static bool maps_cb(uintptr_t start, uintptr_t end, const char *name, void *arg)
-{
-	struct maps_hit *h = arg;
-
-	if (strcmp(name, "[vvar_vclock]") == 0) {
-		h->vclock = start;
-		h->vclock_end = end;
-	} else if (strcmp(name, "[vvar]") == 0) {
-		h->vvar = start;
-		h->vvar_end = end;
-	}
-	return false;
-}
-
 static int hv_fail(struct vtime_hv_host_page *hp, int err, const char *a, const char *b)
 {
 	hp->err = err;
@@ -92,7 +73,6 @@ int vt_hv_page_probe(const volatile struct vtime_hv_tsc_page *page, struct vtime
 int vtime_hv_host_page_find(struct vtime_hv_host_page *hp)
 {
 	unsigned char copy[64];
-	struct maps_hit h = { 0, 0, 0, 0 };
 	uintptr_t addr;
 	int err;
 
@@ -103,19 +83,13 @@ int vtime_hv_host_page_find(struct vtime_hv_host_page *hp)
 #if !defined(__x86_64__) && !defined(__i386__)
 	return hv_fail(hp, VTIME_ENOTSUP, "the Hyper-V reference TSC page exists only on x86 guests", NULL);
 #endif
-	if (vt_user_maps(maps_cb, &h) != 0)
+	err = vt_user_vvar_page(1, 2, &addr, &hp->mapping); /* [vvar_vclock] page 1, pre-6.13 [vvar] page 2 */
+	if (err == VTIME_EIO)
 		return hv_fail(hp, VTIME_EIO, "cannot read /proc/self/maps", NULL);
-	if (h.vclock && h.vclock_end - h.vclock >= 2 * PAGE) {
-		addr = h.vclock + PAGE; /* second page of [vvar_vclock] */
-		hp->mapping = "[vvar_vclock]";
-	} else if (!h.vclock && h.vvar && h.vvar_end - h.vvar >= 3 * PAGE) {
-		addr = h.vvar + 2 * PAGE; /* page 2 of a pre-6.13 [vvar] */
-		hp->mapping = "[vvar]";
-	} else {
+	if (err)
 		return hv_fail(hp, VTIME_ENODEV,
 			       "no two-page [vvar_vclock] or multi-page [vvar] mapping in /proc/self/maps "
 			       "(no vDSO, or a kernel that maps no Hyper-V page)", NULL);
-	}
 	err = vt_user_safe_copy(copy, addr, sizeof copy);
 	if (err == VTIME_ENODEV)
 		return hv_fail(hp, VTIME_ENODEV, hp->mapping,

@@ -102,6 +102,45 @@ int vt_user_maps(bool (*fn)(uintptr_t, uintptr_t, const char *, void *), void *a
 	return 0;
 }
 
+struct vt_vvar_hit {
+	uintptr_t vclock, vclock_end; /* [vvar_vclock], Linux >= 6.13 */
+	uintptr_t vvar, vvar_end;     /* [vvar] before */
+};
+
+static bool vvar_cb(uintptr_t start, uintptr_t end, const char *name, void *arg)
+{
+	struct vt_vvar_hit *h = arg;
+
+	if (strcmp(name, "[vvar_vclock]") == 0) {
+		h->vclock = start;
+		h->vclock_end = end;
+	} else if (strcmp(name, "[vvar]") == 0) {
+		h->vvar = start;
+		h->vvar_end = end;
+	}
+	return false;
+}
+
+int vt_user_vvar_page(unsigned vclock_idx, unsigned vvar_idx, uintptr_t *addr, const char **mapping)
+{
+	const uintptr_t page = 4096u; /* the vvar layout's unit on x86 */
+	struct vt_vvar_hit h = { 0, 0, 0, 0 };
+
+	if (vt_user_maps(vvar_cb, &h) != 0)
+		return VTIME_EIO;
+	if (h.vclock && h.vclock_end - h.vclock >= (vclock_idx + 1u) * page) {
+		*addr = h.vclock + vclock_idx * page;
+		*mapping = "[vvar_vclock]";
+		return 0;
+	}
+	if (!h.vclock && h.vvar && h.vvar_end - h.vvar >= (vvar_idx + 1u) * page) {
+		*addr = h.vvar + vvar_idx * page;
+		*mapping = "[vvar]";
+		return 0;
+	}
+	return VTIME_ENODEV;
+}
+
 int vt_user_safe_copy(void *dst, uintptr_t addr, size_t len)
 {
 	int p[2], err = 0;

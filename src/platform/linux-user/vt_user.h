@@ -24,6 +24,13 @@ int vt_user_maps(bool (*fn)(uintptr_t start, uintptr_t end, const char *name, vo
  * mapped or not backed: EFAULT), VTIME_EINVAL (len > 4096) or VTIME_EIO. */
 int vt_user_safe_copy(void *dst, uintptr_t addr, size_t len);
 
+/* The address of the kernel's vvar page that is page vclock_idx of
+ * [vvar_vclock] (Linux >= 6.13) or, where that mapping is absent, page
+ * vvar_idx of [vvar]; *mapping names the one used. VTIME_EIO when
+ * /proc/self/maps cannot be read, VTIME_ENODEV when neither mapping holds
+ * that page. Nothing is read from the page (vt_user_safe_copy() next). */
+int vt_user_vvar_page(unsigned vclock_idx, unsigned vvar_idx, uintptr_t *addr, const char **mapping);
+
 /* Bounded string helpers (no libc string.h needed in signal context). */
 size_t vt_user_strlcpy(char *dst, const char *src, size_t cap);
 size_t vt_user_strlcat(char *dst, const char *src, size_t cap);
