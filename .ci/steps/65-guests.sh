@@ -3,6 +3,7 @@
 # TCG, x86-64 (clocksource tsc/hpet/acpi_pm, CPU models with and without
 # rdtscp and invariant TSC) and aarch64, with the kernel's clock adjusted on a
 # schedule; asserts the bounds of scripts/guests/run (tests/guests/README.md).
+# Also armv7 (armhf, qemu-system-arm -M virt -cpu cortex-a15).
 # Runs in its own build directory, so its Meson test log stays apart.
 set -euo pipefail
 t0=$(date +%s)
@@ -13,16 +14,21 @@ aptconf=$(mktemp)
 echo 'DPkg::Lock::Timeout "900";' >"$aptconf"
 export APT_CONFIG="$aptconf"
 trap 'rm -f "$aptconf"' EXIT
-# arm64: the kernel and busybox-static:arm64 are fetched with apt-get download
-# (scripts/guests/run unpacks them, nothing of arm64 is installed); the cross
-# build uses clang with Debian's arm64 sysroot, as .ci/steps/70-cross.sh.
-grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)" || $sudo dpkg --add-architecture arm64
+# arm64 and armhf: the kernels (linux-image-arm64, linux-image-armmp-lpae) and
+# busybox-static are fetched with apt-get download (scripts/guests/run unpacks
+# them, nothing of those architectures is installed); the cross builds use
+# clang with Debian's sysroots, as .ci/steps/70-cross.sh.
+for a in arm64 armhf; do
+	grep -qx "$a" <<<"$(dpkg --print-foreign-architectures)" || $sudo dpkg --add-architecture "$a"
+done
 # INITRD=No: the guests boot our initramfs, Debian's would cost a minute.
 INITRD=No scripts/install-deps qemu-system-x86 qemu-system-arm linux-image-amd64 busybox-static cpio \
-	libc6-dev clang binutils-aarch64-linux-gnu libc6-dev-arm64-cross python3
-# The arm64 package lists (apt-get download needs them) may be missing when
+	libc6-dev clang binutils-aarch64-linux-gnu libc6-dev-arm64-cross \
+	binutils-arm-linux-gnueabihf libc6-dev-armhf-cross libgcc-12-dev-armhf-cross python3
+# The foreign package lists (apt-get download needs them) may be missing when
 # nothing above had to be installed.
-if ! apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1; then
+if ! apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1 ||
+	! apt-cache show linux-image-armmp-lpae:armhf >/dev/null 2>&1; then
 	$sudo apt-get update -qq || echo "65-guests: apt-get update reported errors; continuing"
 fi
 echo "65-guests: packages ready after $(( $(date +%s) - t0 )) s"

@@ -157,7 +157,7 @@ VTIME_API int vtime_vmclock_dev_close(struct vtime_vmclock_dev *dev);
 /* reserved is zeroed: later versions report new fields there (0: not
  * reported), keeping the size (docs/abi.md). */
 struct vtime_machine {
-	const char *arch;         /* "x86", "aarch64", "riscv64", "s390x", "none" */
+	const char *arch;         /* "x86", "aarch64", "armv7", "riscv64", "s390x", "none" */
 	bool hypervisor;          /* CPUID 1 ECX bit 31 */
 	char hv_signature[13];    /* CPUID 0x40000000 EBX ECX EDX, e.g. "KVMKVMKVM" */
 	uint32_t hv_max_leaf;     /* CPUID 0x40000000 EAX */
@@ -173,7 +173,7 @@ struct vtime_machine {
 	uint64_t cpuid15_hz;      /* ECX * EBX / EAX when all are non-zero, else 0 */
 	uint32_t cpuid16_mhz;     /* leaf 0x16 EAX: processor base MHz (not the TSC), 0 if absent */
 	uint64_t arch_counter_hz; /* the counter's frequency where the platform states it: CNTFRQ_EL0
-				     (aarch64), the device tree's timebase-frequency (riscv64), 4096 MHz
+				     (aarch64), CNTFRQ (armv7), the device tree's timebase-frequency (riscv64), 4096 MHz
 				     (s390x TOD clock); 0 elsewhere */
 	uint64_t cpuinfo_khz;     /* /proc/cpuinfo "cpu MHz" of CPU 0 in kHz, 0 if absent */
 	char clocksource[32];     /* the kernel's current clocksource (sysfs), "" if unknown */
@@ -182,7 +182,8 @@ struct vtime_machine {
 	struct vtime_host_page page; /* the host pvclock page (page.rec NULL if absent) */
 	uint64_t page_hz;         /* TSC Hz recovered from CPU 0's record, 0 if absent */
 	uint8_t page_flags;       /* CPU 0's record flags */
-	const char *counter;      /* the user-readable counter: "tsc", "cntvct_el0", "time" (riscv64
+	const char *counter;      /* the user-readable counter: "tsc", "cntvct_el0", "cntvct" (armv7,
+				     only where the kernel enabled user access), "time" (riscv64
 				     rdtime), "tod" (s390x), "none" */
 	const char *arch_counter_hz_source; /* where arch_counter_hz comes from, NULL if 0 */
 	/* what is left of the reserved space (the two pointers came from it) */

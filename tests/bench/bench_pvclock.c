@@ -22,7 +22,8 @@
 
 typedef struct vtime_pvclock_vcpu_time_info rec_t;
 
-#if VTIME_ARCH_COUNTER
+/* not armv7: its counter traps in user mode unless the kernel allows it */
+#if VTIME_ARCH_COUNTER && !defined(__arm__)
 #define COUNTER_NAME "ordered " VTIME_ARCH_NAME " counter"
 static inline __attribute__((always_inline)) uint64_t counter_now(void)
 {

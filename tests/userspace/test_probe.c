@@ -118,6 +118,15 @@ static void test_counter_rate(void)
 	double ns, hz;
 
 	CU_ASSERT_EQUAL_FATAL(vtime_machine_probe(&m), 0);
+#if VT_CTR_GATED
+	/* armv7: "none" where the kernel did not show that it enabled user
+	 * access (qemu-arm never does: the reads above got the stand-in) */
+	if (!strcmp(m.counter, "none")) {
+		printf("\n  %s: CNTVCT not read: %s", m.arch, vt_ctr_gate_why());
+		CU_ASSERT_EQUAL(m.arch_counter_hz, 0);
+		return;
+	}
+#endif
 	CU_ASSERT_STRING_EQUAL(m.counter, VTIME_ARCH_COUNTER_NAME);
 	if (!m.arch_counter_hz) {
 		printf("\n  %s: no architectural counter frequency to check", m.arch);

@@ -73,6 +73,20 @@ static const struct row rows[] = {
 	  PAGE_NONE, 0, 0, NULL, M_TSC, 0, "riscv_clocksource", "measured", HV_NONE, VMC_NONE, 0 },
 	{ "s390x, the TOD clock", "s390x", "tod", "tod", false, false, false, PAGE_NONE, 4096000000ull, 0, NULL, M_TSC,
 	  4096000000ull, "tod", "TOD", HV_NONE, VMC_NONE, 0 },
+	/* armv7: the counter is "none" where the process may not read CNTVCT
+	 * (no evtstrm in AT_HWCAP, or no vDSO reading it: counter.c) */
+	{ "armv7, arch_sys_counter, user access established", "armv7", "cntvct", "arch_sys_counter", false, false,
+	  false, PAGE_NONE, 62500000, 0, NULL, M_TSC, 62500000, "arch_sys_counter", "CNTFRQ", HV_NONE, VMC_NONE, 0 },
+	{ "armv7, arch_sys_counter, CNTFRQ left 0 by firmware", "armv7", "cntvct", "arch_sys_counter", false, false,
+	  false, PAGE_NONE, 0, 0, NULL, M_TSC, 0, "arch_sys_counter", "measured", HV_NONE, VMC_NONE, 0 },
+	{ "armv7, another clocksource (a board timer)", "armv7", "cntvct", "mct-frc", false, false, false, PAGE_NONE,
+	  24000000, 0, NULL, M_GETTIME, 24000000, "mct-frc, not arch_sys_counter", NULL, HV_NONE, VMC_NONE, 0 },
+	{ "armv7, arch_sys_counter, user access not established", "armv7", "none", "arch_sys_counter", false, false,
+	  false, PAGE_NONE, 0, 0, NULL, M_GETTIME, 0, "may not be readable", "none (no counter)", HV_NONE, VMC_NONE, 0 },
+	{ "forced counter on armv7 without user access (would SIGILL)", "armv7", "none", "arch_sys_counter", false,
+	  false, false, PAGE_NONE, 0, 0, "counter", M_GETTIME, 0, "may not be readable", NULL, HV_NONE, VMC_NONE, 0 },
+	{ "forced counter on armv7 with user access, another clocksource", "armv7", "cntvct", "jiffies", false, false,
+	  false, PAGE_NONE, 24000000, 0, "counter", M_TSC, 24000000, "forced", "CNTFRQ", HV_NONE, VMC_NONE, 0 },
 	{ "no counter vtime knows", "none", "none", "arch_sys_counter", false, false, false, PAGE_NONE, 0, 0, NULL,
 	  M_GETTIME, 0, "no user-readable counter", NULL, HV_NONE, VMC_NONE, 0 },
 	/* VTIME_CLOCK_SOURCE */
@@ -169,6 +183,7 @@ static void test_table(void)
 		m.arch_counter_hz = r->arch_hz;
 		m.arch_counter_hz_source = !r->arch_hz ? NULL
 				: !strcmp(r->arch, "aarch64") ? "CNTFRQ_EL0"
+				: !strcmp(r->arch, "armv7") ? "CNTFRQ"
 				: !strcmp(r->arch, "s390x") ? "architectural (TOD clock: 4096 units per us)"
 							    : "device tree timebase-frequency";
 		m.hv_tsc_hz = r->hv_hz;
@@ -224,6 +239,7 @@ static void test_args(void)
 	m.arch = "x86";
 	CU_ASSERT_EQUAL(vt_select(&in, NULL), VTIME_EINVAL);
 	CU_ASSERT_STRING_EQUAL(vt_select_counter_clocksource("aarch64"), "arch_sys_counter");
+	CU_ASSERT_STRING_EQUAL(vt_select_counter_clocksource("armv7"), "arch_sys_counter");
 	CU_ASSERT_PTR_NULL(vt_select_counter_clocksource("none"));
 	CU_ASSERT_STRING_EQUAL(vt_watch_name(W_HV), "hyperv");
 	CU_ASSERT_STRING_EQUAL(vt_watch_name(W_VMCLOCK), "vmclock");

@@ -41,6 +41,9 @@
 #elif defined(__riscv)
 #define ORDERED "fence r,r;rdtime"
 #define RAW "rdtime"
+#elif defined(__arm__) && VTIME_ARCH_COUNTER
+#define ORDERED "isb;mrrc cntvct"
+#define RAW "mrrc cntvct"
 #elif defined(__s390x__)
 #define ORDERED "bcr 15,0;stckf"
 #define RAW "stckf"
@@ -166,19 +169,23 @@ static uint64_t mono(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* The counter may be read here (armv7: only where the kernel enabled user
+ * access; vtime_machine_probe() says counter "none" otherwise). */
+static bool b_ctr_ok = VTIME_ARCH_COUNTER;
+
 /* n calls, in counter ticks (or CLOCK_MONOTONIC ns without a counter). */
 static uint64_t timed(uint64_t (*fn)(void), int n)
 {
 	uint64_t sink = 0, a, b;
 #if VTIME_ARCH_COUNTER
-	a = vtime_arch_counter_ordered();
+	a = b_ctr_ok ? vtime_arch_counter_ordered() : mono();
 #else
 	a = mono();
 #endif
 	for (int i = 0; i < n; i++)
 		sink += fn();
 #if VTIME_ARCH_COUNTER
-	b = vtime_arch_counter_ordered();
+	b = b_ctr_ok ? vtime_arch_counter_ordered() : mono();
 #else
 	b = mono();
 #endif
@@ -301,6 +308,8 @@ static int measure(struct alt *a, int na, double seconds, double ns_per_tick, st
 static double counter_hz(void)
 {
 #if VTIME_ARCH_COUNTER
+	if (!b_ctr_ok)
+		return 1e9; /* timed() uses CLOCK_MONOTONIC */
 	return vt_measure_hz(50);
 #else
 	return 1e9; /* timed() uses CLOCK_MONOTONIC */
@@ -442,11 +451,17 @@ int cmd_bench(const struct vt_opts *o)
 		vt_err("usage: vtime bench [--seconds N] [--json]");
 		return VT_EXIT_USAGE;
 	}
+	vtime_machine_probe(&m);
+	b_ctr_ok = VTIME_ARCH_COUNTER && strcmp(m.counter, "none") != 0;
 	if (child && *child)
 		return bench_child(o, child);
+	if (VTIME_ARCH_COUNTER && !b_ctr_ok) {
+		vt_err("vtime bench: this process may not read the %s counter (%s): nothing to compare with",
+		       VTIME_ARCH_NAME, VTIME_ARCH_COUNTER_NAME);
+		return VT_EXIT_ERR;
+	}
 	pg = (struct progress){ isatty(2) && !o->json, mono(), 0, budget };
 	vtime_clock_info(&ci);
-	vtime_machine_probe(&m);
 	gettime = !strcmp(ci.source_name, "clock_gettime");
 	have_pv = vtime_host_page_find(&b_hp) == 0 && vtime_counter_get(VTIME_COUNTER_ORDERED, &b_ctr) == 0;
 	/* the other sources' child runs, where they can run at all */

@@ -519,7 +519,7 @@ int vtime_clock_info(struct vtime_clock_info *info)
 	/* the maintainer writes these: copy under the lock when we can get it */
 	for (int i = 0; i < 1000 && !(locked = vt_lock_try()); i++)
 		usleep(100);
-	if (locked && !vt_cold.raw_init && vt_cold.cur_mode != M_INIT && strcmp(vt_cold.m.arch, "none") != 0)
+	if (locked && !vt_cold.raw_init && vt_cold.cur_mode != M_INIT && strcmp(vt_cold.m.counter, "none") != 0)
 		vt_maint_counter_line(); /* the counter's frequency, for the report */
 	*info = vt_cold.info;
 	memset(&st, 0, sizeof st);

@@ -6,6 +6,67 @@
 
 #include "vt_user_counter.h"
 
+#if VT_CTR_GATED
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/utsname.h>
+
+#include "vt_clock_int.h"
+
+uint32_t vt_ctr_gate;
+static const char *gate_why = "not probed yet";
+
+/* Whether this process may read CNTVCT, decided without reading it:
+ *  - under an arm64 kernel (uname: "aarch64", or "armv8l" with the 32-bit
+ *    personality), yes: it sets CNTKCTL_EL1.EL0VCTEN, which covers AArch32
+ *    processes too, and where an erratum makes it trap the counter it
+ *    emulates the AArch32 read (arch/arm64/kernel/traps.c,
+ *    compat_cntvct_read_handler);
+ *  - under a 32-bit kernel, yes when AT_HWCAP has HWCAP_EVTSTRM (bit 21)
+ *    and the vDSO exports __vdso_clock_gettime. The event stream is
+ *    enabled by arch_timer_starting_cpu() (drivers/clocksource/
+ *    arm_arch_timer.c) right after arch_counter_set_user_access(), which
+ *    sets PL0VCTEN on every CPU unless the counter needs an erratum
+ *    workaround, and every such workaround is an arm64-only Kconfig option;
+ *    the vDSO's clock functions are removed at boot (arch/arm/kernel/
+ *    vdso.c, cntvct_functional()) unless the device tree has an
+ *    arm,armv7-timer or arm,armv8-timer node without
+ *    arm,cpu-registers-not-fw-configured, i.e. unless the kernel itself
+ *    trusts its userspace to read CNTVCT.
+ * Otherwise no: a kernel without the event stream (configured out, or
+ * clocksource.arm_arch_timer.evtstrm=0) may well have enabled access, but
+ * nothing vtime can see without trapping says so. */
+uint32_t vt_ctr_gate_probe(void)
+{
+	struct utsname u;
+	uint32_t g;
+
+	if (uname(&u) == 0 && (!strcmp(u.machine, "aarch64") || !strncmp(u.machine, "armv8", 5))) {
+		g = 1;
+		gate_why = "an arm64 kernel: it enables user access to the virtual counter";
+	} else if (!(getauxval(AT_HWCAP) & (1ul << 21))) {
+		g = 2;
+		gate_why = "the kernel shows no sign of enabling user access to CNTVCT (no evtstrm in AT_HWCAP)";
+	} else if (!vt_vdso_has("__vdso_clock_gettime")) {
+		g = 2;
+		gate_why = "the kernel's vDSO does not read CNTVCT (no __vdso_clock_gettime: the device tree "
+			   "says the timer's registers are not configured by firmware, or there is no arch timer)";
+	} else {
+		g = 1;
+		gate_why = "the kernel enabled user access to CNTVCT (evtstrm in AT_HWCAP) and its vDSO reads it";
+	}
+	vt_store32(&vt_ctr_gate, g);
+	return g;
+}
+
+const char *vt_ctr_gate_why(void)
+{
+	if (vt_load32(&vt_ctr_gate) == 0)
+		(void)vt_ctr_gate_probe();
+	return gate_why;
+}
+#endif
+
 static uint64_t hook_raw(void *ctx)
 {
 	(void)ctx;

@@ -86,9 +86,15 @@ static void probe_cpuid(struct vtime_machine *m)
 static void probe_counter_hz(struct vtime_machine *m)
 {
 #if VTIME_ARCH_COUNTER_HZ
+	if (!vt_ctr_user())
+		return; /* armv7 without user access: CNTFRQ would trap too */
 	m->arch_counter_hz = vtime_arch_counter_hz();
 #if defined(__aarch64__)
 	m->arch_counter_hz_source = "CNTFRQ_EL0";
+#elif defined(__arm__)
+	m->arch_counter_hz_source = "CNTFRQ";
+	if (!m->arch_counter_hz)
+		m->arch_counter_hz_source = NULL; /* firmware did not set it */
 #else
 	m->arch_counter_hz_source = "architectural (TOD clock: 4096 units per us)";
 #endif
@@ -151,7 +157,8 @@ int vtime_machine_probe(struct vtime_machine *m)
 		return VTIME_EINVAL;
 	memset(m, 0, sizeof *m);
 	m->arch = VT_CTR_ARCH;
-	m->counter = VTIME_ARCH_COUNTER_NAME;
+	/* "none" where this process may not read it (armv7: vt_user_counter.h) */
+	m->counter = vt_ctr_user() ? VTIME_ARCH_COUNTER_NAME : "none";
 	probe_cpuid(m);
 	probe_counter_hz(m);
 	/* unreadable: left empty ("unknown") */

@@ -8,7 +8,10 @@
  *     maps it only when it uses it as clocksource);
  *   - or the kernel's current clocksource is that very counter: "tsc" with
  *     an invariant TSC on x86, "arch_sys_counter" (cntvct_el0) on arm64,
- *     "riscv_clocksource" (the time CSR) on riscv64, "tod" on s390x;
+ *     "riscv_clocksource" (the time CSR) on riscv64, "tod" on s390x,
+ *     "arch_sys_counter" (CNTVCT) on armv7 where this process may read it
+ *     (the machine's counter is not "none": see vt_ctr_gate_probe() in
+ *     counter.c for what establishes that without trapping);
  * the per-CPU host records through rdtscp where the host page does not
  * vouch for one TSC (Linux's vDSO gives up there); else clock_gettime.
  *
@@ -32,7 +35,7 @@ const char *vt_select_counter_clocksource(const char *arch)
 		return NULL;
 	if (!strcmp(arch, "x86"))
 		return "tsc";
-	if (!strcmp(arch, "aarch64"))
+	if (!strcmp(arch, "aarch64") || !strcmp(arch, "armv7"))
 		return "arch_sys_counter";
 	if (!strcmp(arch, "riscv64"))
 		return "riscv_clocksource";
@@ -91,7 +94,7 @@ static void frequency(const struct vt_select_in *in, struct vt_select_out *o)
 	} else if (m->arch_counter_hz) {
 		o->hz = m->arch_counter_hz;
 		o->freq_source = m->arch_counter_hz_source ? m->arch_counter_hz_source : "the architecture";
-	} else if (!strcmp(m->arch, "none")) {
+	} else if (!strcmp(m->arch, "none") || (m->counter && !strcmp(m->counter, "none"))) {
 		o->freq_source = "none (no counter)";
 	} else {
 		o->freq_source = "measured against CLOCK_MONOTONIC_RAW";
@@ -129,6 +132,10 @@ int vt_select(const struct vt_select_in *in, struct vt_select_out *o)
 		why(o, "forced by VTIME_CLOCK_SOURCE=clock_gettime", NULL, NULL);
 	} else if (!strcmp(m->arch, "none")) {
 		why(o, "no user-readable counter vtime knows on this architecture", NULL, NULL);
+	} else if (!strcmp(m->arch, "armv7") && !strcmp(o->counter, "none")) {
+		/* forced or not: reading CNTVCT without access raises SIGILL */
+		why(o, "CNTVCT may not be readable here: the kernel has not shown it enabled user access (evtstrm ",
+		    "in AT_HWCAP and a vDSO that reads CNTVCT, or an arm64 kernel)", NULL);
 	} else if (o->forced == F_TSC || o->forced == F_TSC_MEASURED) {
 		o->mode = M_TSC;
 		why(o, "forced by VTIME_CLOCK_SOURCE=", in->env, NULL);

@@ -137,6 +137,9 @@ typedef int (*vt_gettime_fn)(clockid_t id, struct timespec *ts);
 /* The vDSO's clock_gettime: 0, VTIME_ENODEV (no vDSO, or no such symbol),
  * VTIME_ENOTSUP (32-bit) or VTIME_EINVAL; *out NULL on failure. */
 int vt_vdso_gettime(vt_gettime_fn *out);
+/* true when the vDSO exports the function name (a 32-bit image's too):
+ * armv7's counter gate asks for __vdso_clock_gettime. Signal-safe. */
+bool vt_vdso_has(const char *name);
 
 extern struct vt_hot vt_hot;
 extern struct vtime_clamp vt_floor;
