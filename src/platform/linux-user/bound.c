@@ -669,35 +669,36 @@ static VT_NOINLINE struct vtime_bounded bounded_any(uint32_t s, bool tai)
 	}
 }
 
-/* The fast path, for the copies vt_bound_derive marked: the counter line
- * with the kernel source, or the kernel source off the line. VT_BP_LINE
- * has an interval (SYNCHRONIZED or FREE_RUNNING), so the ends are the
- * copy's constants plus the multiply and its eighth, and the status needs
- * no test; VT_BP_LINE_UNKNOWN needs no multiply at all, only the checks
- * that send a due maintenance on its way. bsoft folds soft and the
- * realtime offset's deadline into one comparison with x - x0, so fewer
- * values are live across the re-check. The re-check is ordered after the
- * counter read through d, which depends on it (vt_seq.h). The interval
- * comes back in two registers and the status beside it, off the chain
- * from the counter read: returned through memory, as the 24-byte struct
- * vtime_bounded is, its ends cost a store and a reload more
+/* The fast paths, for the copies vt_bound_derive marked (bpath):
+ *   VT_BP_LINE: the counter line, kernel source, with an interval: the
+ *     ends are the copy's constants plus the multiply and its eighth, and
+ *     the status needs no test;
+ *   VT_BP_LINE_UNKNOWN: the same line without an interval: no multiply,
+ *     only the checks that send a due maintenance on its way;
+ *   VT_BP_VMCLOCK: the VMClock line (vmclock_core);
+ *   VT_BP_OFF: the kernel source off the line (bounded_off_line, inline in
+ *     both forms);
+ * and bounded_any for the rest. bsoft folds soft and the realtime offset's
+ * deadline into one comparison with x - x0. Each re-check is ordered after
+ * the counter read through d, which depends on it (vt_seq.h). The
+ * interval form returns its two ends in registers and the status beside
+ * them, off the chain from the counter read; the 24-byte struct
+ * vtime_bounded goes back through memory, a store and a reload more
  * (docs/userspace.md, "Bounded time"). */
 struct vt_iv {
 	uint64_t lo, hi;
 };
 
 /* Every other copy, and every failed check, for the interval form: out
- * of line, so its fast path keeps its values in registers. (The struct
- * form has the clock_gettime source inline: a call more costs it 5-10%,
- * against 1.13-1.16x vtime_now_ns() there.) A struct rebuilt from the two
- * registers of a call is stored and reloaded as one 16-byte word, which
- * store forwarding cannot serve (measured: 1.5x on that source), so each
- * form gets its answer in its own shape. */
+ * of line, so its fast path keeps its values in registers. The
+ * clock_gettime source is inline in both forms (a call more cost it
+ * 1.20-1.25x vtime_now_ns() there, against 1.11-1.13x inline). A struct
+ * rebuilt from the two registers of a call is stored and reloaded as one
+ * 16-byte word, which store forwarding cannot serve (measured: 1.5x on
+ * that source), so each form gets its answer in its own shape. */
 static VT_NOINLINE struct vtime_interval interval_rare(uint32_t s, bool tai, uint32_t *status)
 {
-	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
-	struct vtime_bounded b = vt_load32(&v->bpath) == VT_BP_OFF ? bounded_off_line(s, v, vt_load32(&v->bstat), tai)
-								   : bounded_any(s, tai);
+	struct vtime_bounded b = bounded_any(s, tai);
 	struct vtime_interval i = { b.earliest_ns, b.latest_ns };
 
 	if (status)
@@ -706,9 +707,10 @@ static VT_NOINLINE struct vtime_interval interval_rare(uint32_t s, bool tai, uin
 }
 
 /* The VMClock line's answer from copy s (VT_BP_VMCLOCK): the page's time
- * and its error's growth, two multiplies; true with *r and *bstat, or
- * false for the rare paths. Its own functions below call it, so that the
- * counter line's fast path keeps its few values in registers. */
+ * and its error's growth, two multiplies at one shift (bvwM); true with *r
+ * and *bstat, or false for the rare paths. Out of line it cost a call
+ * more (1.15-1.18x vtime_now_ns()); inline, the function keeps five
+ * callee-saved registers (1.05-1.08x). */
 static VT_ALWAYS_INLINE bool vmclock_core(uint32_t s, bool tai, struct vt_iv *r, uint32_t *bstat)
 {
 	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
@@ -784,38 +786,6 @@ static VT_ALWAYS_INLINE bool bounded_core(uint32_t s, bool tai, struct vt_iv *r,
 	return true;
 }
 
-static VT_NOINLINE struct vtime_bounded bounded_vmclock(uint32_t s, bool tai)
-{
-	struct vt_iv r;
-	uint32_t bstat;
-	struct vtime_bounded b;
-
-	if (unlikely(!vmclock_core(s, tai, &r, &bstat)))
-		return bounded_any(s, tai);
-	b.earliest_ns = r.lo;
-	b.latest_ns = r.hi;
-	b.status = bstat & 0xffu;
-	b.source = bstat >> 8;
-	return b;
-}
-
-/* Every copy but the counter line's, for the interval form. */
-static VT_NOINLINE struct vtime_interval interval_other(uint32_t s, bool tai, uint32_t *status)
-{
-	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
-	struct vt_iv r;
-	uint32_t bstat;
-	struct vtime_interval i;
-
-	if (vt_load32(&v->bpath) != VT_BP_VMCLOCK || unlikely(!vmclock_core(s, tai, &r, &bstat)))
-		return interval_rare(s, tai, status);
-	if (status)
-		*status = bstat & 0xffu;
-	i.earliest_ns = r.lo;
-	i.latest_ns = r.hi;
-	return i;
-}
-
 static VT_ALWAYS_INLINE struct vtime_bounded bounded_now(bool tai)
 {
 	uint32_t s = vt_latch_read_begin(&vt_hot.seq), bstat;
@@ -824,8 +794,6 @@ static VT_ALWAYS_INLINE struct vtime_bounded bounded_now(bool tai)
 
 	if (unlikely(!bounded_core(s, tai, &r, &bstat))) {
 		const volatile struct vt_copy *v = &vt_hot.c[s & 1];
-		if (vt_load32(&v->bpath) == VT_BP_VMCLOCK)
-			return bounded_vmclock(s, tai);
 		/* the clock_gettime source, inline: a call more costs it 5-10% */
 		if (vt_load32(&v->bpath) == VT_BP_OFF)
 			return bounded_off_line(s, v, vt_load32(&v->bstat), tai);
@@ -844,8 +812,18 @@ static VT_ALWAYS_INLINE struct vtime_interval interval_now(bool tai, uint32_t *s
 	struct vt_iv r;
 	struct vtime_interval i;
 
-	if (unlikely(!bounded_core(s, tai, &r, &bstat)))
-		return interval_other(s, tai, status);
+	if (unlikely(!bounded_core(s, tai, &r, &bstat))) {
+		const volatile struct vt_copy *v = &vt_hot.c[s & 1];
+		if (vt_load32(&v->bpath) == VT_BP_OFF) {
+			struct vtime_bounded b = bounded_off_line(s, v, vt_load32(&v->bstat), tai);
+			if (status)
+				*status = b.status;
+			i.earliest_ns = b.earliest_ns;
+			i.latest_ns = b.latest_ns;
+			return i;
+		}
+		return interval_rare(s, tai, status);
+	}
 	if (status)
 		*status = bstat & 0xffu;
 	i.earliest_ns = r.lo;
