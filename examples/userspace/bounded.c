@@ -10,7 +10,8 @@
  * and "not certain" is a third answer the program must handle. The program
  * prints the interval, what the bound rests on (vtime_bounded_info), a
  * lease check both ways, and a commit-wait (wait until a timestamp has
- * certainly passed, TrueTime's rule), bounded to 100 ms here.
+ * certainly passed, TrueTime's rule), bounded to 100 ms here, and a loop
+ * of timestamps through the interval form (vtime_interval_now).
  *
  * Exit status 0 whatever the machine offers (an unknown bound is an answer);
  * 1 if the library contradicts itself (an interval that does not hold
@@ -103,6 +104,25 @@ int main(void)
 		       vtime_bounded_after(&b, stamp) ? "has certainly passed" : "not certainly passed within 100 ms");
 	} else {
 		printf("commit: no bound, so no commit-wait can finish (the caller must wait for one or refuse)\n");
+	}
+
+	/* many timestamps in a hot loop: the interval form, the same interval
+	 * with its two ends returned in registers and the status beside it */
+	{
+		uint64_t widest = 0;
+		unsigned n = 0;
+		uint32_t st = VTIME_BOUND_UNKNOWN;
+		for (; n < 1000; n++) {
+			struct vtime_interval iv = vtime_interval_now(&st);
+			if (st != VTIME_BOUND_SYNCHRONIZED && st != VTIME_BOUND_FREE_RUNNING)
+				break; /* [0, UINT64_MAX]: no bound */
+			if (iv.latest_ns - iv.earliest_ns > widest)
+				widest = iv.latest_ns - iv.earliest_ns;
+		}
+		if (n == 1000)
+			printf("loop:   1000 intervals (vtime_interval_now), the widest %llu ns\n", (unsigned long long)widest);
+		else
+			printf("loop:   vtime_interval_now: %s after %u intervals\n", status_name(st), n);
 	}
 	return rc;
 }

@@ -146,6 +146,22 @@ VTIME_API struct vtime_bounded vtime_bounded_now(void);
  * (adjtimex's tai, where a daemon set it); UNKNOWN where neither gives it. */
 VTIME_API struct vtime_bounded vtime_bounded_tai_now(void);
 
+/* The same interval as vtime_bounded_now() (UTC) and vtime_bounded_tai_now()
+ * (TAI), its two ends returned in registers: the form for hot loops. The
+ * 24-byte struct vtime_bounded comes back through memory, a store and a
+ * reload more on the way from the counter read to its ends (about 1-2 ns
+ * here, docs/userspace.md "Bounded time"). *status (if status is not NULL)
+ * gets the enum vtime_bound_status; the source is vtime_bounded_info()'s.
+ * Same rules: fast path, lock-free, async-signal-safe, no failure, no
+ * precondition; an UNKNOWN or DISRUPTED status comes with [0, UINT64_MAX]. */
+struct vtime_interval {
+	uint64_t earliest_ns; /* true time is at or after this */
+	uint64_t latest_ns;   /* ... and at or before this */
+};
+
+VTIME_API struct vtime_interval vtime_interval_now(uint32_t *status);
+VTIME_API struct vtime_interval vtime_interval_tai_now(uint32_t *status);
+
 /* TrueTime's after(t): t has certainly passed, t < b->earliest_ns. Pure;
  * b not NULL. Always false unless the status is SYNCHRONIZED or
  * FREE_RUNNING (whatever the ends of the interval). */

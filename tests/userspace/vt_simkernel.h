@@ -75,7 +75,7 @@ static int sim_ntp(struct vt_ntp_raw *o)
 static const struct vt_clock_hooks sim_hooks = { sim_clock, sim_ntp };
 
 /* A new rate from now on: CLOCK_MONOTONIC stays continuous. */
-static void set_rate(long tick, double freq_ppm)
+static inline void set_rate(long tick, double freq_ppm)
 {
 	struct vt_ntp_raw r;
 	uint64_t raw = raw_now();

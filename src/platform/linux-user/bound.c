@@ -285,6 +285,60 @@ static void fill_kernel(struct vt_copy *c, const char *vmc_why)
 	vt_cold.half_width = st == VTIME_BOUND_SYNCHRONIZED ? (c->mode == M_TSC ? c->bw0 : c->bk_w) : UINT64_MAX;
 }
 
+/* The smallest d (x - x0) at which n0 + the line's ns reach until, at most
+ * soft: the line's ns grow with d, so a bisection over [0, soft] finds it. */
+static uint64_t line_until(const struct vt_copy *c, uint64_t until)
+{
+	uint64_t lo = 0, hi = c->soft;
+
+	if (until <= c->n0)
+		return 0;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (c->n0 + vt_mulhi(mid << c->ls, c->M) >= until)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+void vt_bound_derive(struct vt_copy *c)
+{
+	uint32_t st = c->bstat & 0xffu, src = c->bstat >> 8;
+
+	c->bpad = 0;
+	c->bsoft = 0;
+	c->bpath = VT_BP_OTHER;
+	c->bvwM = 0;
+	if (src == VTIME_BOUND_SOURCE_VMCLOCK) {
+		/* one shift for both multiplies: (d << vls) * bvwM >= (d << vwls) * vwM */
+		if (c->vwls <= c->vls) {
+			unsigned k = (unsigned)(c->vls - c->vwls);
+			c->bvwM = (c->vwM >> k) + ((c->vwM & ((1ull << k) - 1)) != 0);
+		} else if (c->vwls - c->vls < 64 && !(c->vwM >> (64 - (c->vwls - c->vls)))) {
+			c->bvwM = c->vwM << (c->vwls - c->vls);
+		} else {
+			return;
+		}
+		if ((st == VTIME_BOUND_SYNCHRONIZED || st == VTIME_BOUND_FREE_RUNNING) && c->vsoft)
+			c->bpath = VT_BP_VMCLOCK;
+		return;
+	}
+	if (c->mode == M_INIT)
+		return;
+	if (c->mode != M_TSC) {
+		c->bpath = VT_BP_OFF;
+		return;
+	}
+	if (c->soft >= 1ull << 62)
+		return;
+	/* d < bsoft means d < soft and n0 + m < rt_until: bounded_any's tests */
+	c->bsoft = line_until(c, c->rt_until);
+	c->bpath = (st == VTIME_BOUND_SYNCHRONIZED || st == VTIME_BOUND_FREE_RUNNING) ? VT_BP_LINE
+										      : VT_BP_LINE_UNKNOWN;
+}
+
 void vt_bound_fill(struct vt_copy *c)
 {
 	struct vtime_vmclock_abi s;
@@ -550,18 +604,18 @@ static VT_ALWAYS_INLINE struct vtime_bounded bounded_off_line(uint32_t s, const 
 	return result(t - w, t + w, bstat, tai, off);
 }
 
-/* The fast path: vtime_realtime_ns()'s line with the copy's two ends and
- * the VMClock word checked, or the VMClock line. Each end is a constant of
- * the copy plus the multiply and its eighth, so the chain after the
- * multiply is as short as vtime_now_ns()'s (no floor: the interval's
- * centre need not be monotonic, and the line's error bound covers what the
- * floor would add). Everything is loaded before the re-check, which is
- * ordered after the counter read; a d past soft only computes values that
- * are then thrown away. */
-static VT_ALWAYS_INLINE struct vtime_bounded bounded_now(bool tai)
+/* Every copy, the way vt_bound_fill built it: vtime_realtime_ns()'s line
+ * with the copy's two ends and the VMClock word checked, or the VMClock
+ * line. Each end is a constant of the copy plus the multiply and its
+ * eighth (no floor: the interval's centre need not be monotonic, and the
+ * line's error bound covers what the floor would add). Everything is
+ * loaded before the re-check, which is ordered after the counter read; a d
+ * past soft only computes values that are then thrown away. The fast path
+ * below serves the common copies with less work and sends the rest here. */
+static VT_NOINLINE struct vtime_bounded bounded_any(uint32_t s, bool tai)
 {
-	uint32_t s = vt_latch_read_begin(&vt_hot.seq), bstat;
 	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
+	uint32_t bstat;
 	const volatile uint32_t *vw = vmc_word();
 	uint64_t t, d, lo, hi, M, ls, off, soft;
 	uint32_t vseq;
@@ -615,6 +669,168 @@ static VT_ALWAYS_INLINE struct vtime_bounded bounded_now(bool tai)
 	}
 }
 
+/* The fast paths, for the copies vt_bound_derive marked (bpath):
+ *   VT_BP_LINE: the counter line, kernel source, with an interval: the
+ *     ends are the copy's constants plus the multiply and its eighth, and
+ *     the status needs no test;
+ *   VT_BP_LINE_UNKNOWN: the same line without an interval: no multiply,
+ *     only the checks that send a due maintenance on its way;
+ *   VT_BP_VMCLOCK: the VMClock line (vmclock_core);
+ *   VT_BP_OFF: the kernel source off the line (bounded_off_line, inline in
+ *     both forms);
+ * and bounded_any for the rest. bsoft folds soft and the realtime offset's
+ * deadline into one comparison with x - x0. Each re-check is ordered after
+ * the counter read through d, which depends on it (vt_seq.h). The
+ * interval form returns its two ends in registers and the status beside
+ * them, off the chain from the counter read; the 24-byte struct
+ * vtime_bounded goes back through memory, a store and a reload more
+ * (docs/userspace.md, "Bounded time"). */
+struct vt_iv {
+	uint64_t lo, hi;
+};
+
+/* Every other copy, and every failed check, for the interval form: out
+ * of line, so its fast path keeps its values in registers. The
+ * clock_gettime source is inline in both forms (a call more cost it
+ * 1.20-1.25x vtime_now_ns() there, against 1.11-1.13x inline). A struct
+ * rebuilt from the two registers of a call is stored and reloaded as one
+ * 16-byte word, which store forwarding cannot serve (measured: 1.5x on
+ * that source), so each form gets its answer in its own shape. */
+static VT_NOINLINE struct vtime_interval interval_rare(uint32_t s, bool tai, uint32_t *status)
+{
+	struct vtime_bounded b = bounded_any(s, tai);
+	struct vtime_interval i = { b.earliest_ns, b.latest_ns };
+
+	if (status)
+		*status = b.status;
+	return i;
+}
+
+/* The VMClock line's answer from copy s (VT_BP_VMCLOCK): the page's time
+ * and its error's growth, two multiplies at one shift (bvwM); true with *r
+ * and *bstat, or false for the rare paths. Out of line it cost a call
+ * more (1.15-1.18x vtime_now_ns()); inline, the function keeps five
+ * callee-saved registers (1.05-1.08x). */
+static VT_ALWAYS_INLINE bool vmclock_core(uint32_t s, bool tai, struct vt_iv *r, uint32_t *bstat)
+{
+	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
+	uint64_t d, M, W, ls, m, m2;
+	bool bad;
+
+	d = vt_ctr_ordered() - vt_load64(&v->vx0);
+	bad = d >= vt_load64(&v->vsoft);
+	bad |= vt_seq_word_after_ctr(vmc_word(), d) != vt_load32(&v->vseq);
+	M = vt_load64(&v->vM);
+	W = vt_load64(&v->bvwM);
+	ls = vt_load64(&v->vls);
+	r->lo = vt_load64(&v->vlo);
+	r->hi = vt_load64(&v->vhi);
+	*bstat = vt_load32(&v->bstat);
+	if (tai) {
+		uint64_t off = vt_load64(&v->btai);
+		bad |= off == 0;
+		r->lo += off;
+		r->hi += off;
+	}
+	if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, d) | bad))
+		return false;
+	d <<= ls; /* d < vsoft: d << ls < 2^40 */
+	m = vt_mulhi(d, M);
+	m2 = vt_mulhi(d, W);
+	r->lo += m - m2;
+	r->hi += m + m2;
+	return true;
+}
+
+/* The counter line's answer from copy s: true with *r and *bstat, or
+ * false for the rare paths. */
+static VT_ALWAYS_INLINE bool bounded_core(uint32_t s, bool tai, struct vt_iv *r, uint32_t *bstat)
+{
+	const volatile struct vt_copy *v = &vt_hot.c[s & 1];
+	uint32_t path = vt_load32(&v->bpath);
+	uint64_t d, M, ls, m, g;
+	bool bad;
+
+	if (unlikely(path == VT_BP_VMCLOCK))
+		return vmclock_core(s, tai, r, bstat);
+	if (unlikely((path - VT_BP_LINE) > (VT_BP_LINE_UNKNOWN - VT_BP_LINE)))
+		return false;
+	d = vt_ctr_ordered() - vt_load64(&v->x0);
+	bad = d >= vt_load64(&v->bsoft);
+	bad |= vt_load32(vt_load_ptr_pv()) != vt_load32(&v->pv_expect);
+	bad |= vt_seq_word_after_ctr(vmc_word(), d) != vt_load32(&v->vseq);
+	if (path != VT_BP_LINE) {
+		/* UNKNOWN or DISRUPTED: no interval, nothing to compute */
+		*bstat = vt_load32(&v->bstat);
+		r->lo = 0;
+		r->hi = UINT64_MAX;
+		return !unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, d) | bad);
+	}
+	M = vt_load64(&v->M);
+	ls = vt_load64(&v->ls);
+	r->lo = vt_load64(&v->blo);
+	r->hi = vt_load64(&v->bhi);
+	*bstat = vt_load32(&v->bstat);
+	if (tai) {
+		uint64_t off = vt_load64(&v->btai);
+		bad |= off == 0; /* no TAI - UTC: bounded_any says UNKNOWN */
+		r->lo += off;
+		r->hi += off;
+	}
+	if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, d) | bad))
+		return false;
+	m = vt_mulhi(d << ls, M); /* d < bsoft <= soft: d << ls fits */
+	g = m >> VT_BOUND_GROW_SHIFT;
+	r->lo += m - g;
+	r->hi += m + g;
+	return true;
+}
+
+static VT_ALWAYS_INLINE struct vtime_bounded bounded_now(bool tai)
+{
+	uint32_t s = vt_latch_read_begin(&vt_hot.seq), bstat;
+	struct vt_iv r;
+	struct vtime_bounded b;
+
+	if (unlikely(!bounded_core(s, tai, &r, &bstat))) {
+		const volatile struct vt_copy *v = &vt_hot.c[s & 1];
+		/* the clock_gettime source, inline: a call more costs it 5-10% */
+		if (vt_load32(&v->bpath) == VT_BP_OFF)
+			return bounded_off_line(s, v, vt_load32(&v->bstat), tai);
+		return bounded_any(s, tai);
+	}
+	b.earliest_ns = r.lo;
+	b.latest_ns = r.hi;
+	b.status = bstat & 0xffu;
+	b.source = bstat >> 8;
+	return b;
+}
+
+static VT_ALWAYS_INLINE struct vtime_interval interval_now(bool tai, uint32_t *status)
+{
+	uint32_t s = vt_latch_read_begin(&vt_hot.seq), bstat;
+	struct vt_iv r;
+	struct vtime_interval i;
+
+	if (unlikely(!bounded_core(s, tai, &r, &bstat))) {
+		const volatile struct vt_copy *v = &vt_hot.c[s & 1];
+		if (vt_load32(&v->bpath) == VT_BP_OFF) {
+			struct vtime_bounded b = bounded_off_line(s, v, vt_load32(&v->bstat), tai);
+			if (status)
+				*status = b.status;
+			i.earliest_ns = b.earliest_ns;
+			i.latest_ns = b.latest_ns;
+			return i;
+		}
+		return interval_rare(s, tai, status);
+	}
+	if (status)
+		*status = bstat & 0xffu;
+	i.earliest_ns = r.lo;
+	i.latest_ns = r.hi;
+	return i;
+}
+
 struct vtime_bounded vtime_bounded_now(void)
 {
 	return bounded_now(false);
@@ -623,6 +839,16 @@ struct vtime_bounded vtime_bounded_now(void)
 struct vtime_bounded vtime_bounded_tai_now(void)
 {
 	return bounded_now(true);
+}
+
+struct vtime_interval vtime_interval_now(uint32_t *status)
+{
+	return interval_now(false, status);
+}
+
+struct vtime_interval vtime_interval_tai_now(uint32_t *status)
+{
+	return interval_now(true, status);
 }
 
 /* Only an interval that holds true time answers (also one a caller built

@@ -86,6 +86,10 @@ void vt_copy_load(const struct vt_copy *p, struct vt_copy *o)
 	o->vwls = vt_load64(&v->vwls);
 	o->vmark = vt_load64(&v->vmark);
 	o->vgen = vt_load64(&v->vgen);
+	o->bpath = vt_load32(&v->bpath);
+	o->bpad = 0;
+	o->bsoft = vt_load64(&v->bsoft);
+	o->bvwM = vt_load64(&v->bvwM);
 }
 
 static void copy_store(struct vt_copy *p, const struct vt_copy *o)
@@ -125,6 +129,9 @@ static void copy_store(struct vt_copy *p, const struct vt_copy *o)
 	vt_store64(&v->vwls, o->vwls);
 	vt_store64(&v->vmark, o->vmark);
 	vt_store64(&v->vgen, o->vgen);
+	vt_store32(&v->bpath, o->bpath);
+	vt_store64(&v->bsoft, o->bsoft);
+	vt_store64(&v->bvwM, o->bvwM);
 }
 
 static void copy_body(void *out, unsigned i)
@@ -140,9 +147,12 @@ int vt_latch_get(struct vt_copy *o)
 /* Latch writer (lock held). A writer that died half-way (fork) left either
  * readers on c[1], which is whole, or c[1] half-written with readers on
  * c[0]: make c[1] a whole copy of c[0] before readers are sent there. */
-void vt_latch_put(const struct vt_copy *n)
+void vt_latch_put(const struct vt_copy *in)
 {
-	struct vt_copy cur;
+	struct vt_copy cur, d = *in;
+	const struct vt_copy *n = &d;
+
+	vt_bound_derive(&d);
 
 	if (!(vt_seq_load(&vt_hot.seq) & 1)) {
 		vt_copy_load(&vt_hot.c[0], &cur);

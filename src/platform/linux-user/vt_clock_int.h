@@ -107,6 +107,23 @@ struct vt_copy {
 	 * at vx0 -+ the maxerror there; for t - vx0 < vsoft */
 	uint64_t vx0, vsoft, vlo, vhi, vM, vls, vwM, vwls;
 	uint64_t vmark, vgen;    /* the page's disruption marker and generation counter then */
+	/* derived from the rest by vt_latch_put (vt_bound_derive), for the
+	 * bounded fast path: which path serves this copy, and the x - x0 up to
+	 * which the counter line answers (min of soft and the x at which
+	 * n0 + the line's ns reach rt_until) */
+	uint32_t bpath;          /* VT_BP_* */
+	uint32_t bpad;
+	uint64_t bsoft;
+	uint64_t bvwM;           /* VT_BP_VMCLOCK: vwM for a count shifted by vls, rounded up */
+};
+
+/* What vtime_bounded_now() does with a copy (vt_copy.bpath). */
+enum {
+	VT_BP_OTHER = 0,        /* not initialised, VMClock without an interval: bound.c's bounded_any */
+	VT_BP_LINE = 1,         /* the counter line, kernel source, SYNCHRONIZED or FREE_RUNNING */
+	VT_BP_LINE_UNKNOWN = 2, /* the counter line, no VMClock, a status without an interval */
+	VT_BP_OFF = 3,          /* the kernel source off the line (bounded_off_line) */
+	VT_BP_VMCLOCK = 4,      /* the VMClock line, SYNCHRONIZED or FREE_RUNNING */
 };
 
 /* The kernel source's own term grows by 1/8 of the time since the line's
@@ -375,6 +392,8 @@ void vt_maint_bounded(void);
  * maintainer knows: the VMClock page (read afresh), the kernel's NTP state,
  * the realtime offset's uncertainty, the line's error (vt_cold.line_err). */
 void vt_bound_fill(struct vt_copy *c);
+/* Sets c->bpath and c->bsoft from the rest of *c (vt_latch_put). */
+void vt_bound_derive(struct vt_copy *c);
 /* The kernel's NTP state was read (ntp_update): note the time in
  * CLOCK_REALTIME and what a pending disruption waits for. */
 void vt_bound_ntp_read(void);
