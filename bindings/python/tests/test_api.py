@@ -387,6 +387,61 @@ class TestBounded(unittest.TestCase):
         with self.assertRaises(ValueError):
             b.after(-1)
 
+    def test_interval_now(self):
+        # The fast form against bounded_now() around it, UTC and TAI.
+        S = vtime.BoundStatus
+        holds = (S.SYNCHRONIZED, S.FREE_RUNNING)
+        for bounded, interval in ((vtime.bounded_now, vtime.interval_now),
+                                  (vtime.bounded_tai_now, vtime.interval_tai_now)):
+            b1 = bounded()
+            i = interval()
+            b2 = bounded()
+            self.assertIsInstance(i, vtime.Interval)
+            self.assertIsInstance(i.status, S)
+            if i.status in holds:
+                self.assertLessEqual(i.earliest_ns, i.latest_ns)
+                self.assertEqual(i.half_width_ns, (i.latest_ns - i.earliest_ns) // 2)
+                self.assertTrue(i.after(i.earliest_ns - 1))
+                self.assertFalse(i.after(i.earliest_ns))
+                self.assertTrue(i.before(i.latest_ns + 1))
+                self.assertFalse(i.before(i.latest_ns))
+            else:  # no bound: [0, 2**64 - 1], and nothing answers
+                self.assertEqual((i.earliest_ns, i.latest_ns), (0, 2**64 - 1))
+                self.assertFalse(i.after(0) or i.before(2**64 - 1))
+                self.assertIsNone(i.half_width_ns)
+            # bounded_now()'s status whenever that did not change across the call
+            if b1.status == b2.status:
+                self.assertEqual(i.status, b1.status)
+            # each holds true time at its own instant, ordered b1, i, b2
+            if b1.status in holds and i.status in holds and b2.status in holds:
+                self.assertGreaterEqual(i.latest_ns, b1.earliest_ns)
+                self.assertLessEqual(i.earliest_ns, b2.latest_ns)
+
+    def test_interval_predicates(self):
+        S, K = vtime.BoundStatus, vtime.BoundSource
+        i = vtime.Interval(100, 200, S.SYNCHRONIZED)
+        self.assertEqual((i.after(99), i.after(100), i.after(150), i.before(201), i.before(200), i.before(150)),
+                         (True, False, False, True, False, False))
+        self.assertTrue(i.after(0) and i.before(2**64 - 1))
+        self.assertEqual(i.half_width_ns, 50)
+        f = vtime.Interval(100, 200, S.FREE_RUNNING)
+        self.assertEqual((f.after(99), f.after(100), f.before(201), f.before(200)), (True, False, True, False))
+        for st in (S.UNKNOWN, S.DISRUPTED, 99):  # no bound, as the library returns it, and a status unknown here
+            n = vtime.Interval(0, 2**64 - 1, st)
+            self.assertFalse(n.after(0) or n.after(2**64 - 1) or n.before(0) or n.before(2**64 - 1))
+            odd = vtime.Interval(100, 200, st)
+            self.assertFalse(odd.after(50) or odd.before(250))
+            self.assertIsNone(odd.half_width_ns)
+        # the same answers as the C predicates on the same interval
+        for st in (S.UNKNOWN, S.SYNCHRONIZED, S.FREE_RUNNING, S.DISRUPTED):
+            i, b = vtime.Interval(100, 200, st), vtime.Bounded(100, 200, st, K.KERNEL)
+            for t in (0, 99, 100, 150, 200, 201, 2**64 - 1):
+                self.assertEqual((i.after(t), i.before(t)), (b.after(t), b.before(t)), (st, t))
+        with self.assertRaises(ValueError):
+            i.after(-1)
+        with self.assertRaises(ValueError):
+            i.before(2**64)
+
 
 def vmclock_standin(path, seq_odd=False):
     """A page laid out and published by vtime's writer, in a 64 KiB file."""

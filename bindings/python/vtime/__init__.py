@@ -13,7 +13,8 @@ public API of the C library.
 - ``Ticks``, ``TicksGuest``, ``TicksState``; ``Clamp``, ``ClampLocal``; ``Calib``.
 - Linux: ``now_ns()``, ``realtime_ns()``, ``counter_now()``, ``counter_to_ns()``,
   ``info()``, bounded time (``bounded_now()``, ``bounded_tai_now()``,
-  ``Bounded.after()`` / ``before()``, ``bounded_info()``), ``counter_get()``,
+  ``Bounded.after()`` / ``before()``, the fast form ``interval_now()``,
+  ``interval_tai_now()``, ``Interval``, ``bounded_info()``), ``counter_get()``,
   ``counter_read_cpu()``, ``HostPage``, ``HvHostPage``, ``VmclockDevice``,
   ``machine_probe()``; x86-64: ``vtime.kvm``.
 
@@ -340,8 +341,9 @@ from ._ticks import Ticks, TicksCounters, TicksGuest, TicksPolicy, TicksResult, 
 from ._clampcalib import (CALIB_EV_DISCONT, CALIB_EV_FIRST, CALIB_EV_REFIT, CALIB_EV_REJECTED,  # noqa: E402
                           CALIB_EV_STEP, CALIB_EV_USED, CLAMP_TRUST_STABLE, Calib, CalibConfig, CalibLine,
                           CalibSample, CalibStats, Clamp, ClampLocal)
-from ._clock import (BoundSource, BoundStatus, Bounded, BoundedInfo, ClockInfo, bounded_info, bounded_now,  # noqa: E402
-                     bounded_tai_now, counter_now, counter_to_ns, info, now_ns, realtime_ns)
+from ._clock import (BoundSource, BoundStatus, Bounded, BoundedInfo, ClockInfo, Interval, bounded_info,  # noqa: E402
+                     bounded_now, bounded_tai_now, counter_now, counter_to_ns, info, interval_now,
+                     interval_tai_now, now_ns, realtime_ns)
 from ._linux import (VMCLOCK_DEV_PATH, CounterKind, HostPage, HvHostPage, Machine, VmclockDevice,  # noqa: E402
                      counter_get, counter_read_cpu, machine_probe)
 from . import _kvm as kvm  # noqa: E402
@@ -363,6 +365,7 @@ __all__ = [
     "CALIB_EV_USED", "CALIB_EV_REJECTED", "CALIB_EV_REFIT", "CALIB_EV_STEP", "CALIB_EV_DISCONT", "CALIB_EV_FIRST",
     "now_ns", "realtime_ns", "info", "ClockInfo", "counter_now", "counter_to_ns",
     "Bounded", "BoundStatus", "BoundSource", "BoundedInfo", "bounded_now", "bounded_tai_now", "bounded_info",
+    "Interval", "interval_now", "interval_tai_now",
     "CounterKind", "counter_get", "counter_read_cpu", "HostPage", "HvHostPage", "VmclockDevice",
     "VMCLOCK_DEV_PATH", "Machine", "machine_probe", "kvm",
     "NSEC_PER_SEC", "RECORD_SIZE", "RECORD_STRIDE", "MAX_TRIES",

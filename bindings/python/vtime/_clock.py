@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """now_ns(), realtime_ns(), counter_now(), counter_to_ns(), info(), and
-bounded time (bounded_now(), bounded_tai_now(), Bounded, bounded_info()): the
+bounded time (bounded_now(), bounded_tai_now(), Bounded, the fast form
+interval_now(), interval_tai_now(), Interval, and bounded_info()): the
 userspace clock of <vtime/clock.h> (Linux builds of libvtime). Each raises
 VtimeError(ENOTSUP) when the loaded library has no such function."""
 
@@ -141,6 +142,62 @@ def bounded_tai_now():
     gives TAI - UTC."""
     _need("bounded_tai_now")
     return Bounded._from_c(lib.vtime_bounded_tai_now())
+
+
+_HOLDS = (BoundStatus.SYNCHRONIZED, BoundStatus.FREE_RUNNING)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The interval of bounded_now() without its source, as the fast form
+    interval_now() returns it (struct vtime_interval and the status the C
+    call writes through its pointer). after(t), before(t) and half_width_ns
+    answer as Bounded's do (vtime_bounded_after/_before's rule, computed
+    here)."""
+    earliest_ns: int
+    latest_ns: int
+    status: BoundStatus
+
+    def after(self, t_ns):
+        """t_ns has certainly passed (t_ns < earliest_ns); always False
+        unless the status is SYNCHRONIZED or FREE_RUNNING."""
+        t_ns = u64("t_ns", t_ns)
+        return self.status in _HOLDS and t_ns < self.earliest_ns
+
+    def before(self, t_ns):
+        """t_ns has certainly not come yet (t_ns > latest_ns); always False
+        unless the status is SYNCHRONIZED or FREE_RUNNING."""
+        t_ns = u64("t_ns", t_ns)
+        return self.status in _HOLDS and t_ns > self.latest_ns
+
+    @property
+    def half_width_ns(self):
+        """(latest - earliest) / 2, None when there is no bound."""
+        if self.status in _HOLDS:
+            return (self.latest_ns - self.earliest_ns) // 2
+        return None
+
+
+def _interval(i, st):
+    return Interval(i.earliest_ns, i.latest_ns, _enum(BoundStatus, st.value))
+
+
+def interval_now():
+    """The fast form of bounded_now(): the same interval, UTC, returned by
+    the C call in two registers rather than through memory, without the
+    source (bounded_info() has it). Lock-free, no failure; UNKNOWN or
+    DISRUPTED comes with [0, 2**64 - 1]."""
+    _need("interval_now")
+    st = ctypes.c_uint32()
+    return _interval(lib.vtime_interval_now(ctypes.byref(st)), st)
+
+
+def interval_tai_now():
+    """The fast form of bounded_tai_now(): the same interval in TAI; UNKNOWN
+    where neither VMClock nor the kernel gives TAI - UTC."""
+    _need("interval_tai_now")
+    st = ctypes.c_uint32()
+    return _interval(lib.vtime_interval_tai_now(ctypes.byref(st)), st)
 
 
 _NONE = (1 << 64) - 1

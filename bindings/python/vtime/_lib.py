@@ -183,6 +183,8 @@ SIGNATURES = [
     ("vtime_clock_info", _int, [P(S.vtime_clock_info)], "linux"),
     ("vtime_bounded_now", S.vtime_bounded, [], "linux"),
     ("vtime_bounded_tai_now", S.vtime_bounded, [], "linux"),
+    ("vtime_interval_now", S.vtime_interval, [P(_u32)], "linux"),
+    ("vtime_interval_tai_now", S.vtime_interval, [P(_u32)], "linux"),
     ("vtime_bounded_after", _bool, [P(S.vtime_bounded), _u64], "linux"),
     ("vtime_bounded_before", _bool, [P(S.vtime_bounded), _u64], "linux"),
     ("vtime_bounded_info", _int, [P(S.vtime_bounded_info)], "linux"),

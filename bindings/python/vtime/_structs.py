@@ -482,6 +482,16 @@ class vtime_bounded(Structure):
 PLATFORM["vtime_bounded"] = "linux"
 
 
+class vtime_interval(Structure):
+    """struct vtime_interval (<vtime/clock.h>)."""
+    _fields_ = [
+        ("earliest_ns", c_uint64),
+        ("latest_ns", c_uint64),
+    ]
+
+PLATFORM["vtime_interval"] = "linux"
+
+
 class vtime_bounded_info(Structure):
     """struct vtime_bounded_info (<vtime/clock.h>)."""
     _fields_ = [

@@ -168,6 +168,78 @@ pub fn bounded_tai_now() -> Bounded {
     Bounded::from_raw(unsafe { ffi::vtime_bounded_tai_now() })
 }
 
+/// The interval of [`bounded_now`] without its source, as the fast form
+/// [`interval_now`] returns it (struct vtime_interval plus the status the C
+/// call writes through its pointer). after/before/half_width_ns answer as
+/// [`Bounded`]'s do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Interval {
+    /// True time is at or after this.
+    pub earliest_ns: u64,
+    /// ... and at or before this.
+    pub latest_ns: u64,
+    pub status: BoundStatus,
+}
+
+impl Interval {
+    fn from_raw(i: ffi::vtime_interval, status: u32) -> Interval {
+        Interval { earliest_ns: i.earliest_ns, latest_ns: i.latest_ns, status: BoundStatus::from_raw(status) }
+    }
+
+    /// The C struct (without the status, which C returns apart).
+    pub fn raw(&self) -> ffi::vtime_interval {
+        ffi::vtime_interval { earliest_ns: self.earliest_ns, latest_ns: self.latest_ns }
+    }
+
+    fn holds_time(&self) -> bool {
+        matches!(self.status, BoundStatus::Synchronized | BoundStatus::FreeRunning)
+    }
+
+    /// TrueTime's after(t): `t_ns` has certainly passed (t < earliest);
+    /// always false unless the status is Synchronized or FreeRunning
+    /// (vtime_bounded_after's rule, computed here).
+    pub fn after(&self, t_ns: u64) -> bool {
+        self.holds_time() && t_ns < self.earliest_ns
+    }
+
+    /// TrueTime's before(t): `t_ns` has certainly not come yet (t > latest);
+    /// always false unless the status is Synchronized or FreeRunning
+    /// (vtime_bounded_before's rule, computed here).
+    pub fn before(&self, t_ns: u64) -> bool {
+        self.holds_time() && t_ns > self.latest_ns
+    }
+
+    /// Half the interval's width, None when there is no bound (Unknown or
+    /// Disrupted).
+    pub fn half_width_ns(&self) -> Option<u64> {
+        if self.holds_time() {
+            Some((self.latest_ns - self.earliest_ns) / 2)
+        } else {
+            None
+        }
+    }
+}
+
+/// The fast form of [`bounded_now`]: the same interval, UTC, returned in two
+/// registers instead of through memory, and without the source
+/// ([`bounded_info`] has it) (vtime_interval_now: lock-free,
+/// async-signal-safe, no failure). Unknown or Disrupted comes with
+/// `[0, u64::MAX]`.
+pub fn interval_now() -> Interval {
+    let mut status = 0u32;
+    let i = unsafe { ffi::vtime_interval_now(&mut status) };
+    Interval::from_raw(i, status)
+}
+
+/// The fast form of [`bounded_tai_now`]: the same interval in TAI, Unknown
+/// where neither VMClock nor the kernel gives TAI - UTC
+/// (vtime_interval_tai_now).
+pub fn interval_tai_now() -> Interval {
+    let mut status = 0u32;
+    let i = unsafe { ffi::vtime_interval_tai_now(&mut status) };
+    Interval::from_raw(i, status)
+}
+
 /// What the bound rests on (vtime_bounded_info), for tools and logs.
 /// Values the library gives as u64::MAX ("never read", "no bound") are None.
 #[derive(Clone, Debug, PartialEq, Eq)]

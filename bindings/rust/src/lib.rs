@@ -16,10 +16,11 @@
 //! - [`Ticks`], [`TicksGuest`]: lost-tick engines and their saved state.
 //! - [`Clamp`], [`ClampLocal`], [`Calib`]: monotonic clamp, recalibration.
 //! - Linux: [`now_ns`] and the fast clocks, [`clock_info`], bounded time
-//!   ([`bounded_now`], [`Bounded`] with TrueTime's after/before,
-//!   [`bounded_info`]), counter hooks, the host pvclock and Hyper-V pages
-//!   ([`HostPage`], [`HvHostPage`]), the VMClock device ([`VmclockDevice`],
-//!   closed on drop), [`machine_probe`]; on x86-64 the [`kvm`] helpers.
+//!   ([`bounded_now`], [`Bounded`] with TrueTime's after/before, its fast
+//!   form [`interval_now`] / [`Interval`], [`bounded_info`]), counter hooks,
+//!   the host pvclock and Hyper-V pages ([`HostPage`], [`HvHostPage`]), the
+//!   VMClock device ([`VmclockDevice`], closed on drop), [`machine_probe`];
+//!   on x86-64 the [`kvm`] helpers.
 //! - Saved state: the [`StateImage`] trait encodes and decodes the byte images.
 
 use std::ffi::CStr;

@@ -471,6 +471,68 @@ fn bounded_time() {
 }
 
 #[test]
+fn interval_time() {
+    // The fast form against bounded_now() around it, UTC and TAI.
+    let forms: [(fn() -> Bounded, fn() -> Interval); 2] =
+        [(bounded_now, interval_now), (bounded_tai_now, interval_tai_now)];
+    for (bounded, interval) in forms {
+        let b1 = bounded();
+        let i = interval();
+        let b2 = bounded();
+        let holds = |s: BoundStatus| matches!(s, BoundStatus::Synchronized | BoundStatus::FreeRunning);
+        if holds(i.status) {
+            assert!(i.earliest_ns <= i.latest_ns, "{:?}", i);
+            assert_eq!(i.half_width_ns(), Some((i.latest_ns - i.earliest_ns) / 2));
+        } else {
+            // No bound: [0, u64::MAX], and nothing answers.
+            assert_eq!((i.earliest_ns, i.latest_ns), (0, u64::MAX), "{:?}", i);
+            assert!(!i.after(0) && !i.before(u64::MAX));
+            assert_eq!(i.half_width_ns(), None);
+        }
+        // The same status as bounded_now() whenever that did not change
+        // across the call.
+        if b1.status == b2.status {
+            assert_eq!(i.status, b1.status, "{:?} between {:?} and {:?}", i, b1, b2);
+        }
+        // Each interval holds true time at its own instant, and the instants
+        // are ordered b1, i, b2: i cannot end before b1 starts nor start
+        // after b2 ends.
+        if holds(b1.status) && holds(i.status) && holds(b2.status) {
+            assert!(i.latest_ns >= b1.earliest_ns, "{:?} vs {:?}", i, b1);
+            assert!(i.earliest_ns <= b2.latest_ns, "{:?} vs {:?}", i, b2);
+        }
+    }
+    // The pure predicates, TrueTime's edges, each status.
+    let sync = Interval { earliest_ns: 100, latest_ns: 200, status: BoundStatus::Synchronized };
+    assert!(sync.after(99) && !sync.after(100) && !sync.after(150));
+    assert!(sync.before(201) && !sync.before(200) && !sync.before(150));
+    assert!(sync.after(0) && sync.before(u64::MAX));
+    assert_eq!(sync.half_width_ns(), Some(50));
+    let free = Interval { status: BoundStatus::FreeRunning, ..sync };
+    assert!(free.after(99) && !free.after(100) && free.before(201) && !free.before(200));
+    assert_eq!(sync.raw(), vtime::ffi::vtime_interval { earliest_ns: 100, latest_ns: 200 });
+    for st in [BoundStatus::Unknown, BoundStatus::Disrupted, BoundStatus::Other(99)] {
+        let none = Interval { earliest_ns: 0, latest_ns: u64::MAX, status: st };
+        assert!(!none.after(0) && !none.after(u64::MAX) && !none.before(0) && !none.before(u64::MAX), "{:?}", st);
+        let odd = Interval { earliest_ns: 100, latest_ns: 200, status: st };
+        assert!(!odd.after(50) && !odd.before(250), "{:?}", st);
+        assert_eq!(odd.half_width_ns(), None);
+        // The same answers as the C predicates on the same interval.
+        let b = Bounded { earliest_ns: 100, latest_ns: 200, status: st, source: BoundSource::Kernel };
+        for t in [0, 99, 100, 150, 200, 201, u64::MAX] {
+            assert_eq!((odd.after(t), odd.before(t)), (b.after(t), b.before(t)), "{:?} {}", st, t);
+        }
+    }
+    for st in [BoundStatus::Synchronized, BoundStatus::FreeRunning] {
+        let i = Interval { earliest_ns: 100, latest_ns: 200, status: st };
+        let b = Bounded { earliest_ns: 100, latest_ns: 200, status: st, source: BoundSource::Kernel };
+        for t in [0, 99, 100, 150, 200, 201, u64::MAX] {
+            assert_eq!((i.after(t), i.before(t)), (b.after(t), b.before(t)), "{:?} {}", st, t);
+        }
+    }
+}
+
+#[test]
 fn hyperv_host_page() {
     match HvHostPage::find() {
         Ok(p) => {

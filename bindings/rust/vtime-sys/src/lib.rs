@@ -645,6 +645,14 @@ pub struct vtime_bounded {
 
 #[cfg(target_os = "linux")]
 #[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct vtime_interval {
+    pub earliest_ns: u64,
+    pub latest_ns: u64,
+}
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct vtime_bounded_info {
     pub source: u32,
@@ -1025,6 +1033,8 @@ extern "C" {
     pub fn vtime_clock_info(info: *mut vtime_clock_info) -> c_int;
     pub fn vtime_bounded_now() -> vtime_bounded;
     pub fn vtime_bounded_tai_now() -> vtime_bounded;
+    pub fn vtime_interval_now(status: *mut u32) -> vtime_interval;
+    pub fn vtime_interval_tai_now(status: *mut u32) -> vtime_interval;
     pub fn vtime_bounded_after(b: *const vtime_bounded, t_ns: u64) -> bool;
     pub fn vtime_bounded_before(b: *const vtime_bounded, t_ns: u64) -> bool;
     pub fn vtime_bounded_info(info: *mut vtime_bounded_info) -> c_int;

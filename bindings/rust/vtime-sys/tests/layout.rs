@@ -77,6 +77,8 @@ fn every_struct_matches_c() {
     #[cfg(target_os = "linux")]
     check!(seen, vtime_bounded { earliest_ns, latest_ns, status, source });
     #[cfg(target_os = "linux")]
+    check!(seen, vtime_interval { earliest_ns, latest_ns });
+    #[cfg(target_os = "linux")]
     check!(seen, vtime_bounded_info { source, status, why, vmclock, page_watch, half_width_ns, kernel_maxerror_ns, kernel_esterror_ns, kernel_age_ns, kernel_status, tai_offset_s, track_ns, vmclock_maxerror_ns, disruptions, generations, realtime_steps, reserved });
     #[cfg(target_os = "linux")]
     check!(seen, vtime_hv_host_page { page, addr, mapping, sequence, pad, tsc_scale, tsc_offset, tsc_hz, err, why, reserved });
