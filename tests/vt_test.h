@@ -6,6 +6,7 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,17 @@ static inline unsigned long vt_test_iters(unsigned long dflt)
 			return v;
 	}
 	return dflt;
+}
+
+/* xorshift64 (Marsaglia): the tests' reproducible random numbers from a
+ * caller-held nonzero state. */
+static inline uint64_t vt_test_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *state = x;
 }
 
 /* Soak mode: a stress test run as `prog --soak` (meson test --benchmark

@@ -33,10 +33,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return vt_test_rand(&rng);
 }
 
 static bool known(uint32_t st)
@@ -45,6 +42,17 @@ static bool known(uint32_t st)
 }
 
 /* ---- derivation ---- */
+
+/* A zeroed copy of this mode with this status and source. */
+static struct vt_copy copy_of(uint32_t mode, uint32_t status, uint32_t source)
+{
+	struct vt_copy c;
+
+	memset(&c, 0, sizeof c);
+	c.mode = mode;
+	c.bstat = status | source << 8;
+	return c;
+}
 
 static void test_paths(void)
 {
@@ -66,10 +74,7 @@ static void test_paths(void)
 	};
 
 	for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
-		struct vt_copy c;
-		memset(&c, 0, sizeof c);
-		c.mode = t[i].mode;
-		c.bstat = t[i].status | t[i].source << 8;
+		struct vt_copy c = copy_of(t[i].mode, t[i].status, t[i].source);
 		c.M = 1ull << 62;
 		c.soft = 1000000;
 		c.n0 = 5 * MS;
@@ -86,10 +91,7 @@ static void test_paths(void)
 	}
 	/* a VMClock line without a span serves nobody on the fast path */
 	{
-		struct vt_copy c;
-		memset(&c, 0, sizeof c);
-		c.mode = M_TSC;
-		c.bstat = VTIME_BOUND_SYNCHRONIZED | VTIME_BOUND_SOURCE_VMCLOCK << 8;
+		struct vt_copy c = copy_of(M_TSC, VTIME_BOUND_SYNCHRONIZED, VTIME_BOUND_SOURCE_VMCLOCK);
 		vt_bound_derive(&c);
 		CU_ASSERT_EQUAL(c.bpath, VT_BP_OTHER);
 	}
@@ -106,10 +108,7 @@ static void test_bsoft(void)
 	unsigned bad = 0, at_soft = 0, zero = 0;
 
 	for (unsigned long i = 0; i < n; i++) {
-		struct vt_copy c;
-		memset(&c, 0, sizeof c);
-		c.mode = M_TSC;
-		c.bstat = VTIME_BOUND_SYNCHRONIZED | VTIME_BOUND_SOURCE_KERNEL << 8;
+		struct vt_copy c = copy_of(M_TSC, VTIME_BOUND_SYNCHRONIZED, VTIME_BOUND_SOURCE_KERNEL);
 		c.ls = rnd() % 4;
 		c.M = (rnd() >> 1) | 1ull << 60; /* 0.06 to 0.5 ns per shifted count */
 		c.soft = 1 + rnd() % (1ull << (40 - c.ls));
@@ -146,10 +145,7 @@ static void test_vmclock_width(void)
 	unsigned narrower = 0, wider = 0, fast = 0;
 
 	for (unsigned long i = 0; i < n; i++) {
-		struct vt_copy c;
-		memset(&c, 0, sizeof c);
-		c.mode = M_TSC;
-		c.bstat = VTIME_BOUND_SYNCHRONIZED | VTIME_BOUND_SOURCE_VMCLOCK << 8;
+		struct vt_copy c = copy_of(M_TSC, VTIME_BOUND_SYNCHRONIZED, VTIME_BOUND_SOURCE_VMCLOCK);
 		c.vls = rnd() % 6;
 		c.vwls = rnd() % 6;
 		c.vM = rnd() | 1ull << 63;

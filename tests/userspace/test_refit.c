@@ -20,10 +20,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return vt_test_rand(&rng);
 }
 
 static uint64_t rnd_in(uint64_t lo, uint64_t hi)

@@ -118,12 +118,10 @@ static uint64_t vmclock_ns(const struct vtime_vmclock_abi *s, uint64_t c)
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return vt_test_rand(&rng);
 }
 
 /* VMClock(C) - (rt_offset + record(C)) seen, counters behind [0] and ahead

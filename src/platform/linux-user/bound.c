@@ -706,6 +706,17 @@ static VT_NOINLINE struct vtime_interval interval_rare(uint32_t s, bool tai, uin
 	return i;
 }
 
+/* Both ends moved by the copy's TAI - UTC; true when it has none (then
+ * bounded_any answers UNKNOWN). */
+static VT_ALWAYS_INLINE bool tai_move(const volatile struct vt_copy *v, struct vt_iv *r)
+{
+	uint64_t off = vt_load64(&v->btai);
+
+	r->lo += off;
+	r->hi += off;
+	return off == 0;
+}
+
 /* The VMClock line's answer from copy s (VT_BP_VMCLOCK): the page's time
  * and its error's growth, two multiplies at one shift (bvwM); true with *r
  * and *bstat, or false for the rare paths. Out of line it cost a call
@@ -726,12 +737,8 @@ static VT_ALWAYS_INLINE bool vmclock_core(uint32_t s, bool tai, struct vt_iv *r,
 	r->lo = vt_load64(&v->vlo);
 	r->hi = vt_load64(&v->vhi);
 	*bstat = vt_load32(&v->bstat);
-	if (tai) {
-		uint64_t off = vt_load64(&v->btai);
-		bad |= off == 0;
-		r->lo += off;
-		r->hi += off;
-	}
+	if (tai)
+		bad |= tai_move(v, r);
 	if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, d) | bad))
 		return false;
 	d <<= ls; /* d < vsoft: d << ls < 2^40 */
@@ -771,12 +778,8 @@ static VT_ALWAYS_INLINE bool bounded_core(uint32_t s, bool tai, struct vt_iv *r,
 	r->lo = vt_load64(&v->blo);
 	r->hi = vt_load64(&v->bhi);
 	*bstat = vt_load32(&v->bstat);
-	if (tai) {
-		uint64_t off = vt_load64(&v->btai);
-		bad |= off == 0; /* no TAI - UTC: bounded_any says UNKNOWN */
-		r->lo += off;
-		r->hi += off;
-	}
+	if (tai)
+		bad |= tai_move(v, r);
 	if (unlikely(vt_latch_read_retry_ctr(&vt_hot.seq, s, d) | bad))
 		return false;
 	m = vt_mulhi(d << ls, M); /* d < bsoft <= soft: d << ls fits */
