@@ -14,7 +14,8 @@
  *   - TAI: UNKNOWN or the UTC interval moved by the offset in use;
  *   - vtime_bounded_info() agrees (source, reserved zero, a reason given,
  *     a half width exactly when there is a bound);
- *   - async-signal-safe: handlers that call vtime_bounded_now() interrupt
+ *   - async-signal-safe: handlers that call vtime_bounded_now() (and the
+ *     interval form, vtime_interval_now()) interrupt
  *     vtime_bounded_info() (which takes the maintenance lock) and each other
  *     without a deadlock (a hang fails the test by its timeout);
  *   - on a VMClock page the test publishes with vtime's writer
@@ -186,10 +187,13 @@ static void on_alarm(int sig)
 {
 	struct vtime_bounded b = vtime_bounded_now();
 	struct vtime_bounded t = vtime_bounded_tai_now();
+	uint32_t st = UINT32_MAX;
+	struct vtime_interval iv = vtime_interval_now(&st);
 
 	(void)sig;
 	in_handler = 1;
-	if (!well_formed(&b) || !well_formed(&t))
+	if (!well_formed(&b) || !well_formed(&t) || st > VTIME_BOUND_DISRUPTED || iv.earliest_ns > iv.latest_ns ||
+	    (!known(st) && (iv.earliest_ns != 0 || iv.latest_ns != UINT64_MAX)))
 		handler_bad = 1;
 	handled = handled + 1;
 	in_handler = 0;
