@@ -23,7 +23,7 @@ meson test -C "$b" --print-errorlogs --no-suite bindings
 # ctypes): the ASan runtime must come first, so preload it; leak checking is
 # off there since the interpreter's own exit-time allocations are not ours.
 LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-	meson test -C "$b" --print-errorlogs --suite bindings
+	meson test -C "$b" --print-errorlogs --suite bindings --logbase testlog-bindings
 
 # TSan: its runtime needs a memory layout that high mmap randomisation
 # (vm.mmap_rnd_bits > 28 on newer kernels) can break ("unexpected memory

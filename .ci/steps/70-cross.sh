@@ -90,10 +90,10 @@ for t in json.load(sys.stdin):
 	# stand-in where CNTVCT may not be read) read forward
 	# through the shim, at the rate the platform states.
 	if [ -n "$probe" ]; then
-		meson test -C "$b" --no-rebuild user_probe --print-errorlogs >"$b/probe-summary.txt" \
-			|| { cat "$b/probe-summary.txt"; exit 1; }
+		meson test -C "$b" --no-rebuild user_probe --print-errorlogs --logbase testlog-probe \
+			>"$b/probe-summary.txt" || { cat "$b/probe-summary.txt"; exit 1; }
 		grep -E '^ *[0-9]+/[0-9]+ ' "$b/probe-summary.txt"
-		grep -h -E "counter .* says|CNTVCT not read" "$b/meson-logs/testlog.txt" || true
+		grep -h -E "counter .* says|CNTVCT not read" "$b/meson-logs/testlog-probe.txt" || true
 	fi
 	# aarch64: atomics inline, not libgcc's outline-atomics helpers (as kernels build).
 	case $arch in

@@ -10,6 +10,6 @@ t0=$(date +%s)
 [ -d build ] || { meson setup build >/dev/null; }
 meson compile -C build >/dev/null
 export VTIME_SOAK_READS="${VTIME_SOAK_READS:-4000000}" VTIME_SOAK_SEEDS="${VTIME_SOAK_SEEDS:-8}"
-meson test -C build --benchmark --suite soak --print-errorlogs --verbose
-meson test -C build --benchmark vmm-scale --print-errorlogs --verbose
+meson test -C build --benchmark --suite soak --print-errorlogs --verbose --logbase testlog-soak
+meson test -C build --benchmark vmm-scale --print-errorlogs --verbose --logbase testlog-vmm-scale
 echo "90-soak: slice of $VTIME_SOAK_READS reads per soak, $VTIME_SOAK_SEEDS+ seeds, passed in $(( $(date +%s) - t0 )) s"
